@@ -1,0 +1,174 @@
+//! The headless twin (DESIGN.md principle 4): every stage as a subcommand that
+//! reads files, writes CSV/JSON atomically, prints a one-line summary on
+//! stdout, warnings on stderr, and exits non-zero with a clear message on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::core::features::customer_features;
+use crate::core::import::{Canonical, LoadedEvents, load_events, parse, parse_override};
+use crate::core::output;
+use crate::core::sample::{self, ShopConfig, event_log};
+
+#[derive(Parser, Debug)]
+#[command(name = "promo-studio", version, about = "Customer segments, recommendations and campaign simulation for e-commerce marketers. Without a command: the desktop app.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Quality report of an events file: rows read and usable, reasons, duplicates, date range.
+    Inspect {
+        #[command(flatten)]
+        input: EventsInput,
+        /// Print the report as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Customer features (DATA.md §2), one row per customer, sorted by customer_id.
+    Features {
+        #[command(flatten)]
+        input: EventsInput,
+        /// Reference time: rows after it are left out (date-only = midnight at its start).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
+    GenerateSample {
+        #[arg(long, default_value_t = 3000)]
+        customers: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Writes a synthetic clickstream of N rows for benchmarks.
+    GenerateEvents {
+        #[arg(long)]
+        rows: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = LogFormat::Csv)]
+        format: LogFormat,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Csv,
+    Parquet,
+}
+
+/// The events file and its column mapping, shared by every reading command.
+#[derive(Args, Debug)]
+pub struct EventsInput {
+    /// Events file: CSV (any common separator), Parquet or NDJSON.
+    #[arg(long)]
+    pub events: PathBuf,
+    /// Column mapping override, canonical=FileColumn (repeatable), e.g. --map customer_id=Kunde.
+    #[arg(long = "map", value_parser = parse_override)]
+    pub map: Vec<(Canonical, String)>,
+}
+
+/// A failure shown to the user: one message, exit code 1.
+pub struct Failure(pub String);
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        return crate::app::run_default();
+    };
+    match execute(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
+    let loaded = load_events(&input.events, &input.map)?;
+    for w in loaded.report.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(loaded)
+}
+
+pub fn execute(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Inspect { input, json } => {
+            let loaded = load_events(&input.events, &input.map)?;
+            if json {
+                println!("{}", serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?);
+            } else {
+                print!("{}", loaded.report);
+            }
+            Ok(())
+        }
+        Command::Features { input, as_of, out } => {
+            let as_of_ms = as_of
+                .map(|t| parse::parse_timestamp(&t).ok_or_else(|| Failure(format!("--as-of: cannot read {t:?} as a date or time (e.g. 2011-12-09 or 2011-12-09 12:00)"))))
+                .transpose()?;
+            let loaded = load(&input)?;
+            let mut features = customer_features(&loaded.events, as_of_ms)?;
+            output::write_csv(&out, &mut features.df)?;
+            println!(
+                "features: {} customers ({} with a purchase) as of {} from {} usable rows of {} → {}",
+                features.customers(),
+                features.purchasers(),
+                parse::format_ms(features.as_of_ms),
+                loaded.report.rows_usable,
+                loaded.report.rows_read,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::GenerateSample { customers, seed, out } => {
+            if customers == 0 {
+                return Err(Failure("--customers must be at least 1".into()));
+            }
+            std::fs::create_dir_all(&out).map_err(|e| Failure(format!("{}: {e}", out.display())))?;
+            let mut shop = sample::generate_shop(&ShopConfig { customers, seed, ..Default::default() })?;
+            output::write_parquet(&out.join("events.parquet"), &mut shop.events)?;
+            output::write_csv(&out.join("products.csv"), &mut shop.products)?;
+            output::write_csv(&out.join("customers.csv"), &mut shop.customers)?;
+            println!(
+                "generate-sample: {} customers, {} products, {} events (seed {seed}) → {}",
+                shop.customers.height(),
+                shop.products.height(),
+                shop.events.height(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::GenerateEvents { rows, seed, format, out } => {
+            let cfg = event_log::EventLogConfig::with_rows(rows, seed);
+            match format {
+                LogFormat::Csv => output::write_atomically(&out, |w| event_log::write_csv(&cfg, w).map_err(|e| e.to_string()))?,
+                LogFormat::Parquet => output::write_parquet(&out, &mut event_log::to_frame(&cfg)?)?,
+            }
+            println!("generate-events: {rows} rows, {} users, {} items (seed {seed}) → {}", cfg.users, cfg.items, out.display());
+            Ok(())
+        }
+    }
+}
+
+/// Where the bundled demo data lives.
+pub fn sample_events_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data").join("events.parquet")
+}

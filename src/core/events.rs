@@ -1,0 +1,84 @@
+//! The canonical events table every later stage reads: one row per usable,
+//! de-duplicated event, with typed columns named as in DATA.md §1.
+
+use polars::prelude::*;
+
+use crate::core::import::parse::EventKind;
+
+/// Column names of the canonical table.
+pub mod col_name {
+    pub const ROW: &str = "row";
+    pub const CUSTOMER_ID: &str = "customer_id";
+    /// Event time as milliseconds since the Unix epoch (UTC).
+    pub const TIMESTAMP_MS: &str = "timestamp_ms";
+    pub const EVENT_TYPE: &str = "event_type";
+    pub const ORDER_ID: &str = "order_id";
+    pub const ITEM_ID: &str = "item_id";
+    pub const CATEGORY: &str = "category";
+    pub const QUANTITY: &str = "quantity";
+    pub const PRICE: &str = "price";
+    pub const AMOUNT: &str = "amount";
+}
+
+use col_name::*;
+
+/// Usable events: `row` (1-based data row in the file), `customer_id`,
+/// `timestamp_ms`, `event_type` (`view`/`cart`/`purchase`), `quantity`,
+/// `amount`, and `order_id`, `item_id`, `category`, `price` when the file has them.
+#[derive(Clone, Debug)]
+pub struct EventTable {
+    pub df: DataFrame,
+    pub has_order_id: bool,
+    pub has_item_id: bool,
+    pub has_category: bool,
+    pub has_price: bool,
+}
+
+/// `event_type == kind`
+pub fn is_kind(kind: EventKind) -> Expr {
+    col(EVENT_TYPE).eq(lit(kind.as_str()))
+}
+
+/// A purchase line with a positive quantity: what makes an order a purchase order.
+pub fn is_bought_line() -> Expr {
+    is_kind(EventKind::Purchase).and(col(QUANTITY).gt(lit(0.0)))
+}
+
+impl EventTable {
+    pub fn len(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.df.height() == 0
+    }
+
+    /// The latest event time, in epoch milliseconds.
+    pub fn last_timestamp_ms(&self) -> Option<i64> {
+        self.df.column(TIMESTAMP_MS).ok()?.i64().ok()?.max()
+    }
+
+    pub fn first_timestamp_ms(&self) -> Option<i64> {
+        self.df.column(TIMESTAMP_MS).ok()?.i64().ok()?.min()
+    }
+
+    /// The events up to and including `as_of_ms` (a calibration cut).
+    pub fn up_to(&self, as_of_ms: i64) -> PolarsResult<EventTable> {
+        let df = self.df.clone().lazy().filter(col(TIMESTAMP_MS).lt_eq(lit(as_of_ms))).collect()?;
+        Ok(EventTable { df, ..self.clone() })
+    }
+
+    /// One row per purchase order: `customer_id`, `order_ms` (the earliest
+    /// time of its purchase lines with quantity > 0). An order is identified by
+    /// `order_id` when the file has one, else by (customer_id, timestamp).
+    pub fn purchase_orders(&self) -> LazyFrame {
+        let order_key = if self.has_order_id { col(ORDER_ID) } else { col(TIMESTAMP_MS) };
+        self.df
+            .clone()
+            .lazy()
+            .filter(is_bought_line())
+            .group_by([col(CUSTOMER_ID), order_key.alias("__order")])
+            .agg([col(TIMESTAMP_MS).min().alias("order_ms")])
+            .select([col(CUSTOMER_ID), col("order_ms")])
+    }
+}

@@ -1,0 +1,121 @@
+//! Import (DATA.md §1): read CSV, Parquet or NDJSON, map its columns onto the
+//! canonical schema, check every cell, and account for every row in a
+//! [`QualityReport`].
+
+pub mod columns;
+pub mod parse;
+pub mod quality;
+mod rows;
+mod source;
+
+use std::path::Path;
+
+use polars::prelude::*;
+use thiserror::Error;
+
+pub use columns::{Canonical, ColumnMapping, MappingProblem, parse_override};
+pub use parse::EventKind;
+pub use quality::{QualityReport, UnusableReason};
+pub use source::{EventsFile, FileFormat};
+
+use crate::core::events::EventTable;
+
+/// Everything that can stop an import. Each message names the file, and where
+/// it applies the column and the row.
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("{path}: no such file")]
+    NotFound { path: String },
+    #[error("{path}: is a directory, not an events file")]
+    IsDirectory { path: String },
+    #[error("{path}: the file is empty")]
+    EmptyFile { path: String },
+    #[error("{path}: the file has a header but no data rows")]
+    HeaderOnly { path: String },
+    #[error("{path}: cannot read: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: line {line}{}: bytes that are not UTF-8 at byte offset {byte_offset}; save the file as UTF-8 and try again", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
+    NotUtf8 { path: String, line: u64, column: Option<String>, byte_offset: u64 },
+    #[error("{path}: {}", describe_mapping_problems(problems, headers))]
+    Mapping { path: String, problems: Vec<MappingProblem>, headers: Vec<String> },
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: none of the {rows_read} rows is usable:\n{}", details.join("\n"))]
+    NoUsableRows { path: String, rows_read: u64, details: Vec<String> },
+}
+
+impl ImportError {
+    pub(crate) fn polars(path: &str, e: PolarsError) -> ImportError {
+        ImportError::Read { path: path.to_string(), message: e.to_string() }
+    }
+}
+
+fn describe_mapping_problems(problems: &[MappingProblem], headers: &[String]) -> String {
+    let found = headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ");
+    problems
+        .iter()
+        .map(|p| match p {
+            MappingProblem::Missing(c) => format!(
+                "required column '{c}' not found. Columns in the file: {found}. Names tried (case, spaces and punctuation ignored): {}. Name the column with --map {c}=<column>",
+                std::iter::once(c.name()).chain(c.aliases().iter().copied()).collect::<Vec<_>>().join(", ")
+            ),
+            MappingProblem::UnknownFileColumn { canonical, file_column } => format!(
+                "--map {canonical}={file_column}: the file has no column '{file_column}'. Columns in the file: {found}"
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A loaded events table and the report of how it was read.
+#[derive(Clone, Debug)]
+pub struct LoadedEvents {
+    pub events: EventTable,
+    pub report: QualityReport,
+}
+
+/// Opens, maps and loads an events file in one call.
+pub fn load_events(path: &Path, overrides: &[(Canonical, String)]) -> Result<LoadedEvents, ImportError> {
+    let file = EventsFile::open(path)?;
+    let mapping = map_columns(&file, overrides)?;
+    load_mapped(&file, &mapping)
+}
+
+/// Proposes the column mapping for a file, failing when a required column is missing.
+pub fn map_columns(file: &EventsFile, overrides: &[(Canonical, String)]) -> Result<ColumnMapping, ImportError> {
+    let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
+    if problems.is_empty() {
+        Ok(mapping)
+    } else {
+        Err(ImportError::Mapping { path: file.shown(), problems, headers: file.headers.clone() })
+    }
+}
+
+/// Loads a file with a given mapping.
+pub fn load_mapped(file: &EventsFile, mapping: &ColumnMapping) -> Result<LoadedEvents, ImportError> {
+    let shown = file.shown();
+    let mut lf = file.scan()?;
+    let schema = lf.collect_schema().map_err(|e| ImportError::polars(&shown, e))?;
+    let mut select = vec![col(source::ROW_INDEX)];
+    for (canonical, file_column) in &mapping.columns {
+        let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
+        select.push(rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name()));
+    }
+    let raw = lf.select(select).collect().map_err(|e| ImportError::polars(&shown, e))?;
+    if raw.height() == 0 {
+        return Err(ImportError::HeaderOnly { path: shown });
+    }
+    let (events, mut report) = rows::check_rows(&raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    report.file = shown.clone();
+    report.format = file.format.describe();
+    report.columns_found = file.headers.clone();
+    report.mapping = mapping.columns.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect();
+    if report.rows_usable == 0 {
+        let mut details = report.warnings();
+        if details.is_empty() {
+            details.push("no row could be read".into());
+        }
+        return Err(ImportError::NoUsableRows { path: shown, rows_read: report.rows_read, details });
+    }
+    Ok(LoadedEvents { events, report })
+}

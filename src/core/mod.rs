@@ -1,0 +1,8 @@
+//! Compute core: no egui here. Every stage is a plain function over typed data,
+//! shared by the GUI, the command line, the tests and the benchmarks.
+
+pub mod events;
+pub mod features;
+pub mod import;
+pub mod output;
+pub mod sample;

@@ -1,0 +1,110 @@
+//! The binary on the real datasets in ../shared/data, checked against facts
+//! computed independently from the raw files (see that folder's README).
+//! Each test skips with a message when the folder is absent.
+
+mod common;
+
+use common::{run, shared_data, stderr, stdout};
+use serde_json::Value;
+
+fn inspect_json(path: &std::path::Path, extra: &[&str]) -> Value {
+    let mut args = vec!["inspect", "--events", path.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(stdout(&o).trim()).expect("one JSON document")
+}
+
+fn unusable(report: &Value, reason: &str) -> u64 {
+    report["unusable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["reason"] == reason)
+        .map_or(0, |u| u["count"].as_u64().unwrap())
+}
+
+#[test]
+fn online_retail_quality_report() {
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let r = inspect_json(&path, &[]);
+    assert_eq!(r["rows_read"], 541_909);
+    assert_eq!(unusable(&r, "missing_customer_id"), 135_080);
+    assert_eq!(r["customers"], 4_372);
+    // 5,225 rows repeat another in every column; 5,227 in the mapped columns
+    // (two more differ only in Description).
+    assert_eq!(r["duplicates_removed"], 5_227);
+    assert_eq!(r["first_timestamp"], "2010-12-01 08:26:00");
+    assert_eq!(r["last_timestamp"], "2011-12-09 12:50:00");
+    let read = r["rows_read"].as_u64().unwrap();
+    let accounted = r["rows_usable"].as_u64().unwrap() + r["rows_unusable"].as_u64().unwrap() + r["duplicates_removed"].as_u64().unwrap();
+    assert_eq!(read, accounted);
+    assert_eq!(r["mapping"]["customer_id"], "CustomerID");
+    assert_eq!(r["mapping"]["order_id"], "InvoiceNo");
+}
+
+#[test]
+fn online_retail_invoices_items_and_countries_through_map() {
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    // Every row has an invoice: as the "customer", it counts invoices.
+    let r = inspect_json(&path, &["--map", "customer_id=InvoiceNo"]);
+    assert_eq!(r["customers"], 25_900);
+    assert_eq!(r["items"], 4_070);
+    let r = inspect_json(&path, &["--map", "customer_id=Country"]);
+    assert_eq!(r["customers"], 38);
+}
+
+#[test]
+fn online_retail_features() {
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let o = run(&["features", "--events", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let df = polars::prelude::CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(out.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(df.height(), 4_372);
+    let ids: Vec<&str> = df.column("customer_id").unwrap().str().unwrap().into_no_null_iter().collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by customer_id, unique");
+    assert!(!ids.iter().any(|id| id.contains('.')), "12346.0 became 12346");
+    // Customers with a purchase order (an invoice with a line of quantity > 0): 4,339.
+    let buyers = df.column("frequency").unwrap().str().unwrap().into_no_null_iter().filter(|f| *f != "0").count();
+    assert_eq!(buyers, 4_339);
+    assert!(stdout(&o).contains("4372 customers (4339 with a purchase)"), "{}", stdout(&o));
+}
+
+#[test]
+fn cdnow_master() {
+    let Some(path) = shared_data("cdnow/CDNOW_master.csv") else { return };
+    let r = inspect_json(&path, &[]);
+    assert_eq!(r["rows_read"], 69_659);
+    assert_eq!(r["customers"], 23_570);
+    assert_eq!(r["mapping"]["amount"], "dollar_value");
+    assert_eq!(r["mapping"]["quantity"], "number_of_cds");
+    // 255 rows repeat another exactly (same customer, day, CDs and dollars) and are removed.
+    assert_eq!(r["duplicates_removed"], 255);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let o = run(&["features", "--events", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let m = header.iter().position(|h| *h == "monetary").unwrap();
+    let total: f64 = lines.map(|l| l.split(',').nth(m).unwrap().parse::<f64>().unwrap()).sum();
+    // 2,500,315.63 over all rows, less the 255 exact duplicates' 4,332.88.
+    assert!((total - 2_495_982.75).abs() < 0.01, "{total}");
+}
+
+#[test]
+fn groceries_has_no_customer_or_time_and_says_so() {
+    let Some(path) = shared_data("groceries/groceries_long.csv") else { return };
+    let o = run(&["inspect", "--events", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("required column 'customer_id' not found") && err.contains("'transaction_id', 'item'"), "{err}");
+}

@@ -1,0 +1,74 @@
+//! The bundled demo shop and its generator.
+
+mod common;
+
+use common::{run, stderr, stdout};
+use promo_studio::cli::sample_events_path;
+use promo_studio::core::features::customer_features;
+use promo_studio::core::import::load_events;
+
+#[test]
+fn bundled_sample_loads_cleanly_and_is_believable() {
+    let loaded = load_events(&sample_events_path(), &[]).expect("the bundled sample loads");
+    let r = &loaded.report;
+    assert_eq!(r.rows_unusable, 0, "{:?}", r.unusable);
+    assert_eq!(r.customers, 3000);
+    assert!(r.events.view > r.events.cart && r.events.cart > 0 && r.events.purchase > 0);
+    assert!(r.returns > 0, "some lines are returned");
+    let f = customer_features(&loaded.events, None).unwrap();
+    let purchasers = f.purchasers();
+    // Window shoppers mostly never buy: some customers have no purchase order.
+    assert!(purchasers < 3000 && purchasers > 2000, "{purchasers}");
+}
+
+#[test]
+fn generator_is_deterministic_and_writes_three_files() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for dir in [&a, &b] {
+        let o = run(&["generate-sample", "--customers", "60", "--seed", "5", "--out", dir.path().to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("60 customers"));
+    }
+    for file in ["products.csv", "customers.csv"] {
+        assert_eq!(std::fs::read(a.path().join(file)).unwrap(), std::fs::read(b.path().join(file)).unwrap(), "{file}");
+    }
+    let ea = load_events(&a.path().join("events.parquet"), &[]).unwrap().events.df;
+    let eb = load_events(&b.path().join("events.parquet"), &[]).unwrap().events.df;
+    assert!(ea.equals_missing(&eb));
+    let products = std::fs::read_to_string(a.path().join("products.csv")).unwrap();
+    assert!(products.starts_with("item_id,name,name_zh,category,category_zh,brand,price,margin"));
+    assert!(products.contains("马克杯") || products.contains("口红") || products.contains("耳机"));
+}
+
+#[test]
+fn benchmark_logs_read_back_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("e.csv");
+    let pq = dir.path().join("e.parquet");
+    for (fmt, path) in [("csv", &csv), ("parquet", &pq)] {
+        let o = run(&["generate-events", "--rows", "5000", "--format", fmt, "--out", path.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let a = load_events(&csv, &[]).unwrap();
+    let b = load_events(&pq, &[]).unwrap();
+    assert_eq!(a.report.rows_read, 5000);
+    assert_eq!(a.report.rows_unusable, 0);
+    assert_eq!(a.report.events, b.report.events, "same rows in both formats");
+    let fa = customer_features(&a.events, None).unwrap();
+    let fb = customer_features(&b.events, None).unwrap();
+    assert!(fa.df.equals_missing(&fb.df));
+}
+
+#[test]
+fn ndjson_is_read() {
+    let (_d, p) = common::fixture(
+        "events.ndjson",
+        "{\"visitorid\": 1, \"timestamp\": 1433221332117, \"event\": \"view\", \"itemid\": 355908}\n\
+         {\"visitorid\": 1, \"timestamp\": 1433221500000, \"event\": \"transaction\", \"itemid\": 355908, \"transactionid\": 77}\n",
+    );
+    let loaded = load_events(&p, &[]).unwrap();
+    assert_eq!(loaded.report.rows_usable, 2);
+    assert_eq!(loaded.report.events.purchase, 1);
+    assert_eq!(loaded.report.first_timestamp.as_deref(), Some("2015-06-02 05:02:12"));
+}
