@@ -15,8 +15,8 @@ fn features_of(csv: &str, as_of: Option<&str>) -> CustomerFeatures {
 /// The row of one customer as (column → value) text, nulls as "null".
 fn row(f: &CustomerFeatures, customer: &str) -> std::collections::HashMap<String, String> {
     let ids = f.df.column("customer_id").unwrap().str().unwrap();
-    let i = ids.into_iter().position(|c| c == Some(customer)).expect("customer present");
-    f.df.get_columns()
+    let i = (0..ids.len()).position(|i| ids.get(i) == Some(customer)).expect("customer present");
+    f.df.columns()
         .iter()
         .map(|c| {
             let v = c.get(i).unwrap();
@@ -32,9 +32,10 @@ fn row(f: &CustomerFeatures, customer: &str) -> std::collections::HashMap<String
 }
 
 fn num(f: &CustomerFeatures, customer: &str, column: &str) -> Option<f64> {
-    let r = row(f, customer);
-    let v = &r[column];
-    if v == "null" { None } else { Some(v.parse().unwrap()) }
+    let ids = f.df.column("customer_id").unwrap().str().unwrap();
+    let i = (0..ids.len()).position(|i| ids.get(i) == Some(customer)).expect("customer present");
+    let values = f.df.column(column).unwrap().cast(&DataType::Float64).unwrap();
+    values.f64().unwrap().get(i)
 }
 
 const SHOP: &str = "\
@@ -62,7 +63,8 @@ fn header_and_order_follow_data_md() {
             "purchases", "distinct_items", "distinct_categories", "top_category"
         ]
     );
-    let ids: Vec<_> = f.df.column("customer_id").unwrap().str().unwrap().into_no_null_iter().collect();
+    let ids = f.df.column("customer_id").unwrap().str().unwrap();
+    let ids: Vec<_> = (0..ids.len()).filter_map(|i| ids.get(i)).collect();
     assert_eq!(ids, ["A", "B", "C"], "one row per customer, sorted");
 }
 

@@ -61,18 +61,14 @@ fn online_retail_features() {
     let out = dir.path().join("features.csv");
     let o = run(&["features", "--events", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let df = polars::prelude::CsvReadOptions::default()
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(out.clone()))
-        .unwrap()
-        .finish()
-        .unwrap();
-    assert_eq!(df.height(), 4_372);
-    let ids: Vec<&str> = df.column("customer_id").unwrap().str().unwrap().into_no_null_iter().collect();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4_372);
+    let ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by customer_id, unique");
     assert!(!ids.iter().any(|id| id.contains('.')), "12346.0 became 12346");
     // Customers with a purchase order (an invoice with a line of quantity > 0): 4,339.
-    let buyers = df.column("frequency").unwrap().str().unwrap().into_no_null_iter().filter(|f| *f != "0").count();
+    let buyers = rows.iter().filter(|r| r[3] != "0").count();
     assert_eq!(buyers, 4_339);
     assert!(stdout(&o).contains("4372 customers (4339 with a purchase)"), "{}", stdout(&o));
 }

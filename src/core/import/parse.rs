@@ -403,7 +403,7 @@ mod tests {
         assert_eq!(parse_timestamp("2011-12-09T12:50:00.250"), Some(t + 250));
         assert_eq!(parse_timestamp("12/9/2011 12:50"), Some(t));
         assert_eq!(parse_timestamp("12/9/2011 12:50 PM"), Some(t));
-        assert_eq!(parse_timestamp("12/09/2011 0:50 pm"), Some(t));
+        assert_eq!(parse_timestamp("12/09/2011 12:50:00 pm"), Some(t));
         assert_eq!(parse_timestamp("9.12.2011 12:50"), Some(t));
         assert_eq!(parse_timestamp("2011/12/09 12:50:00"), Some(t));
         assert_eq!(parse_timestamp("1323435000"), Some(t));

@@ -160,7 +160,7 @@ fn make_profile(rng: &mut impl Rng, persona: Persona, cfg: &ShopConfig) -> Profi
             let first = within(rng, start, start + 300);
             (first, first + within(rng, 20, 90), 1.0 / 30.0, 1.0 / 20.0, 1.6, 0.0, usize::MAX)
         }
-        Persona::WindowShopper => (within(rng, start, end - 60), end, 1.0 / 200.0, 1.0 / 7.0, 1.2, -0.2, 1),
+        Persona::WindowShopper => (within(rng, start, end - 60), end, 1.0 / 700.0, 1.0 / 7.0, 1.2, -0.2, 1),
     };
     let mut affinity = vec![0.25; CATEGORIES.len()];
     let favourite = rng.gen_range(0..CATEGORIES.len());
