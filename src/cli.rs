@@ -125,8 +125,14 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 .map(|t| parse::parse_timestamp(&t).ok_or_else(|| Failure(format!("--as-of: cannot read {t:?} as a date or time (e.g. 2011-12-09 or 2011-12-09 12:00)"))))
                 .transpose()?;
             let loaded = load(&input)?;
-            let mut features = customer_features(&loaded.events, as_of_ms)?;
-            output::write_csv(&out, &mut features.df)?;
+            let mut features = {
+                let _t = crate::core::trace::phase("features");
+                customer_features(&loaded.events, as_of_ms)?
+            };
+            {
+                let _t = crate::core::trace::phase("write");
+                output::write_csv(&out, &mut features.df)?;
+            }
             println!(
                 "features: {} customers ({} with a purchase) as of {} from {} usable rows of {} → {}",
                 features.customers(),

@@ -79,43 +79,45 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         None => events.last_timestamp_ms().ok_or(FeatureError::NoEvents)?,
     };
     let lf = events.df.clone().lazy();
+    let key = events.customer_key();
     let count_of = |kind| is_kind(kind).cast(DataType::UInt32).sum();
 
-    let activity = lf.clone().group_by([col(CUSTOMER_ID)]).agg([
+    let activity_aggs = vec![
         count_of(EventKind::View).alias("views"),
         count_of(EventKind::Cart).alias("carts"),
         count_of(EventKind::Purchase).alias("purchases"),
         col(AMOUNT).filter(is_kind(EventKind::Purchase)).sum().alias("monetary"),
-    ]);
-    let orders = events.purchase_orders().group_by([col(CUSTOMER_ID)]).agg([
+    ];
+    let activity = lf.clone().group_by([col(key)]).agg(activity_aggs);
+    let orders = events.purchase_orders().group_by([col(key)]).agg([
         col("order_ms").min().alias("first_ms"),
         col("order_ms").max().alias("last_ms"),
         len().cast(DataType::UInt32).alias("frequency"),
     ]);
-    let mut table = activity.left_join(orders, col(CUSTOMER_ID), col(CUSTOMER_ID));
+    let mut table = activity.left_join(orders, col(key), col(key));
 
     let distinct_over_bought = |column: &str, alias: &str| {
         lf.clone()
             .filter(is_bought_line())
-            .group_by([col(CUSTOMER_ID)])
+            .group_by([col(key)])
             .agg([col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias)])
     };
     let null_u32 = || lit(NULL).cast(DataType::UInt32);
     if events.has_item_id {
-        table = table.left_join(distinct_over_bought(ITEM_ID, "distinct_items"), col(CUSTOMER_ID), col(CUSTOMER_ID));
+        table = table.left_join(distinct_over_bought(events.item_key(), "distinct_items"), col(key), col(key));
     }
     if events.has_category {
         table = table.left_join(
             distinct_over_bought(CATEGORY, "distinct_categories"),
-            col(CUSTOMER_ID),
-            col(CUSTOMER_ID),
+            col(key),
+            col(key),
         );
         let top = lf
             .clone()
             .filter(is_kind(EventKind::Purchase).and(col(CATEGORY).is_not_null()))
-            .group_by([col(CUSTOMER_ID), col(CATEGORY)])
+            .group_by([col(key), col(CATEGORY)])
             .agg([col(AMOUNT).sum().alias("category_amount")])
-            .group_by([col(CUSTOMER_ID)])
+            .group_by([col(key)])
             .agg([col(CATEGORY)
                 .sort_by(
                     [col("category_amount"), col(CATEGORY)],
@@ -123,14 +125,14 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
                 )
                 .first()
                 .alias("top_category")]);
-        table = table.left_join(top, col(CUSTOMER_ID), col(CUSTOMER_ID));
+        table = table.left_join(top, col(key), col(key));
     }
 
     let days_since = |c: &str| (lit(as_of) - col(c)).cast(DataType::Float64) / lit(MS_PER_DAY);
     let frequency = col("frequency").fill_null(lit(0u32));
     let df = table
         .select([
-            col(CUSTOMER_ID),
+            events.customer_id_expr(),
             days_since("last_ms").alias("recency_days"),
             days_since("first_ms").alias("tenure_days"),
             frequency.clone().alias("frequency"),

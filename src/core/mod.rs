@@ -6,3 +6,4 @@ pub mod features;
 pub mod import;
 pub mod output;
 pub mod sample;
+pub mod trace;

@@ -91,21 +91,41 @@ pub fn map_columns(file: &EventsFile, overrides: &[(Canonical, String)]) -> Resu
     }
 }
 
+/// Reads the mapped columns, renamed to their canonical names, in the physical
+/// form the row checks expect.
+fn read_mapped(file: &EventsFile, mapping: &ColumnMapping, numeric: &[&str]) -> Result<DataFrame, ImportError> {
+    let shown = file.shown();
+    let mut lf = file.scan(numeric)?;
+    let schema = lf.collect_schema().map_err(|e| ImportError::polars(&shown, e))?;
+    let select: Vec<Expr> = mapping
+        .columns
+        .iter()
+        .map(|(canonical, file_column)| {
+            let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
+            rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
+        })
+        .collect();
+    lf.select(select).collect().map_err(|e| ImportError::polars(&shown, e))
+}
+
 /// Loads a file with a given mapping.
 pub fn load_mapped(file: &EventsFile, mapping: &ColumnMapping) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
-    let mut lf = file.scan()?;
-    let schema = lf.collect_schema().map_err(|e| ImportError::polars(&shown, e))?;
-    let mut select = vec![col(source::ROW_INDEX)];
-    for (canonical, file_column) in &mapping.columns {
-        let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
-        select.push(rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name()));
-    }
-    let raw = lf.select(select).collect().map_err(|e| ImportError::polars(&shown, e))?;
+    let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
+    let raw = {
+        let _t = crate::core::trace::phase("read");
+        match read_mapped(file, mapping, &numeric) {
+            // Text in a number column: read again with every column as text, to say where.
+            Err(_) if !numeric.is_empty() && matches!(file.format, FileFormat::Csv { .. }) => {
+                read_mapped(file, mapping, &[])?
+            }
+            other => other?,
+        }
+    };
     if raw.height() == 0 {
         return Err(ImportError::HeaderOnly { path: shown });
     }
-    let (events, mut report) = rows::check_rows(&raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    let (events, mut report) = rows::check_rows(raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
     report.file = shown.clone();
     report.format = file.format.describe();
     report.columns_found = file.headers.clone();

@@ -36,7 +36,7 @@ enum Cells<'a> {
     Millis(&'a Int64Chunked),
 }
 
-impl Cells<'_> {
+impl<'a> Cells<'a> {
     fn text(&self, i: usize) -> Option<String> {
         match self {
             Cells::Text(c) => c.get(i).map(str::to_string),
@@ -65,8 +65,8 @@ impl Cells<'_> {
         }
     }
 
-    fn str_at(&self, i: usize) -> Option<&str> {
-        match self {
+    fn str_at(&self, i: usize) -> Option<&'a str> {
+        match *self {
             Cells::Text(c) => c.get(i),
             _ => None,
         }
@@ -86,6 +86,11 @@ fn cells<'a>(series: &'a [(Canonical, Series)], canonical: Canonical) -> PolarsR
 }
 
 const OK: u8 = 0;
+const NO_ITEM: u64 = u64::MAX;
+
+fn text_at<'a>(cells: &Option<Cells<'a>>, i: usize) -> Option<&'a str> {
+    cells.as_ref().and_then(|c| c.str_at(i))
+}
 
 fn reason_code(reason: UnusableReason) -> u8 {
     reason as u8 + 1
@@ -100,14 +105,75 @@ const REASONS: [UnusableReason; 6] = [
     UnusableReason::NonNumericAmount,
 ];
 
+/// What one parallel block learned about its text cells: whether any of them
+/// changes under normalisation (else the raw column is reused as it is).
+#[derive(Clone, Copy, Default)]
+struct TextChanges {
+    customer: bool,
+    order: bool,
+    item: bool,
+    category: bool,
+    /// An event label that is a synonym rather than the canonical word.
+    event: bool,
+    /// Every customer id so far is a plain decimal integer.
+    numeric_ids: bool,
+    /// Every item id so far is one.
+    numeric_items: bool,
+}
+
+impl TextChanges {
+    /// Nothing seen yet: no changes, and every id numeric so far.
+    fn numeric() -> TextChanges {
+        TextChanges { numeric_ids: true, numeric_items: true, ..Default::default() }
+    }
+
+    fn merge(self, o: TextChanges) -> TextChanges {
+        TextChanges {
+            customer: self.customer || o.customer,
+            order: self.order || o.order,
+            item: self.item || o.item,
+            category: self.category || o.category,
+            event: self.event || o.event,
+            numeric_ids: self.numeric_ids && o.numeric_ids,
+            numeric_items: self.numeric_items && o.numeric_items,
+        }
+    }
+}
+
+/// A plain decimal integer id (`0`, `12346`; no sign, no leading zero, at
+/// most 19 digits) as a number; other ids (`00001`, `C123`) have none.
+fn decimal_key(id: &str) -> Option<u64> {
+    let b = id.as_bytes();
+    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    id.parse().ok()
+}
+
+fn normalise_category(v: &str) -> Option<&str> {
+    Some(v.trim()).filter(|s| !s.is_empty())
+}
+
+/// Did normalising `raw` change it (a trimmed, shortened or emptied cell)?
+fn changed(raw: Option<&str>, normalised: Option<&str>) -> bool {
+    match (raw, normalised) {
+        (Some(r), Some(n)) => r.len() != n.len(),
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
 /// Checks and converts every row of the raw columns.
-pub(super) fn check_rows(raw: &DataFrame, mapping: &ColumnMapping) -> PolarsResult<(EventTable, QualityReport)> {
+pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResult<(EventTable, QualityReport)> {
     let n = raw.height();
-    let series: Vec<(Canonical, Series)> = mapping
-        .columns
-        .keys()
-        .map(|c| Ok((*c, raw.column(c.name())?.as_materialized_series().rechunk())))
-        .collect::<PolarsResult<_>>()?;
+    // One contiguous array per column (fast random access); each original is
+    // dropped as soon as its copy exists, so only one column is held twice.
+    let mut series: Vec<(Canonical, Series)> = Vec::new();
+    for column in raw.into_columns() {
+        let canonical = Canonical::from_name(column.name()).ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
+        let s = column.take_materialized_series();
+        series.push((canonical, if s.n_chunks() > 1 { s.rechunk() } else { s }));
+    }
     let customer = cells(&series, Canonical::CustomerId)?;
     let timestamp = cells(&series, Canonical::Timestamp)?;
     let event = cells(&series, Canonical::EventType)?;
@@ -121,33 +187,64 @@ pub(super) fn check_rows(raw: &DataFrame, mapping: &ColumnMapping) -> PolarsResu
         polars_bail!(ComputeError: "customer_id and timestamp must be mapped");
     };
 
+    let t = crate::core::trace::phase("check rows");
     let mut reason = vec![OK; n];
-    let mut customer_out: Vec<Option<&str>> = vec![None; n];
     let mut ts_out = vec![0i64; n];
     let mut kind_out = vec![EventKind::Purchase; n];
     let mut qty_out = vec![1.0f64; n];
     let mut price_out: Vec<Option<f64>> = vec![None; n];
     let mut amount_out = vec![0.0f64; n];
+    let mut key_out = vec![0u64; n];
+    // u64::MAX marks a row without an item id.
+    let mut item_key_out = vec![NO_ITEM; n];
+    let mut fingerprint = vec![0u64; n];
+    let hasher = foldhash::fast::FixedState::with_seed(0x5EED);
 
-    reason
+    let changes = reason
         .par_chunks_mut(CHUNK)
-        .zip(customer_out.par_chunks_mut(CHUNK))
         .zip(ts_out.par_chunks_mut(CHUNK))
         .zip(kind_out.par_chunks_mut(CHUNK))
         .zip(qty_out.par_chunks_mut(CHUNK))
         .zip(price_out.par_chunks_mut(CHUNK))
         .zip(amount_out.par_chunks_mut(CHUNK))
+        .zip(key_out.par_chunks_mut(CHUNK))
+        .zip(fingerprint.par_chunks_mut(CHUNK))
+        .zip(item_key_out.par_chunks_mut(CHUNK))
         .enumerate()
-        .for_each(|(chunk, ((((((r, cust), ts), kind), qty), pr), amt))| {
+        .map(|(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
+            use std::hash::BuildHasher;
             let base = chunk * CHUNK;
+            let mut seen = TextChanges::numeric();
             for j in 0..r.len() {
                 let i = base + j;
                 let fail = |why| reason_code(why);
                 // Ids always arrive as text: raw_expr casts them.
-                cust[j] = customer.str_at(i).and_then(parse::normalise_id);
-                if cust[j].is_none() {
+                let raw_customer = customer.str_at(i);
+                let id = raw_customer.and_then(parse::normalise_id);
+                seen.customer |= changed(raw_customer, id);
+                let Some(id) = id else {
                     r[j] = fail(UnusableReason::MissingCustomerId);
                     continue;
+                };
+                match decimal_key(id) {
+                    Some(k) if seen.numeric_ids => keys[j] = k,
+                    _ => seen.numeric_ids = false,
+                }
+                let mut texts = [None; 3];
+                for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
+                    (&order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
+                    (&item, parse::normalise_id, &mut seen.item),
+                    (&category, normalise_category, &mut seen.category),
+                ]) {
+                    let raw = text_at(cells, i);
+                    *slot = raw.and_then(norm);
+                    *flag |= changed(raw, *slot);
+                }
+                if let Some(item_id) = texts[1] {
+                    match decimal_key(item_id) {
+                        Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
+                        _ => seen.numeric_items = false,
+                    }
                 }
                 match timestamp.timestamp(i) {
                     Some(t) => ts[j] = t,
@@ -157,8 +254,12 @@ pub(super) fn check_rows(raw: &DataFrame, mapping: &ColumnMapping) -> PolarsResu
                     }
                 }
                 if let Some(event) = &event {
-                    match event.str_at(i).and_then(EventKind::parse) {
-                        Some(k) => kind[j] = k,
+                    let label = event.str_at(i);
+                    match label.and_then(EventKind::parse) {
+                        Some(k) => {
+                            kind[j] = k;
+                            seen.event |= label != Some(k.as_str());
+                        }
                         None => {
                             r[j] = fail(UnusableReason::UnknownEventType);
                             continue;
@@ -197,9 +298,13 @@ pub(super) fn check_rows(raw: &DataFrame, mapping: &ColumnMapping) -> PolarsResu
                 if !amt[j].is_finite() {
                     // quantity × price overflowed: the inputs are absurd, not the arithmetic.
                     r[j] = fail(if amount.is_some() { UnusableReason::NonNumericAmount } else { UnusableReason::NonNumericQuantity });
+                    continue;
                 }
+                fp[j] = hasher.hash_one((id, ts[j], kind[j], texts, qty[j].to_bits(), pr[j].map(f64::to_bits), amt[j].to_bits()));
             }
-        });
+            seen
+        })
+        .reduce(TextChanges::numeric, TextChanges::merge);
 
     let mut report = QualityReport { rows_read: n as u64, ..Default::default() };
     for why in REASONS {
@@ -232,79 +337,139 @@ pub(super) fn check_rows(raw: &DataFrame, mapping: &ColumnMapping) -> PolarsResu
         });
     }
     report.rows_unusable = report.unusable.iter().map(|u| u.count).sum();
+    drop(t);
 
-    let text_column = |cells: &Option<Cells>, name: &str, is_id: bool| -> Option<Column> {
+    // Exact duplicates: usable rows identical in every canonical column.
+    let t = crate::core::trace::phase("dedupe");
+    let row_key = |i: usize| {
+        (
+            customer.str_at(i).and_then(parse::normalise_id),
+            ts_out[i],
+            kind_out[i],
+            [
+                text_at(&order, i).and_then(parse::normalise_id),
+                text_at(&item, i).and_then(parse::normalise_id),
+                text_at(&category, i).and_then(normalise_category),
+            ],
+            qty_out[i].to_bits(),
+            price_out[i].map(f64::to_bits),
+            amount_out[i].to_bits(),
+        )
+    };
+    let duplicates = find_duplicates(&reason, &fingerprint, row_key);
+    drop(fingerprint);
+    report.duplicates_removed = duplicates.len() as u64;
+    report.duplicate_examples = duplicates.iter().take(MAX_EXAMPLES).map(|&i| u64::from(i) + 1).collect();
+    let mut keep: Vec<bool> = reason.iter().map(|&r| r == OK).collect();
+    for &i in &duplicates {
+        keep[i as usize] = false;
+    }
+    drop((reason, duplicates));
+    drop(t);
+
+    let t = crate::core::trace::phase("build columns");
+    // A text column: the raw one where no cell changes, else a normalised copy.
+    let text_column = |cells: &Option<Cells>, name: &str, changed: bool, norm: fn(&str) -> Option<&str>| -> Option<Column> {
         let cells = cells.as_ref()?;
-        let values: Vec<Option<&str>> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let v = cells.str_at(i)?;
-                if is_id { parse::normalise_id(v) } else { Some(v.trim()).filter(|s| !s.is_empty()) }
-            })
-            .collect();
+        if !changed && let Cells::Text(ca) = cells {
+            return Some((*ca).clone().with_name(name.into()).into_column());
+        }
+        let values: Vec<Option<&str>> = (0..n).into_par_iter().map(|i| cells.str_at(i).and_then(norm)).collect();
         Some(StringChunked::from_slice_options(name.into(), &values).into_column())
     };
-    let kinds: Vec<&str> = kind_out.iter().map(|k| k.as_str()).collect();
-    let mut columns = vec![
-        UInt64Chunked::from_vec(col_name::ROW.into(), (1..=n as u64).collect()).into_column(),
-        StringChunked::from_slice_options(col_name::CUSTOMER_ID.into(), &customer_out).into_column(),
-        Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), ts_out).into_column(),
-        StringChunked::from_slice(col_name::EVENT_TYPE.into(), &kinds).into_column(),
-    ];
-    drop(kinds);
-    columns.extend(text_column(&order, col_name::ORDER_ID, true));
-    columns.extend(text_column(&item, col_name::ITEM_ID, true));
-    columns.extend(text_column(&category, col_name::CATEGORY, false));
+    let event_column = match (&event, changes.event) {
+        (Some(Cells::Text(ca)), false) => (*ca).clone().with_name(col_name::EVENT_TYPE.into()).into_column(),
+        _ => {
+            let kinds: Vec<&str> = kind_out.iter().map(|k| k.as_str()).collect();
+            StringChunked::from_slice(col_name::EVENT_TYPE.into(), &kinds).into_column()
+        }
+    };
+    let customer_column = Some(customer);
+    let mut columns = vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), 1..=n as u32).into_column()];
+    if changes.numeric_ids {
+        columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
+    } else {
+        drop(key_out);
+        columns.extend(text_column(&customer_column, col_name::CUSTOMER_ID, changes.customer, parse::normalise_id));
+    }
+    columns.push(Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), ts_out).into_column());
+    columns.push(event_column);
+    drop(kind_out);
+    columns.extend(text_column(&order, col_name::ORDER_ID, changes.order, parse::normalise_id));
+    let numeric_items = item.is_some() && changes.numeric_items;
+    if numeric_items {
+        let keys = item_key_out.iter().map(|&k| (k != NO_ITEM).then_some(k));
+        columns.push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
+    } else {
+        columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
+    }
+    drop(item_key_out);
+    columns.extend(text_column(&category, col_name::CATEGORY, changes.category, normalise_category));
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
         columns.push(Float64Chunked::from_slice_options(col_name::PRICE.into(), &price_out).into_column());
     }
+    drop(price_out);
     columns.push(Float64Chunked::from_vec(col_name::AMOUNT.into(), amount_out).into_column());
-    let usable_mask = BooleanChunked::from_iter_values("usable".into(), reason.iter().map(|&r| r == OK));
-    let checked = DataFrame::new(n, columns)?.filter(&usable_mask)?;
-    drop(customer_out);
-
-    // Exact duplicates: identical in every canonical column (the row number aside).
-    let subset: Vec<String> = checked
-        .get_column_names()
-        .into_iter()
-        .filter(|c| c.as_str() != col_name::ROW)
-        .map(|c| c.to_string())
-        .collect();
-    let df = checked.unique_stable(Some(&subset), UniqueKeepStrategy::First, None)?;
-    report.duplicates_removed = (checked.height() - df.height()) as u64;
-    if report.duplicates_removed > 0 {
-        report.duplicate_examples = removed_rows(&checked, &df, MAX_EXAMPLES)?;
+    let mut df = DataFrame::new(n, columns)?;
+    if keep.iter().any(|k| !k) {
+        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
     }
+    drop(t);
 
+    let _t = crate::core::trace::phase("summarise");
     let events = EventTable {
         df,
         has_order_id: order.is_some(),
         has_item_id: item.is_some(),
         has_category: category.is_some(),
         has_price: price.is_some(),
+        has_customer_key: changes.numeric_ids,
+        has_item_key: numeric_items,
     };
     summarise(&events, &mut report)?;
     Ok((events, report))
 }
 
-/// The first `max` row numbers present in `before` but not in `after` (both in file order).
-fn removed_rows(before: &DataFrame, after: &DataFrame, max: usize) -> PolarsResult<Vec<u64>> {
-    let b = before.column(col_name::ROW)?.u64()?;
-    let a = after.column(col_name::ROW)?.u64()?;
-    let mut kept = a.into_no_null_iter().peekable();
-    let mut out = Vec::new();
-    for row in b.into_no_null_iter() {
-        if kept.peek() == Some(&row) {
-            kept.next();
-        } else {
-            out.push(row);
-            if out.len() == max {
-                break;
+/// Rows (0-based, ascending) of usable rows that repeat an earlier usable row
+/// exactly. Rows carry a fingerprint (a seeded hash of their values), are sorted by it,
+/// and rows with equal fingerprints compared in full, so a hash collision can
+/// never remove a row.
+fn find_duplicates<K: PartialEq>(reason: &[u8], fingerprint: &[u64], row_key: impl Fn(usize) -> K) -> Vec<u32> {
+    let mut fingerprints: Vec<(u64, u32)> = reason
+        .par_iter()
+        .zip(fingerprint.par_iter())
+        .enumerate()
+        .filter(|&(_, (&r, _))| r == OK)
+        .map(|(i, (_, &h))| (h, i as u32))
+        .collect();
+    fingerprints.par_sort_unstable();
+    let mut duplicates = Vec::new();
+    let mut start = 0;
+    while start < fingerprints.len() {
+        let mut end = start + 1;
+        while end < fingerprints.len() && fingerprints[end].0 == fingerprints[start].0 {
+            end += 1;
+        }
+        if end - start == 1 {
+            start = end;
+            continue;
+        }
+        // Within a run, rows are in file order; a row is a duplicate if an
+        // earlier kept row equals it.
+        let mut kept: Vec<usize> = Vec::new();
+        for &(_, i) in &fingerprints[start..end] {
+            let key = row_key(i as usize);
+            if kept.iter().any(|&k| row_key(k) == key) {
+                duplicates.push(i);
+            } else {
+                kept.push(i as usize);
             }
         }
+        start = end;
     }
-    Ok(out)
+    duplicates.sort_unstable();
+    duplicates
 }
 
 /// Fills the counts of the usable table into the report.
@@ -316,14 +481,14 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
         count_if(is_kind(EventKind::Cart)).alias("cart"),
         count_if(is_kind(EventKind::Purchase)).alias("purchase"),
         count_if(is_kind(EventKind::Purchase).and(col(QUANTITY).lt(lit(0.0)))).alias("returns"),
-        col(CUSTOMER_ID).n_unique().cast(DataType::UInt64).alias("customers"),
+        col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers"),
     ];
     if events.has_price {
         aggs.push(count_if(col(PRICE).lt(lit(0.0))).alias("negative_prices"));
         aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
     }
     if events.has_item_id {
-        aggs.push(col(ITEM_ID).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
+        aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
     let get = |name: &str| -> u64 {

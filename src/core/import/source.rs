@@ -93,17 +93,18 @@ impl EventsFile {
         self.path.display().to_string()
     }
 
-    /// A lazy scan of the whole file with a `__row` index (0 = first data row).
-    /// CSV columns are all read as text so that every cell can be checked.
-    pub fn scan(&self) -> Result<LazyFrame, ImportError> {
-        scan(&self.path, self.format)
-            .map(|lf| lf.with_row_index(ROW_INDEX, None))
-            .map_err(|e| ImportError::polars(&self.shown(), e))
+    /// A lazy scan of the whole file. CSV columns are read as text, so that
+    /// every cell can be checked, except `numeric_columns`, read as `f64`
+    /// (a fast path: if one of them holds text that is not a number, the
+    /// scan fails and the caller reads again with every column as text).
+    pub fn scan(&self, numeric_columns: &[&str]) -> Result<LazyFrame, ImportError> {
+        let lf = match self.format {
+            FileFormat::Csv { separator } => scan_csv(&self.path, separator, numeric_columns),
+            other => scan(&self.path, other),
+        };
+        lf.map_err(|e| ImportError::polars(&self.shown(), e))
     }
 }
-
-/// The name of the row index column added to every scan.
-pub const ROW_INDEX: &str = "__row";
 
 fn pl_path(path: &Path) -> PolarsResult<PlRefPath> {
     PlRefPath::try_from_path(path)
@@ -115,14 +116,20 @@ fn scan(path: &Path, format: FileFormat) -> PolarsResult<LazyFrame> {
         FileFormat::NdJson => LazyJsonLineReader::new(pl_path(path)?)
             .with_infer_schema_length(std::num::NonZeroUsize::new(1000))
             .finish(),
-        FileFormat::Csv { separator } => LazyCsvReader::new(pl_path(path)?)
-            .with_separator(separator)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_truncate_ragged_lines(true)
-            .with_glob(false)
-            .finish(),
+        FileFormat::Csv { separator } => scan_csv(path, separator, &[]),
     }
+}
+
+fn scan_csv(path: &Path, separator: u8, numeric_columns: &[&str]) -> PolarsResult<LazyFrame> {
+    let numbers: Schema = numeric_columns.iter().map(|c| Field::new((*c).into(), DataType::Float64)).collect();
+    LazyCsvReader::new(pl_path(path)?)
+        .with_separator(separator)
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_dtype_overwrite((!numbers.is_empty()).then(|| Arc::new(numbers)))
+        .with_truncate_ragged_lines(true)
+        .with_glob(false)
+        .finish()
 }
 
 /// Reads the first line (of any length) and checks that data follows it.
