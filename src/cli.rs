@@ -13,7 +13,11 @@ use crate::core::output;
 use crate::core::sample::{self, ShopConfig, event_log};
 
 #[derive(Parser, Debug)]
-#[command(name = "promo-studio", version, about = "Customer segments, recommendations and campaign simulation for e-commerce marketers. Without a command: the desktop app.")]
+#[command(
+    name = "promo-studio",
+    version,
+    about = "Customer segments, recommendations and campaign simulation for e-commerce marketers. Without a command: the desktop app."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -114,7 +118,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Inspect { input, json } => {
             let loaded = load_events(&input.events, &input.map)?;
             if json {
-                println!("{}", serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?
+                );
             } else {
                 print!("{}", loaded.report);
             }
@@ -144,12 +151,21 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::GenerateSample { customers, seed, out } => {
+        Command::GenerateSample {
+            customers,
+            seed,
+            out,
+        } => {
             if customers == 0 {
                 return Err(Failure("--customers must be at least 1".into()));
             }
-            std::fs::create_dir_all(&out).map_err(|e| Failure(format!("{}: {e}", out.display())))?;
-            let mut shop = sample::generate_shop(&ShopConfig { customers, seed, ..Default::default() })?;
+            std::fs::create_dir_all(&out)
+                .map_err(|e| Failure(format!("{}: {e}", out.display())))?;
+            let mut shop = sample::generate_shop(&ShopConfig {
+                customers,
+                seed,
+                ..Default::default()
+            })?;
             output::write_parquet(&out.join("events.parquet"), &mut shop.events)?;
             output::write_csv(&out.join("products.csv"), &mut shop.products)?;
             output::write_csv(&out.join("customers.csv"), &mut shop.customers)?;
@@ -162,13 +178,25 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::GenerateEvents { rows, seed, format, out } => {
+        Command::GenerateEvents {
+            rows,
+            seed,
+            format,
+            out,
+        } => {
             let cfg = event_log::EventLogConfig::with_rows(rows, seed);
             match format {
-                LogFormat::Csv => output::write_atomically(&out, |w| event_log::write_csv(&cfg, w).map_err(|e| e.to_string()))?,
+                LogFormat::Csv => output::write_atomically(&out, |w| {
+                    event_log::write_csv(&cfg, w).map_err(|e| e.to_string())
+                })?,
                 LogFormat::Parquet => output::write_parquet(&out, &mut event_log::to_frame(&cfg)?)?,
             }
-            println!("generate-events: {rows} rows, {} users, {} items (seed {seed}) → {}", cfg.users, cfg.items, out.display());
+            println!(
+                "generate-events: {rows} rows, {} users, {} items (seed {seed}) → {}",
+                cfg.users,
+                cfg.items,
+                out.display()
+            );
             Ok(())
         }
     }
@@ -176,5 +204,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
 
 /// Where the bundled demo data lives.
 pub fn sample_events_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data").join("events.parquet")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample_data")
+        .join("events.parquet")
 }

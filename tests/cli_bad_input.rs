@@ -10,7 +10,13 @@ use common::{fixture, run, stderr, stdout};
 fn fails_with(input: &std::path::Path, extra: &[&str], expected: &[&str]) {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("features.csv");
-    let mut args = vec!["features", "--events", input.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "features",
+        "--events",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let o = run(&args);
     let err = stderr(&o);
@@ -19,42 +25,94 @@ fn fails_with(input: &std::path::Path, extra: &[&str], expected: &[&str]) {
         assert!(err.contains(e), "message should contain {e:?}; got: {err}");
     }
     assert!(!out.exists(), "no output file may be left behind");
-    assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 0, "no temporary file either");
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "no temporary file either"
+    );
 }
 
 #[test]
 fn missing_required_column_lists_columns_and_aliases() {
     let (_d, p) = fixture("baskets.csv", "transaction_id,item\n1,citrus fruit\n");
-    fails_with(&p, &[], &["baskets.csv", "required column 'customer_id' not found", "'transaction_id', 'item'", "visitorid", "--map customer_id="]);
+    fails_with(
+        &p,
+        &[],
+        &[
+            "baskets.csv",
+            "required column 'customer_id' not found",
+            "'transaction_id', 'item'",
+            "visitorid",
+            "--map customer_id=",
+        ],
+    );
 }
 
 #[test]
 fn map_to_an_absent_column_is_named() {
     let (_d, p) = fixture("e.csv", "who,when\n1,2024-01-01\n");
-    fails_with(&p, &["--map", "customer_id=nobody", "--map", "timestamp=when"], &["e.csv", "no column 'nobody'", "'who', 'when'"]);
+    fails_with(
+        &p,
+        &["--map", "customer_id=nobody", "--map", "timestamp=when"],
+        &["e.csv", "no column 'nobody'", "'who', 'when'"],
+    );
 }
 
 #[test]
 fn unparseable_timestamps_name_column_and_rows() {
-    let (_d, p) = fixture("dates.csv", "customer_id,order_date\n1,yesterday\n2,31/31/2020\n");
-    fails_with(&p, &[], &["dates.csv", "unparseable timestamp", "column 'order_date'", "row 1 (\"yesterday\")", "row 2"]);
+    let (_d, p) = fixture(
+        "dates.csv",
+        "customer_id,order_date\n1,yesterday\n2,31/31/2020\n",
+    );
+    fails_with(
+        &p,
+        &[],
+        &[
+            "dates.csv",
+            "unparseable timestamp",
+            "column 'order_date'",
+            "row 1 (\"yesterday\")",
+            "row 2",
+        ],
+    );
 }
 
 #[test]
 fn non_numeric_quantity_names_column_and_row() {
     let (_d, p) = fixture("q.csv", "customer_id,timestamp,Qty\n1,2024-01-01,three\n");
-    fails_with(&p, &[], &["q.csv", "non-numeric quantity", "column 'Qty'", "row 1 (\"three\")"]);
+    fails_with(
+        &p,
+        &[],
+        &[
+            "q.csv",
+            "non-numeric quantity",
+            "column 'Qty'",
+            "row 1 (\"three\")",
+        ],
+    );
 }
 
 #[test]
 fn some_bad_rows_warn_but_succeed() {
-    let (_d, p) = fixture("mixed.csv", "customer_id,timestamp,quantity\n1,2024-01-01,1\n2,soon,1\n3,2024-01-02,x\n");
+    let (_d, p) = fixture(
+        "mixed.csv",
+        "customer_id,timestamp,quantity\n1,2024-01-01,1\n2,soon,1\n3,2024-01-02,x\n",
+    );
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("f.csv");
-    let o = run(&["features", "--events", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("row 2 (\"soon\")") && err.contains("row 3 (\"x\")"), "{err}");
+    assert!(
+        err.contains("row 2 (\"soon\")") && err.contains("row 3 (\"x\")"),
+        "{err}"
+    );
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 2, "header + customer 1: {csv}");
     assert!(stdout(&o).contains("1 customers"), "{}", stdout(&o));
@@ -77,29 +135,54 @@ fn non_utf8_bytes_name_line_and_column() {
     let mut bytes = b"customer_id,timestamp,category\n1,2024-01-01,Toys\n2,2024-01-02,Caf".to_vec();
     bytes.extend_from_slice(&[0xE9, b'\n']); // Latin-1 "é"
     let (_d, p) = fixture("latin1.csv", bytes);
-    fails_with(&p, &[], &["latin1.csv", "line 3", "column 'category'", "not UTF-8"]);
+    fails_with(
+        &p,
+        &[],
+        &["latin1.csv", "line 3", "column 'category'", "not UTF-8"],
+    );
 }
 
 #[test]
 fn a_line_several_megabytes_long_is_read() {
     let long = "x".repeat(5 << 20);
-    let (_d, p) = fixture("long.csv", format!("customer_id,timestamp,category\n1,2024-01-01,{long}\n2,2024-01-02,Toys\n"));
+    let (_d, p) = fixture(
+        "long.csv",
+        format!("customer_id,timestamp,category\n1,2024-01-01,{long}\n2,2024-01-02,Toys\n"),
+    );
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("f.csv");
-    let o = run(&["features", "--events", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("2 customers"));
 }
 
 #[test]
 fn huge_values_are_unusable_not_infinite() {
-    let (_d, p) = fixture("huge.csv", "customer_id,timestamp,quantity,price\n1,2024-01-01,1e308,1e308\n2,2024-01-01,1e999,1\n3,2024-01-01,1,2\n");
+    let (_d, p) = fixture(
+        "huge.csv",
+        "customer_id,timestamp,quantity,price\n1,2024-01-01,1e308,1e308\n2,2024-01-01,1e999,1\n3,2024-01-01,1,2\n",
+    );
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("f.csv");
-    let o = run(&["features", "--events", p.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("non-numeric quantity") && err.contains("row 1") && err.contains("row 2"), "{err}");
+    assert!(
+        err.contains("non-numeric quantity") && err.contains("row 1") && err.contains("row 2"),
+        "{err}"
+    );
     let csv = std::fs::read_to_string(&out).unwrap();
     assert!(!csv.contains("inf"), "{csv}");
 }
@@ -107,7 +190,11 @@ fn huge_values_are_unusable_not_infinite() {
 #[test]
 fn file_that_does_not_exist() {
     let dir = tempfile::tempdir().unwrap();
-    fails_with(&dir.path().join("nope.csv"), &[], &["nope.csv", "no such file"]);
+    fails_with(
+        &dir.path().join("nope.csv"),
+        &[],
+        &["nope.csv", "no such file"],
+    );
 }
 
 #[test]
@@ -128,7 +215,13 @@ fn failed_run_keeps_the_previous_output() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("features.csv");
     std::fs::write(&out, "the good old file").unwrap();
-    let o = run(&["features", "--events", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "the good old file");
 }
@@ -136,7 +229,17 @@ fn failed_run_keeps_the_previous_output() {
 #[test]
 fn unknown_map_target_is_a_usage_error() {
     let (_d, p) = fixture("e.csv", "customer_id,timestamp\n1,2024-01-01\n");
-    let o = run(&["inspect", "--events", p.to_str().unwrap(), "--map", "shopper=who"]);
+    let o = run(&[
+        "inspect",
+        "--events",
+        p.to_str().unwrap(),
+        "--map",
+        "shopper=who",
+    ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("unknown canonical column"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown canonical column"),
+        "{}",
+        stderr(&o)
+    );
 }

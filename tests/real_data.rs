@@ -26,7 +26,9 @@ fn unusable(report: &Value, reason: &str) -> u64 {
 
 #[test]
 fn online_retail_quality_report() {
-    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else {
+        return;
+    };
     let r = inspect_json(&path, &[]);
     assert_eq!(r["rows_read"], 541_909);
     assert_eq!(unusable(&r, "missing_customer_id"), 135_080);
@@ -37,7 +39,9 @@ fn online_retail_quality_report() {
     assert_eq!(r["first_timestamp"], "2010-12-01 08:26:00");
     assert_eq!(r["last_timestamp"], "2011-12-09 12:50:00");
     let read = r["rows_read"].as_u64().unwrap();
-    let accounted = r["rows_usable"].as_u64().unwrap() + r["rows_unusable"].as_u64().unwrap() + r["duplicates_removed"].as_u64().unwrap();
+    let accounted = r["rows_usable"].as_u64().unwrap()
+        + r["rows_unusable"].as_u64().unwrap()
+        + r["duplicates_removed"].as_u64().unwrap();
     assert_eq!(read, accounted);
     assert_eq!(r["mapping"]["customer_id"], "CustomerID");
     assert_eq!(r["mapping"]["order_id"], "InvoiceNo");
@@ -45,7 +49,9 @@ fn online_retail_quality_report() {
 
 #[test]
 fn online_retail_invoices_items_and_countries_through_map() {
-    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else {
+        return;
+    };
     // Every row has an invoice: as the "customer", it counts invoices.
     let r = inspect_json(&path, &["--map", "customer_id=InvoiceNo"]);
     assert_eq!(r["customers"], 25_900);
@@ -56,26 +62,50 @@ fn online_retail_invoices_items_and_countries_through_map() {
 
 #[test]
 fn online_retail_features() {
-    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("features.csv");
-    let o = run(&["features", "--events", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
-    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     assert_eq!(rows.len(), 4_372);
     let ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by customer_id, unique");
-    assert!(!ids.iter().any(|id| id.contains('.')), "12346.0 became 12346");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "sorted by customer_id, unique"
+    );
+    assert!(
+        !ids.iter().any(|id| id.contains('.')),
+        "12346.0 became 12346"
+    );
     // Customers with a purchase order (an invoice with a line of quantity > 0): 4,339.
     let buyers = rows.iter().filter(|r| r[3] != "0").count();
     assert_eq!(buyers, 4_339);
-    assert!(stdout(&o).contains("4372 customers (4339 with a purchase)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("4372 customers (4339 with a purchase)"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
 fn cdnow_master() {
-    let Some(path) = shared_data("cdnow/CDNOW_master.csv") else { return };
+    let Some(path) = shared_data("cdnow/CDNOW_master.csv") else {
+        return;
+    };
     let r = inspect_json(&path, &[]);
     assert_eq!(r["rows_read"], 69_659);
     assert_eq!(r["customers"], 23_570);
@@ -85,22 +115,36 @@ fn cdnow_master() {
     assert_eq!(r["duplicates_removed"], 255);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("features.csv");
-    let o = run(&["features", "--events", path.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "features",
+        "--events",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let m = header.iter().position(|h| *h == "monetary").unwrap();
-    let total: f64 = lines.map(|l| l.split(',').nth(m).unwrap().parse::<f64>().unwrap()).sum();
+    let total: f64 = lines
+        .map(|l| l.split(',').nth(m).unwrap().parse::<f64>().unwrap())
+        .sum();
     // 2,500,315.63 over all rows, less the 255 exact duplicates' 4,332.88.
     assert!((total - 2_495_982.75).abs() < 0.01, "{total}");
 }
 
 #[test]
 fn groceries_has_no_customer_or_time_and_says_so() {
-    let Some(path) = shared_data("groceries/groceries_long.csv") else { return };
+    let Some(path) = shared_data("groceries/groceries_long.csv") else {
+        return;
+    };
     let o = run(&["inspect", "--events", path.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("required column 'customer_id' not found") && err.contains("'transaction_id', 'item'"), "{err}");
+    assert!(
+        err.contains("required column 'customer_id' not found")
+            && err.contains("'transaction_id', 'item'"),
+        "{err}"
+    );
 }

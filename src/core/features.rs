@@ -53,13 +53,20 @@ impl CustomerFeatures {
             .column("frequency")
             .ok()
             .and_then(|c| c.u32().ok())
-            .map_or(0, |f| (0..f.len()).filter(|&i| f.get(i).is_some_and(|v| v > 0)).count())
+            .map_or(0, |f| {
+                (0..f.len())
+                    .filter(|&i| f.get(i).is_some_and(|v| v > 0))
+                    .count()
+            })
     }
 }
 
 /// Computes the features of every customer with a usable event up to `as_of_ms`
 /// (default: the latest event). Rows after `as_of_ms` are left out.
-pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<CustomerFeatures, FeatureError> {
+pub fn customer_features(
+    events: &EventTable,
+    as_of_ms: Option<i64>,
+) -> Result<CustomerFeatures, FeatureError> {
     let cut;
     let events = match as_of_ms {
         Some(t) => {
@@ -67,7 +74,10 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
             if cut.is_empty() {
                 return Err(FeatureError::NothingBeforeAsOf {
                     as_of: format_ms(t),
-                    first: events.first_timestamp_ms().map(format_ms).unwrap_or_default(),
+                    first: events
+                        .first_timestamp_ms()
+                        .map(format_ms)
+                        .unwrap_or_default(),
                 });
             }
             &cut
@@ -86,7 +96,10 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         count_of(EventKind::View).alias("views"),
         count_of(EventKind::Cart).alias("carts"),
         count_of(EventKind::Purchase).alias("purchases"),
-        col(AMOUNT).filter(is_kind(EventKind::Purchase)).sum().alias("monetary"),
+        col(AMOUNT)
+            .filter(is_kind(EventKind::Purchase))
+            .sum()
+            .alias("monetary"),
     ];
     let activity = lf.clone().group_by([col(key)]).agg(activity_aggs);
     let orders = events.purchase_orders().group_by([col(key)]).agg([
@@ -100,11 +113,19 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         lf.clone()
             .filter(is_bought_line())
             .group_by([col(key)])
-            .agg([col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias)])
+            .agg([col(column)
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt32)
+                .alias(alias)])
     };
     let null_u32 = || lit(NULL).cast(DataType::UInt32);
     if events.has_item_id {
-        table = table.left_join(distinct_over_bought(events.item_key(), "distinct_items"), col(key), col(key));
+        table = table.left_join(
+            distinct_over_bought(events.item_key(), "distinct_items"),
+            col(key),
+            col(key),
+        );
     }
     if events.has_category {
         table = table.left_join(
@@ -144,14 +165,29 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
             col("views"),
             col("carts"),
             col("purchases"),
-            if events.has_item_id { col("distinct_items").fill_null(lit(0u32)) } else { null_u32() }
-                .alias("distinct_items"),
-            if events.has_category { col("distinct_categories").fill_null(lit(0u32)) } else { null_u32() }
-                .alias("distinct_categories"),
-            if events.has_category { col("top_category") } else { lit(NULL).cast(DataType::String) }
-                .alias("top_category"),
+            if events.has_item_id {
+                col("distinct_items").fill_null(lit(0u32))
+            } else {
+                null_u32()
+            }
+            .alias("distinct_items"),
+            if events.has_category {
+                col("distinct_categories").fill_null(lit(0u32))
+            } else {
+                null_u32()
+            }
+            .alias("distinct_categories"),
+            if events.has_category {
+                col("top_category")
+            } else {
+                lit(NULL).cast(DataType::String)
+            }
+            .alias("top_category"),
         ])
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()?;
-    Ok(CustomerFeatures { df, as_of_ms: as_of })
+    Ok(CustomerFeatures {
+        df,
+        as_of_ms: as_of,
+    })
 }

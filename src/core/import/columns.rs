@@ -58,7 +58,10 @@ impl Canonical {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(self, Canonical::Quantity | Canonical::Price | Canonical::Amount)
+        matches!(
+            self,
+            Canonical::Quantity | Canonical::Price | Canonical::Amount
+        )
     }
 
     /// Header names (normalised: lower case, letters and digits only) that real
@@ -67,44 +70,139 @@ impl Canonical {
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Canonical::CustomerId => &[
-                "customerid", "customer", "custid", "customerno", "customernumber", "customerkey",
-                "customeruniqueid", "clientid", "client", "userid", "user", "uid", "visitorid",
-                "visitor", "memberid", "member", "buyerid", "shopperid", "accountid", "personid",
+                "customerid",
+                "customer",
+                "custid",
+                "customerno",
+                "customernumber",
+                "customerkey",
+                "customeruniqueid",
+                "clientid",
+                "client",
+                "userid",
+                "user",
+                "uid",
+                "visitorid",
+                "visitor",
+                "memberid",
+                "member",
+                "buyerid",
+                "shopperid",
+                "accountid",
+                "personid",
             ],
             Canonical::Timestamp => &[
-                "timestamp", "invoicedate", "eventtime", "eventtimestamp", "datetime", "date",
-                "time", "ts", "orderdate", "ordertime", "orderdatetime", "orderpurchasetimestamp",
-                "purchasedate", "purchasetime", "transactiondate", "transactiontime", "eventdate",
-                "createdat", "created", "occurredat",
+                "timestamp",
+                "invoicedate",
+                "eventtime",
+                "eventtimestamp",
+                "datetime",
+                "date",
+                "time",
+                "ts",
+                "orderdate",
+                "ordertime",
+                "orderdatetime",
+                "orderpurchasetimestamp",
+                "purchasedate",
+                "purchasetime",
+                "transactiondate",
+                "transactiontime",
+                "eventdate",
+                "createdat",
+                "created",
+                "occurredat",
             ],
             Canonical::EventType => &[
-                "eventtype", "event", "eventname", "type", "action", "actiontype", "behavior",
-                "behaviour", "behaviortype", "interaction", "interactiontype",
+                "eventtype",
+                "event",
+                "eventname",
+                "type",
+                "action",
+                "actiontype",
+                "behavior",
+                "behaviour",
+                "behaviortype",
+                "interaction",
+                "interactiontype",
             ],
             Canonical::OrderId => &[
-                "orderid", "invoiceno", "invoice", "invoiceid", "invoicenumber", "transactionid",
-                "orderno", "ordernumber", "basketid", "receiptid", "receiptno", "billno",
+                "orderid",
+                "invoiceno",
+                "invoice",
+                "invoiceid",
+                "invoicenumber",
+                "transactionid",
+                "orderno",
+                "ordernumber",
+                "basketid",
+                "receiptid",
+                "receiptno",
+                "billno",
             ],
             Canonical::ItemId => &[
-                "itemid", "stockcode", "productid", "sku", "product", "item", "articleid",
-                "article", "productcode", "itemcode", "asin", "skuid", "variantid",
+                "itemid",
+                "stockcode",
+                "productid",
+                "sku",
+                "product",
+                "item",
+                "articleid",
+                "article",
+                "productcode",
+                "itemcode",
+                "asin",
+                "skuid",
+                "variantid",
             ],
             Canonical::Category => &[
-                "category", "categoryid", "categoryname", "categorycode", "productcategory",
-                "productcategoryname", "itemcategory", "department", "productgroup", "categoryl1",
+                "category",
+                "categoryid",
+                "categoryname",
+                "categorycode",
+                "productcategory",
+                "productcategoryname",
+                "itemcategory",
+                "department",
+                "productgroup",
+                "categoryl1",
             ],
             Canonical::Quantity => &[
-                "quantity", "qty", "units", "unitssold", "itemcount", "numberofitems",
-                "numberofcds", "count", "orderedquantity",
+                "quantity",
+                "qty",
+                "units",
+                "unitssold",
+                "itemcount",
+                "numberofitems",
+                "numberofcds",
+                "count",
+                "orderedquantity",
             ],
             Canonical::Price => &[
-                "price", "unitprice", "itemprice", "priceeach", "unitcost", "saleprice",
+                "price",
+                "unitprice",
+                "itemprice",
+                "priceeach",
+                "unitcost",
+                "saleprice",
                 "sellingprice",
             ],
             Canonical::Amount => &[
-                "amount", "lineamount", "linetotal", "total", "totalprice", "totalamount",
-                "revenue", "sales", "salesamount", "value", "dollarvalue", "ordervalue",
-                "subtotal", "spend", "paymentvalue",
+                "amount",
+                "lineamount",
+                "linetotal",
+                "total",
+                "totalprice",
+                "totalamount",
+                "revenue",
+                "sales",
+                "salesamount",
+                "value",
+                "dollarvalue",
+                "ordervalue",
+                "subtotal",
+                "spend",
+                "paymentvalue",
             ],
         }
     }
@@ -128,7 +226,10 @@ pub enum MappingProblem {
     /// A required canonical column found no file column.
     Missing(Canonical),
     /// `--map` named a file column that the file does not have.
-    UnknownFileColumn { canonical: Canonical, file_column: String },
+    UnknownFileColumn {
+        canonical: Canonical,
+        file_column: String,
+    },
 }
 
 impl ColumnMapping {
@@ -144,7 +245,10 @@ impl ColumnMapping {
     /// then for each canonical column the first alias that matches a header not
     /// yet taken. Returns the mapping and any problems (missing required columns,
     /// overrides naming absent headers).
-    pub fn propose(headers: &[String], overrides: &[(Canonical, String)]) -> (ColumnMapping, Vec<MappingProblem>) {
+    pub fn propose(
+        headers: &[String],
+        overrides: &[(Canonical, String)],
+    ) -> (ColumnMapping, Vec<MappingProblem>) {
         let mut mapping = ColumnMapping::default();
         let mut problems = Vec::new();
         let mut taken: Vec<&str> = Vec::new();
@@ -193,7 +297,10 @@ pub fn parse_override(arg: &str) -> Result<(Canonical, String), String> {
         .ok_or_else(|| format!("--map expects canonical=FileColumn, got {arg:?}"))?;
     let canonical = Canonical::from_name(canonical.trim()).ok_or_else(|| {
         let names: Vec<&str> = Canonical::ALL.iter().map(|c| c.name()).collect();
-        format!("--map: unknown canonical column {canonical:?}; expected one of {}", names.join(", "))
+        format!(
+            "--map: unknown canonical column {canonical:?}; expected one of {}",
+            names.join(", ")
+        )
     })?;
     Ok((canonical, file_column.to_string()))
 }
@@ -209,7 +316,14 @@ mod tests {
     #[test]
     fn online_retail_headers_map_by_alias() {
         let h = headers(&[
-            "InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country",
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
         ]);
         let (m, problems) = ColumnMapping::propose(&h, &[]);
         assert!(problems.is_empty());
@@ -225,7 +339,15 @@ mod tests {
 
     #[test]
     fn event_log_headers_map_by_alias() {
-        let h = headers(&["event_time", "event_type", "product_id", "category_code", "price", "user_id", "user_session"]);
+        let h = headers(&[
+            "event_time",
+            "event_type",
+            "product_id",
+            "category_code",
+            "price",
+            "user_id",
+            "user_session",
+        ]);
         let (m, problems) = ColumnMapping::propose(&h, &[]);
         assert!(problems.is_empty());
         assert_eq!(m.get(Canonical::CustomerId), Some("user_id"));
@@ -239,26 +361,41 @@ mod tests {
         let h = headers(&["who", "when", "CustomerID"]);
         let (m, problems) = ColumnMapping::propose(
             &h,
-            &[(Canonical::CustomerId, "who".into()), (Canonical::Timestamp, "when".into())],
+            &[
+                (Canonical::CustomerId, "who".into()),
+                (Canonical::Timestamp, "when".into()),
+            ],
         );
         assert!(problems.is_empty());
         assert_eq!(m.get(Canonical::CustomerId), Some("who"));
         let (_, problems) = ColumnMapping::propose(&h, &[(Canonical::Timestamp, "nope".into())]);
         assert_eq!(
             problems,
-            vec![MappingProblem::UnknownFileColumn { canonical: Canonical::Timestamp, file_column: "nope".into() }]
+            vec![MappingProblem::UnknownFileColumn {
+                canonical: Canonical::Timestamp,
+                file_column: "nope".into()
+            }]
         );
     }
 
     #[test]
     fn missing_required_column_is_reported() {
         let (_, problems) = ColumnMapping::propose(&headers(&["transaction_id", "item"]), &[]);
-        assert_eq!(problems, vec![MappingProblem::Missing(Canonical::CustomerId), MappingProblem::Missing(Canonical::Timestamp)]);
+        assert_eq!(
+            problems,
+            vec![
+                MappingProblem::Missing(Canonical::CustomerId),
+                MappingProblem::Missing(Canonical::Timestamp)
+            ]
+        );
     }
 
     #[test]
     fn parse_map_argument() {
-        assert_eq!(parse_override("customer_id=Kunde"), Ok((Canonical::CustomerId, "Kunde".to_string())));
+        assert_eq!(
+            parse_override("customer_id=Kunde"),
+            Ok((Canonical::CustomerId, "Kunde".to_string()))
+        );
         assert!(parse_override("customer=Kunde").is_err());
         assert!(parse_override("customer_id").is_err());
     }

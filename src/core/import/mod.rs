@@ -35,23 +35,43 @@ pub enum ImportError {
     #[error("{path}: cannot read: {message}")]
     Io { path: String, message: String },
     #[error("{path}: line {line}{}: bytes that are not UTF-8 at byte offset {byte_offset}; save the file as UTF-8 and try again", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
-    NotUtf8 { path: String, line: u64, column: Option<String>, byte_offset: u64 },
+    NotUtf8 {
+        path: String,
+        line: u64,
+        column: Option<String>,
+        byte_offset: u64,
+    },
     #[error("{path}: {}", describe_mapping_problems(problems, headers))]
-    Mapping { path: String, problems: Vec<MappingProblem>, headers: Vec<String> },
+    Mapping {
+        path: String,
+        problems: Vec<MappingProblem>,
+        headers: Vec<String>,
+    },
     #[error("{path}: {message}")]
     Read { path: String, message: String },
     #[error("{path}: none of the {rows_read} rows is usable:\n{}", details.join("\n"))]
-    NoUsableRows { path: String, rows_read: u64, details: Vec<String> },
+    NoUsableRows {
+        path: String,
+        rows_read: u64,
+        details: Vec<String>,
+    },
 }
 
 impl ImportError {
     pub(crate) fn polars(path: &str, e: PolarsError) -> ImportError {
-        ImportError::Read { path: path.to_string(), message: e.to_string() }
+        ImportError::Read {
+            path: path.to_string(),
+            message: e.to_string(),
+        }
     }
 }
 
 fn describe_mapping_problems(problems: &[MappingProblem], headers: &[String]) -> String {
-    let found = headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ");
+    let found = headers
+        .iter()
+        .map(|h| format!("'{h}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     problems
         .iter()
         .map(|p| match p {
@@ -75,43 +95,72 @@ pub struct LoadedEvents {
 }
 
 /// Opens, maps and loads an events file in one call.
-pub fn load_events(path: &Path, overrides: &[(Canonical, String)]) -> Result<LoadedEvents, ImportError> {
+pub fn load_events(
+    path: &Path,
+    overrides: &[(Canonical, String)],
+) -> Result<LoadedEvents, ImportError> {
     let file = EventsFile::open(path)?;
     let mapping = map_columns(&file, overrides)?;
     load_mapped(&file, &mapping)
 }
 
 /// Proposes the column mapping for a file, failing when a required column is missing.
-pub fn map_columns(file: &EventsFile, overrides: &[(Canonical, String)]) -> Result<ColumnMapping, ImportError> {
+pub fn map_columns(
+    file: &EventsFile,
+    overrides: &[(Canonical, String)],
+) -> Result<ColumnMapping, ImportError> {
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
     if problems.is_empty() {
         Ok(mapping)
     } else {
-        Err(ImportError::Mapping { path: file.shown(), problems, headers: file.headers.clone() })
+        Err(ImportError::Mapping {
+            path: file.shown(),
+            problems,
+            headers: file.headers.clone(),
+        })
     }
 }
 
 /// Reads the mapped columns, renamed to their canonical names, in the physical
 /// form the row checks expect.
-fn read_mapped(file: &EventsFile, mapping: &ColumnMapping, numeric: &[&str]) -> Result<DataFrame, ImportError> {
+fn read_mapped(
+    file: &EventsFile,
+    mapping: &ColumnMapping,
+    numeric: &[&str],
+) -> Result<DataFrame, ImportError> {
     let shown = file.shown();
     let mut lf = file.scan(numeric)?;
-    let schema = lf.collect_schema().map_err(|e| ImportError::polars(&shown, e))?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| ImportError::polars(&shown, e))?;
     let select: Vec<Expr> = mapping
         .columns
         .iter()
         .map(|(canonical, file_column)| {
-            let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
+            let dtype = schema
+                .get(file_column.as_str())
+                .cloned()
+                .unwrap_or(DataType::String);
             rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
         })
         .collect();
-    lf.select(select).collect().map_err(|e| ImportError::polars(&shown, e))
+    lf.select(select)
+        .collect()
+        .map_err(|e| ImportError::polars(&shown, e))
 }
 
 /// Loads a file with a given mapping.
-pub fn load_mapped(file: &EventsFile, mapping: &ColumnMapping) -> Result<LoadedEvents, ImportError> {
+pub fn load_mapped(
+    file: &EventsFile,
+    mapping: &ColumnMapping,
+) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
-    let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
+    let numeric: Vec<&str> = mapping
+        .columns
+        .iter()
+        .filter(|(c, _)| c.is_numeric())
+        .map(|(_, f)| f.as_str())
+        .collect();
     let raw = {
         let _t = crate::core::trace::phase("read");
         match read_mapped(file, mapping, &numeric) {
@@ -125,17 +174,26 @@ pub fn load_mapped(file: &EventsFile, mapping: &ColumnMapping) -> Result<LoadedE
     if raw.height() == 0 {
         return Err(ImportError::HeaderOnly { path: shown });
     }
-    let (events, mut report) = rows::check_rows(raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    let (events, mut report) =
+        rows::check_rows(raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
     report.file = shown.clone();
     report.format = file.format.describe();
     report.columns_found = file.headers.clone();
-    report.mapping = mapping.columns.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect();
+    report.mapping = mapping
+        .columns
+        .iter()
+        .map(|(c, f)| (c.name().to_string(), f.clone()))
+        .collect();
     if report.rows_usable == 0 {
         let mut details = report.warnings();
         if details.is_empty() {
             details.push("no row could be read".into());
         }
-        return Err(ImportError::NoUsableRows { path: shown, rows_read: report.rows_read, details });
+        return Err(ImportError::NoUsableRows {
+            path: shown,
+            rows_read: report.rows_read,
+            details,
+        });
     }
     Ok(LoadedEvents { events, report })
 }

@@ -33,6 +33,13 @@ impl EventKind {
     /// (case, spaces and punctuation ignored): `addtocart`, `add_to_cart`,
     /// `transaction`, `order`, `buy`, `page_view`, ...
     pub fn parse(label: &str) -> Option<EventKind> {
+        // The canonical words themselves, without allocating: the common case.
+        match label {
+            "view" => return Some(EventKind::View),
+            "cart" => return Some(EventKind::Cart),
+            "purchase" => return Some(EventKind::Purchase),
+            _ => {}
+        }
         let key = normalise_name(label);
         match key.as_str() {
             "view" | "views" | "viewed" | "pageview" | "productview" | "viewitem"
@@ -132,7 +139,10 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 fn valid_date(year: i64, month: u32, day: u32) -> bool {
-    (1000..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
+    (1000..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(year, month)
 }
 
 /// Milliseconds since the Unix epoch (UTC) of a civil date and time.
@@ -224,7 +234,9 @@ fn parse_time(c: &mut Cursor) -> Option<i64> {
     let save = c.i;
     c.skip_spaces();
     let rest = &c.b[c.i..];
-    if rest.len() >= 2 && (rest[..2].eq_ignore_ascii_case(b"am") || rest[..2].eq_ignore_ascii_case(b"pm")) {
+    if rest.len() >= 2
+        && (rest[..2].eq_ignore_ascii_case(b"am") || rest[..2].eq_ignore_ascii_case(b"pm"))
+    {
         if !(1..=12).contains(&hour) {
             return None;
         }
@@ -303,7 +315,9 @@ pub fn parse_timestamp(raw: &str) -> Option<i64> {
     if b.is_empty() {
         return None;
     }
-    if b.iter().all(u8::is_ascii_digit) || (b[0] == b'-' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit)) {
+    if b.iter().all(u8::is_ascii_digit)
+        || (b[0] == b'-' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit))
+    {
         return parse_all_digits(s);
     }
     // Unix seconds with a fraction, e.g. `1570000000.25`.
@@ -423,8 +437,16 @@ mod tests {
     #[test]
     fn garbage_timestamps_are_rejected() {
         for bad in [
-            "", "yesterday", "2011-13-01", "2011-02-30", "2011-12-09 25:00", "2011-12-09x", "12/9/11",
-            "42", "2011-12-09 12:50 +99:00", "1/2/3/4",
+            "",
+            "yesterday",
+            "2011-13-01",
+            "2011-02-30",
+            "2011-12-09 25:00",
+            "2011-12-09x",
+            "12/9/11",
+            "42",
+            "2011-12-09 12:50 +99:00",
+            "1/2/3/4",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad:?} should not parse");
         }

@@ -106,7 +106,10 @@ pub struct QualityReport {
 
 impl QualityReport {
     pub fn unusable_count(&self, reason: UnusableReason) -> u64 {
-        self.unusable.iter().find(|u| u.reason == reason).map_or(0, |u| u.count)
+        self.unusable
+            .iter()
+            .find(|u| u.reason == reason)
+            .map_or(0, |u| u.count)
     }
 
     /// Plain-text lines for the warnings a command prints when rows were left out.
@@ -136,7 +139,10 @@ impl QualityReport {
 }
 
 fn join_rows(rows: &[u64]) -> String {
-    rows.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+    rows.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn examples_text(examples: &[RowExample]) -> String {
@@ -165,7 +171,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -184,7 +190,11 @@ impl fmt::Display for QualityReport {
         let _ = writeln!(s, "  columns mapped   {}", mapping.join(", "));
         let _ = writeln!(s, "  rows read        {:>12}", thousands(self.rows_read));
         let _ = writeln!(s, "  rows usable      {:>12}", thousands(self.rows_usable));
-        let _ = writeln!(s, "  rows left out    {:>12}", thousands(self.rows_unusable));
+        let _ = writeln!(
+            s,
+            "  rows left out    {:>12}",
+            thousands(self.rows_unusable)
+        );
         for u in &self.unusable {
             let _ = writeln!(
                 s,
@@ -195,12 +205,20 @@ impl fmt::Display for QualityReport {
                 examples_text(&u.examples)
             );
         }
-        let _ = write!(s, "  duplicates removed {:>10}", thousands(self.duplicates_removed));
+        let _ = write!(
+            s,
+            "  duplicates removed {:>10}",
+            thousands(self.duplicates_removed)
+        );
         if !self.duplicate_examples.is_empty() {
             let _ = write!(s, "   e.g. rows {}", join_rows(&self.duplicate_examples));
         }
         s.push('\n');
-        let _ = writeln!(s, "  negative prices  {:>12}", thousands(self.negative_prices));
+        let _ = writeln!(
+            s,
+            "  negative prices  {:>12}",
+            thousands(self.negative_prices)
+        );
         let _ = writeln!(s, "  zero prices      {:>12}", thousands(self.zero_prices));
         let _ = writeln!(s, "  return lines     {:>12}", thousands(self.returns));
         let _ = writeln!(
@@ -210,7 +228,11 @@ impl fmt::Display for QualityReport {
             thousands(self.events.cart),
             thousands(self.events.purchase)
         );
-        let _ = writeln!(s, "  purchase orders  {:>12}", thousands(self.purchase_orders));
+        let _ = writeln!(
+            s,
+            "  purchase orders  {:>12}",
+            thousands(self.purchase_orders)
+        );
         let _ = writeln!(s, "  customers        {:>12}", thousands(self.customers));
         if let Some(items) = self.items {
             let _ = writeln!(s, "  items            {:>12}", thousands(items));
@@ -221,7 +243,10 @@ impl fmt::Display for QualityReport {
             self.first_timestamp.as_deref().unwrap_or("–"),
             self.last_timestamp.as_deref().unwrap_or("–")
         );
-        let _ = writeln!(s, "  (rows are numbered from 1 = first data row; the header is not counted)");
+        let _ = writeln!(
+            s,
+            "  (rows are numbered from 1 = first data row; the header is not counted)"
+        );
         f.write_str(&s)
     }
 }

@@ -6,7 +6,9 @@ use rayon::prelude::*;
 
 use super::columns::{Canonical, ColumnMapping};
 use super::parse::{self, EventKind, NumberCell};
-use super::quality::{EventCounts, MAX_EXAMPLES, QualityReport, RowExample, UnusableReason, UnusableRows};
+use super::quality::{
+    EventCounts, MAX_EXAMPLES, QualityReport, RowExample, UnusableReason, UnusableRows,
+};
 use crate::core::events::{EventTable, col_name, is_kind};
 
 /// Rows per parallel work unit.
@@ -18,12 +20,12 @@ const CHUNK: usize = 1 << 15;
 pub(super) fn raw_expr(canonical: Canonical, file_column: &str, dtype: &DataType) -> Expr {
     let c = col(file_column);
     match (canonical, dtype) {
-        (Canonical::Timestamp, DataType::Date) => {
-            c.cast(DataType::Datetime(TimeUnit::Milliseconds, None)).cast(DataType::Int64)
-        }
-        (Canonical::Timestamp, DataType::Datetime(_, tz)) => {
-            c.cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone())).cast(DataType::Int64)
-        }
+        (Canonical::Timestamp, DataType::Date) => c
+            .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+            .cast(DataType::Int64),
+        (Canonical::Timestamp, DataType::Datetime(_, tz)) => c
+            .cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
+            .cast(DataType::Int64),
         (k, d) if k.is_numeric() && d.is_primitive_numeric() => c.cast(DataType::Float64),
         _ => c.cast(DataType::String),
     }
@@ -53,7 +55,9 @@ impl<'a> Cells<'a> {
                 Some(v) if v.is_finite() => NumberCell::Value(v),
                 Some(_) => NumberCell::Invalid,
             },
-            Cells::Millis(c) => c.get(i).map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
+            Cells::Millis(c) => c
+                .get(i)
+                .map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
         }
     }
 
@@ -61,7 +65,9 @@ impl<'a> Cells<'a> {
         match self {
             Cells::Text(c) => c.get(i).and_then(parse::parse_timestamp),
             Cells::Millis(c) => c.get(i),
-            Cells::Number(c) => c.get(i).and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
+            Cells::Number(c) => c
+                .get(i)
+                .and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
         }
     }
 
@@ -73,7 +79,10 @@ impl<'a> Cells<'a> {
     }
 }
 
-fn cells<'a>(series: &'a [(Canonical, Series)], canonical: Canonical) -> PolarsResult<Option<Cells<'a>>> {
+fn cells<'a>(
+    series: &'a [(Canonical, Series)],
+    canonical: Canonical,
+) -> PolarsResult<Option<Cells<'a>>> {
     let Some((_, s)) = series.iter().find(|(c, _)| *c == canonical) else {
         return Ok(None);
     };
@@ -124,7 +133,11 @@ struct TextChanges {
 impl TextChanges {
     /// Nothing seen yet: no changes, and every id numeric so far.
     fn numeric() -> TextChanges {
-        TextChanges { numeric_ids: true, numeric_items: true, ..Default::default() }
+        TextChanges {
+            numeric_ids: true,
+            numeric_items: true,
+            ..Default::default()
+        }
     }
 
     fn merge(self, o: TextChanges) -> TextChanges {
@@ -144,7 +157,11 @@ impl TextChanges {
 /// most 19 digits) as a number; other ids (`00001`, `C123`) have none.
 fn decimal_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
-    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty()
+        || b.len() > 19
+        || (b[0] == b'0' && b.len() > 1)
+        || !b.iter().all(u8::is_ascii_digit)
+    {
         return None;
     }
     id.parse().ok()
@@ -164,13 +181,17 @@ fn changed(raw: Option<&str>, normalised: Option<&str>) -> bool {
 }
 
 /// Checks and converts every row of the raw columns.
-pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResult<(EventTable, QualityReport)> {
+pub(super) fn check_rows(
+    raw: DataFrame,
+    mapping: &ColumnMapping,
+) -> PolarsResult<(EventTable, QualityReport)> {
     let n = raw.height();
     // One contiguous array per column (fast random access); each original is
     // dropped as soon as its copy exists, so only one column is held twice.
     let mut series: Vec<(Canonical, Series)> = Vec::new();
     for column in raw.into_columns() {
-        let canonical = Canonical::from_name(column.name()).ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
+        let canonical = Canonical::from_name(column.name())
+            .ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
         let s = column.take_materialized_series();
         series.push((canonical, if s.n_chunks() > 1 { s.rechunk() } else { s }));
     }
@@ -211,102 +232,123 @@ pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResul
         .zip(fingerprint.par_chunks_mut(CHUNK))
         .zip(item_key_out.par_chunks_mut(CHUNK))
         .enumerate()
-        .map(|(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
-            use std::hash::BuildHasher;
-            let base = chunk * CHUNK;
-            let mut seen = TextChanges::numeric();
-            for j in 0..r.len() {
-                let i = base + j;
-                let fail = |why| reason_code(why);
-                // Ids always arrive as text: raw_expr casts them.
-                let raw_customer = customer.str_at(i);
-                let id = raw_customer.and_then(parse::normalise_id);
-                seen.customer |= changed(raw_customer, id);
-                let Some(id) = id else {
-                    r[j] = fail(UnusableReason::MissingCustomerId);
-                    continue;
-                };
-                match decimal_key(id) {
-                    Some(k) if seen.numeric_ids => keys[j] = k,
-                    _ => seen.numeric_ids = false,
-                }
-                let mut texts = [None; 3];
-                for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
-                    (&order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
-                    (&item, parse::normalise_id, &mut seen.item),
-                    (&category, normalise_category, &mut seen.category),
-                ]) {
-                    let raw = text_at(cells, i);
-                    *slot = raw.and_then(norm);
-                    *flag |= changed(raw, *slot);
-                }
-                if let Some(item_id) = texts[1] {
-                    match decimal_key(item_id) {
-                        Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
-                        _ => seen.numeric_items = false,
-                    }
-                }
-                match timestamp.timestamp(i) {
-                    Some(t) => ts[j] = t,
-                    None => {
-                        r[j] = fail(UnusableReason::UnparseableTimestamp);
+        .map(
+            |(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
+                use std::hash::BuildHasher;
+                let base = chunk * CHUNK;
+                let mut seen = TextChanges::numeric();
+                for j in 0..r.len() {
+                    let i = base + j;
+                    let fail = |why| reason_code(why);
+                    // Ids always arrive as text: raw_expr casts them.
+                    let raw_customer = customer.str_at(i);
+                    let id = raw_customer.and_then(parse::normalise_id);
+                    seen.customer |= changed(raw_customer, id);
+                    let Some(id) = id else {
+                        r[j] = fail(UnusableReason::MissingCustomerId);
                         continue;
+                    };
+                    match decimal_key(id) {
+                        Some(k) if seen.numeric_ids => keys[j] = k,
+                        _ => seen.numeric_ids = false,
                     }
-                }
-                if let Some(event) = &event {
-                    let label = event.str_at(i);
-                    match label.and_then(EventKind::parse) {
-                        Some(k) => {
-                            kind[j] = k;
-                            seen.event |= label != Some(k.as_str());
+                    let mut texts = [None; 3];
+                    for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
+                        (
+                            &order,
+                            parse::normalise_id as fn(&str) -> Option<&str>,
+                            &mut seen.order,
+                        ),
+                        (&item, parse::normalise_id, &mut seen.item),
+                        (&category, normalise_category, &mut seen.category),
+                    ]) {
+                        let raw = text_at(cells, i);
+                        *slot = raw.and_then(norm);
+                        *flag |= changed(raw, *slot);
+                    }
+                    if let Some(item_id) = texts[1] {
+                        match decimal_key(item_id) {
+                            Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
+                            _ => seen.numeric_items = false,
                         }
+                    }
+                    match timestamp.timestamp(i) {
+                        Some(t) => ts[j] = t,
                         None => {
-                            r[j] = fail(UnusableReason::UnknownEventType);
+                            r[j] = fail(UnusableReason::UnparseableTimestamp);
                             continue;
                         }
                     }
-                }
-                if let Some(quantity) = &quantity {
-                    match quantity.number(i) {
-                        NumberCell::Value(v) => qty[j] = v,
-                        NumberCell::Empty => {}
-                        NumberCell::Invalid => {
-                            r[j] = fail(UnusableReason::NonNumericQuantity);
-                            continue;
+                    if let Some(event) = &event {
+                        let label = event.str_at(i);
+                        match label.and_then(EventKind::parse) {
+                            Some(k) => {
+                                kind[j] = k;
+                                seen.event |= label != Some(k.as_str());
+                            }
+                            None => {
+                                r[j] = fail(UnusableReason::UnknownEventType);
+                                continue;
+                            }
                         }
                     }
-                }
-                if let Some(price) = &price {
-                    match price.number(i) {
-                        NumberCell::Value(v) => pr[j] = Some(v),
-                        NumberCell::Empty => {}
-                        NumberCell::Invalid => {
-                            r[j] = fail(UnusableReason::NonNumericPrice);
-                            continue;
+                    if let Some(quantity) = &quantity {
+                        match quantity.number(i) {
+                            NumberCell::Value(v) => qty[j] = v,
+                            NumberCell::Empty => {}
+                            NumberCell::Invalid => {
+                                r[j] = fail(UnusableReason::NonNumericQuantity);
+                                continue;
+                            }
                         }
                     }
-                }
-                let derived = pr[j].map_or(0.0, |p| qty[j] * p);
-                amt[j] = match amount.as_ref().map(|a| a.number(i)) {
-                    Some(NumberCell::Value(v)) => v,
-                    Some(NumberCell::Invalid) => {
-                        r[j] = fail(UnusableReason::NonNumericAmount);
+                    if let Some(price) = &price {
+                        match price.number(i) {
+                            NumberCell::Value(v) => pr[j] = Some(v),
+                            NumberCell::Empty => {}
+                            NumberCell::Invalid => {
+                                r[j] = fail(UnusableReason::NonNumericPrice);
+                                continue;
+                            }
+                        }
+                    }
+                    let derived = pr[j].map_or(0.0, |p| qty[j] * p);
+                    amt[j] = match amount.as_ref().map(|a| a.number(i)) {
+                        Some(NumberCell::Value(v)) => v,
+                        Some(NumberCell::Invalid) => {
+                            r[j] = fail(UnusableReason::NonNumericAmount);
+                            continue;
+                        }
+                        Some(NumberCell::Empty) | None => derived,
+                    };
+                    if !amt[j].is_finite() {
+                        // quantity × price overflowed: the inputs are absurd, not the arithmetic.
+                        r[j] = fail(if amount.is_some() {
+                            UnusableReason::NonNumericAmount
+                        } else {
+                            UnusableReason::NonNumericQuantity
+                        });
                         continue;
                     }
-                    Some(NumberCell::Empty) | None => derived,
-                };
-                if !amt[j].is_finite() {
-                    // quantity × price overflowed: the inputs are absurd, not the arithmetic.
-                    r[j] = fail(if amount.is_some() { UnusableReason::NonNumericAmount } else { UnusableReason::NonNumericQuantity });
-                    continue;
+                    fp[j] = hasher.hash_one((
+                        id,
+                        ts[j],
+                        kind[j],
+                        texts,
+                        qty[j].to_bits(),
+                        pr[j].map(f64::to_bits),
+                        amt[j].to_bits(),
+                    ));
                 }
-                fp[j] = hasher.hash_one((id, ts[j], kind[j], texts, qty[j].to_bits(), pr[j].map(f64::to_bits), amt[j].to_bits()));
-            }
-            seen
-        })
+                seen
+            },
+        )
         .reduce(TextChanges::numeric, TextChanges::merge);
 
-    let mut report = QualityReport { rows_read: n as u64, ..Default::default() };
+    let mut report = QualityReport {
+        rows_read: n as u64,
+        ..Default::default()
+    };
     for why in REASONS {
         let code = reason_code(why);
         let cells_at_fault = match why {
@@ -326,7 +368,10 @@ pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResul
             .enumerate()
             .filter(|&(_, &r)| r == code)
             .take(MAX_EXAMPLES)
-            .map(|(i, _)| RowExample { row: i as u64 + 1, value: cells_at_fault.and_then(|c| c.text(i)) })
+            .map(|(i, _)| RowExample {
+                row: i as u64 + 1,
+                value: cells_at_fault.and_then(|c| c.text(i)),
+            })
             .collect();
         report.unusable.push(UnusableRows {
             reason: why,
@@ -359,7 +404,11 @@ pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResul
     let duplicates = find_duplicates(&reason, &fingerprint, row_key);
     drop(fingerprint);
     report.duplicates_removed = duplicates.len() as u64;
-    report.duplicate_examples = duplicates.iter().take(MAX_EXAMPLES).map(|&i| u64::from(i) + 1).collect();
+    report.duplicate_examples = duplicates
+        .iter()
+        .take(MAX_EXAMPLES)
+        .map(|&i| u64::from(i) + 1)
+        .collect();
     let mut keep: Vec<bool> = reason.iter().map(|&r| r == OK).collect();
     for &i in &duplicates {
         keep[i as usize] = false;
@@ -369,51 +418,88 @@ pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResul
 
     let t = crate::core::trace::phase("build columns");
     // A text column: the raw one where no cell changes, else a normalised copy.
-    let text_column = |cells: &Option<Cells>, name: &str, changed: bool, norm: fn(&str) -> Option<&str>| -> Option<Column> {
+    let text_column = |cells: &Option<Cells>,
+                       name: &str,
+                       changed: bool,
+                       norm: fn(&str) -> Option<&str>|
+     -> Option<Column> {
         let cells = cells.as_ref()?;
         if !changed && let Cells::Text(ca) = cells {
             return Some((*ca).clone().with_name(name.into()).into_column());
         }
-        let values: Vec<Option<&str>> = (0..n).into_par_iter().map(|i| cells.str_at(i).and_then(norm)).collect();
+        let values: Vec<Option<&str>> = (0..n)
+            .into_par_iter()
+            .map(|i| cells.str_at(i).and_then(norm))
+            .collect();
         Some(StringChunked::from_slice_options(name.into(), &values).into_column())
     };
     let event_column = match (&event, changes.event) {
-        (Some(Cells::Text(ca)), false) => (*ca).clone().with_name(col_name::EVENT_TYPE.into()).into_column(),
+        (Some(Cells::Text(ca)), false) => (*ca)
+            .clone()
+            .with_name(col_name::EVENT_TYPE.into())
+            .into_column(),
         _ => {
             let kinds: Vec<&str> = kind_out.iter().map(|k| k.as_str()).collect();
             StringChunked::from_slice(col_name::EVENT_TYPE.into(), &kinds).into_column()
         }
     };
     let customer_column = Some(customer);
-    let mut columns = vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), 1..=n as u32).into_column()];
+    let mut columns =
+        vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), 1..=n as u32).into_column()];
     if changes.numeric_ids {
         columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
     } else {
         drop(key_out);
-        columns.extend(text_column(&customer_column, col_name::CUSTOMER_ID, changes.customer, parse::normalise_id));
+        columns.extend(text_column(
+            &customer_column,
+            col_name::CUSTOMER_ID,
+            changes.customer,
+            parse::normalise_id,
+        ));
     }
     columns.push(Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), ts_out).into_column());
     columns.push(event_column);
     drop(kind_out);
-    columns.extend(text_column(&order, col_name::ORDER_ID, changes.order, parse::normalise_id));
+    columns.extend(text_column(
+        &order,
+        col_name::ORDER_ID,
+        changes.order,
+        parse::normalise_id,
+    ));
     let numeric_items = item.is_some() && changes.numeric_items;
     if numeric_items {
         let keys = item_key_out.iter().map(|&k| (k != NO_ITEM).then_some(k));
-        columns.push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
+        columns
+            .push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
     } else {
-        columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
+        columns.extend(text_column(
+            &item,
+            col_name::ITEM_ID,
+            changes.item,
+            parse::normalise_id,
+        ));
     }
     drop(item_key_out);
-    columns.extend(text_column(&category, col_name::CATEGORY, changes.category, normalise_category));
+    columns.extend(text_column(
+        &category,
+        col_name::CATEGORY,
+        changes.category,
+        normalise_category,
+    ));
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
-        columns.push(Float64Chunked::from_slice_options(col_name::PRICE.into(), &price_out).into_column());
+        columns.push(
+            Float64Chunked::from_slice_options(col_name::PRICE.into(), &price_out).into_column(),
+        );
     }
     drop(price_out);
     columns.push(Float64Chunked::from_vec(col_name::AMOUNT.into(), amount_out).into_column());
     let mut df = DataFrame::new(n, columns)?;
     if keep.iter().any(|k| !k) {
-        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
+        df = df.filter(&BooleanChunked::from_iter_values(
+            "keep".into(),
+            keep.into_iter(),
+        ))?;
     }
     drop(t);
 
@@ -435,7 +521,11 @@ pub(super) fn check_rows(raw: DataFrame, mapping: &ColumnMapping) -> PolarsResul
 /// exactly. Rows carry a fingerprint (a seeded hash of their values), are sorted by it,
 /// and rows with equal fingerprints compared in full, so a hash collision can
 /// never remove a row.
-fn find_duplicates<K: PartialEq>(reason: &[u8], fingerprint: &[u64], row_key: impl Fn(usize) -> K) -> Vec<u32> {
+fn find_duplicates<K: PartialEq>(
+    reason: &[u8],
+    fingerprint: &[u64],
+    row_key: impl Fn(usize) -> K,
+) -> Vec<u32> {
     let mut fingerprints: Vec<(u64, u32)> = reason
         .par_iter()
         .zip(fingerprint.par_iter())
@@ -481,21 +571,39 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
         count_if(is_kind(EventKind::Cart)).alias("cart"),
         count_if(is_kind(EventKind::Purchase)).alias("purchase"),
         count_if(is_kind(EventKind::Purchase).and(col(QUANTITY).lt(lit(0.0)))).alias("returns"),
-        col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers"),
+        col(events.customer_key())
+            .n_unique()
+            .cast(DataType::UInt64)
+            .alias("customers"),
     ];
     if events.has_price {
         aggs.push(count_if(col(PRICE).lt(lit(0.0))).alias("negative_prices"));
         aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
     }
     if events.has_item_id {
-        aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
+        aggs.push(
+            col(events.item_key())
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("items"),
+        );
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
     let get = |name: &str| -> u64 {
-        stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0)).unwrap_or(0)
+        stats
+            .column(name)
+            .ok()
+            .and_then(|c| c.u64().ok())
+            .and_then(|c| c.get(0))
+            .unwrap_or(0)
     };
     report.rows_usable = events.len() as u64;
-    report.events = EventCounts { view: get("view"), cart: get("cart"), purchase: get("purchase") };
+    report.events = EventCounts {
+        view: get("view"),
+        cart: get("cart"),
+        purchase: get("purchase"),
+    };
     report.returns = get("returns");
     report.customers = get("customers");
     report.negative_prices = get("negative_prices");

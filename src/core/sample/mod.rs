@@ -127,7 +127,6 @@ fn calendar(day: i64) -> (f64, bool) {
 
 /// Behaviour of one customer.
 struct Profile {
-
     first_day: i64,
     last_day: i64,
     /// Expected purchase orders per ordinary day.
@@ -146,28 +145,96 @@ struct Profile {
 fn make_profile(rng: &mut impl Rng, persona: Persona, cfg: &ShopConfig) -> Profile {
     let start = cfg.start_day;
     let end = cfg.start_day + cfg.days - 1;
-    let within = |rng: &mut dyn RngCore, a: i64, b: i64| a + (rng.next_u64() % (b - a + 1).max(1) as u64) as i64;
-    let (first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, max_orders) = match persona {
-        Persona::LoyalHighSpender => (within(rng, start, start + 180), end, 1.0 / 24.0, 1.0 / 16.0, 3.2, 0.6, usize::MAX),
-        Persona::Regular => (within(rng, start, start + 360), end, 1.0 / 55.0, 1.0 / 25.0, 2.0, 0.0, usize::MAX),
-        Persona::BargainHunter => (within(rng, start, start + 240), end, 1.0 / 150.0, 1.0 / 10.0, 2.4, -0.8, usize::MAX),
-        Persona::NewCustomer => (within(rng, end - 90, end - 3), end, 1.0 / 30.0, 1.0 / 10.0, 2.0, 0.1, usize::MAX),
-        Persona::Lapsing => {
-            let first = within(rng, start, start + 240);
-            (first, within(rng, end - 240, end - 120), 1.0 / 40.0, 1.0 / 25.0, 2.2, 0.2, usize::MAX)
-        }
-        Persona::Churned => {
-            let first = within(rng, start, start + 300);
-            (first, first + within(rng, 20, 90), 1.0 / 30.0, 1.0 / 20.0, 1.6, 0.0, usize::MAX)
-        }
-        Persona::WindowShopper => (within(rng, start, end - 60), end, 1.0 / 700.0, 1.0 / 7.0, 1.2, -0.2, 1),
+    let within = |rng: &mut dyn RngCore, a: i64, b: i64| {
+        a + (rng.next_u64() % (b - a + 1).max(1) as u64) as i64
     };
+    let (first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, max_orders) =
+        match persona {
+            Persona::LoyalHighSpender => (
+                within(rng, start, start + 180),
+                end,
+                1.0 / 24.0,
+                1.0 / 16.0,
+                3.2,
+                0.6,
+                usize::MAX,
+            ),
+            Persona::Regular => (
+                within(rng, start, start + 360),
+                end,
+                1.0 / 55.0,
+                1.0 / 25.0,
+                2.0,
+                0.0,
+                usize::MAX,
+            ),
+            Persona::BargainHunter => (
+                within(rng, start, start + 240),
+                end,
+                1.0 / 150.0,
+                1.0 / 10.0,
+                2.4,
+                -0.8,
+                usize::MAX,
+            ),
+            Persona::NewCustomer => (
+                within(rng, end - 90, end - 3),
+                end,
+                1.0 / 30.0,
+                1.0 / 10.0,
+                2.0,
+                0.1,
+                usize::MAX,
+            ),
+            Persona::Lapsing => {
+                let first = within(rng, start, start + 240);
+                (
+                    first,
+                    within(rng, end - 240, end - 120),
+                    1.0 / 40.0,
+                    1.0 / 25.0,
+                    2.2,
+                    0.2,
+                    usize::MAX,
+                )
+            }
+            Persona::Churned => {
+                let first = within(rng, start, start + 300);
+                (
+                    first,
+                    first + within(rng, 20, 90),
+                    1.0 / 30.0,
+                    1.0 / 20.0,
+                    1.6,
+                    0.0,
+                    usize::MAX,
+                )
+            }
+            Persona::WindowShopper => (
+                within(rng, start, end - 60),
+                end,
+                1.0 / 700.0,
+                1.0 / 7.0,
+                1.2,
+                -0.2,
+                1,
+            ),
+        };
     let mut affinity = vec![0.25; CATEGORIES.len()];
     let favourite = rng.gen_range(0..CATEGORIES.len());
     let second = rng.gen_range(0..CATEGORIES.len());
     affinity[favourite] += 6.0;
     affinity[second] += 2.5;
-    Profile { first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, affinity, max_orders }
+    Profile {
+        first_day,
+        last_day,
+        order_rate,
+        browse_rate,
+        basket_mean,
+        price_taste,
+        affinity,
+        max_orders,
+    }
 }
 
 /// One generated event, before it becomes a table row.
@@ -193,7 +260,9 @@ impl ItemPicker {
         let weights: Vec<f64> = items
             .iter()
             .enumerate()
-            .map(|(rank, &i)| (products[i].price.powf(profile.price_taste)) / (rank as f64 + 1.0).powf(1.1))
+            .map(|(rank, &i)| {
+                (products[i].price.powf(profile.price_taste)) / (rank as f64 + 1.0).powf(1.1)
+            })
             .collect();
         items[weighted(rng, &weights)]
     }
@@ -214,15 +283,23 @@ fn weighted(rng: &mut impl Rng, weights: &[f64]) -> usize {
 /// A time of day in ms, busiest in the evening.
 fn time_of_day(rng: &mut impl Rng) -> i64 {
     const HOURS: [f64; 24] = [
-        0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.0, 1.2, 1.3, 1.4, 1.6, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.3, 2.6, 2.4,
-        1.7, 0.9,
+        0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.0, 1.2, 1.3, 1.4, 1.6, 1.4, 1.3, 1.3, 1.4, 1.6,
+        1.9, 2.3, 2.6, 2.4, 1.7, 0.9,
     ];
     let hour = weighted(rng, &HOURS) as i64;
     hour * 3_600_000 + rng.gen_range(0..3_600) * 1_000
 }
 
-fn simulate_customer(seed: u64, index: usize, cfg: &ShopConfig, products: &[Product], picker: &ItemPicker) -> (Persona, Vec<Event>) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+fn simulate_customer(
+    seed: u64,
+    index: usize,
+    cfg: &ShopConfig,
+    products: &[Product],
+    picker: &ItemPicker,
+) -> (Persona, Vec<Event>) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(
+        seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     let shares: Vec<f64> = Persona::ALL.iter().map(|p| p.share()).collect();
     let persona = Persona::ALL[weighted(&mut rng, &shares)];
     let profile = make_profile(&mut rng, persona, cfg);
@@ -237,7 +314,11 @@ fn simulate_customer(seed: u64, index: usize, cfg: &ShopConfig, products: &[Prod
         }
         // Everyone's first active day brings their first order (window shoppers aside).
         let first_order = day == profile.first_day && persona != Persona::WindowShopper;
-        let n_orders = if first_order { 1 } else { poisson(&mut rng, rate) };
+        let n_orders = if first_order {
+            1
+        } else {
+            poisson(&mut rng, rate)
+        };
         for _ in 0..n_orders {
             if orders >= profile.max_orders {
                 break;
@@ -255,16 +336,42 @@ fn simulate_customer(seed: u64, index: usize, cfg: &ShopConfig, products: &[Prod
                 }
                 basket.push(item);
                 let list_price = products[item].price;
-                let price = if sale { (list_price * 0.8 * 100.0).round() / 100.0 } else { list_price };
-                let quantity = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0][rng.gen_range(0..10)];
+                let price = if sale {
+                    (list_price * 0.8 * 100.0).round() / 100.0
+                } else {
+                    list_price
+                };
+                let quantity =
+                    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0][rng.gen_range(0..10)];
                 let browse_start = at - 600_000 * (line as i64 + 1);
                 for v in 0..rng.gen_range(0..3) {
-                    events.push(Event { ts_ms: browse_start + v * 40_000 + rng.gen_range(0..30) * 1_000, kind: "view", order_id: None, item, quantity: 1.0, price });
+                    events.push(Event {
+                        ts_ms: browse_start + v * 40_000 + rng.gen_range(0..30) * 1_000,
+                        kind: "view",
+                        order_id: None,
+                        item,
+                        quantity: 1.0,
+                        price,
+                    });
                 }
                 if rng.gen_bool(0.7) {
-                    events.push(Event { ts_ms: at - rng.gen_range(30..300) * 1_000, kind: "cart", order_id: None, item, quantity, price });
+                    events.push(Event {
+                        ts_ms: at - rng.gen_range(30..300) * 1_000,
+                        kind: "cart",
+                        order_id: None,
+                        item,
+                        quantity,
+                        price,
+                    });
                 }
-                events.push(Event { ts_ms: at, kind: "purchase", order_id: Some(order_id.clone()), item, quantity, price });
+                events.push(Event {
+                    ts_ms: at,
+                    kind: "purchase",
+                    order_id: Some(order_id.clone()),
+                    item,
+                    quantity,
+                    price,
+                });
                 // A few lines come back: a purchase line with negative quantity, later.
                 let returned_at = at + rng.gen_range(5..20) * MS_PER_DAY;
                 if rng.gen_bool(0.03) && returned_at < end_ms {
@@ -285,9 +392,23 @@ fn simulate_customer(seed: u64, index: usize, cfg: &ShopConfig, products: &[Prod
                 let item = picker.pick(&mut rng, products, &profile);
                 let price = products[item].price;
                 let seen = at + v * 45_000 + rng.gen_range(0..40) * 1_000;
-                events.push(Event { ts_ms: seen, kind: "view", order_id: None, item, quantity: 1.0, price });
+                events.push(Event {
+                    ts_ms: seen,
+                    kind: "view",
+                    order_id: None,
+                    item,
+                    quantity: 1.0,
+                    price,
+                });
                 if rng.gen_bool(0.06) {
-                    events.push(Event { ts_ms: seen + rng.gen_range(5..60) * 1_000, kind: "cart", order_id: None, item, quantity: 1.0, price });
+                    events.push(Event {
+                        ts_ms: seen + rng.gen_range(5..60) * 1_000,
+                        kind: "cart",
+                        order_id: None,
+                        item,
+                        quantity: 1.0,
+                        price,
+                    });
                 }
             }
         }
@@ -321,7 +442,9 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
         .map(|i| simulate_customer(customer_seed, i, cfg, &products, &picker))
         .collect();
 
-    let customer_ids: Vec<String> = (0..cfg.customers).map(|i| format!("{}", 100_001 + i)).collect();
+    let customer_ids: Vec<String> = (0..cfg.customers)
+        .map(|i| format!("{}", 100_001 + i))
+        .collect();
     let mut ev_customer = Vec::new();
     let mut ev_ts = Vec::new();
     let mut ev_kind = Vec::new();
@@ -358,30 +481,73 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
             Float64Chunked::from_vec("price".into(), ev_price).into_column(),
         ],
     )?
-    .sort(["timestamp", "customer_id"], SortMultipleOptions::default().with_maintain_order(true))?;
+    .sort(
+        ["timestamp", "customer_id"],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )?;
 
     products.sort_by(|a, b| a.item_id.cmp(&b.item_id));
     let products_df = DataFrame::new(
         products.len(),
         vec![
-            StringChunked::from_iter_values("item_id".into(), products.iter().map(|p| p.item_id.as_str())).into_column(),
-            StringChunked::from_iter_values("name".into(), products.iter().map(|p| p.name.as_str())).into_column(),
-            StringChunked::from_iter_values("name_zh".into(), products.iter().map(|p| p.name_zh.as_str())).into_column(),
-            StringChunked::from_iter_values("category".into(), products.iter().map(|p| CATEGORIES[p.category].name)).into_column(),
-            StringChunked::from_iter_values("category_zh".into(), products.iter().map(|p| CATEGORIES[p.category].name_zh)).into_column(),
-            StringChunked::from_iter_values("brand".into(), products.iter().map(|p| p.brand)).into_column(),
-            Float64Chunked::from_iter_values("price".into(), products.iter().map(|p| p.price)).into_column(),
-            Float64Chunked::from_iter_values("margin".into(), products.iter().map(|p| (p.margin * 1000.0).round() / 1000.0)).into_column(),
+            StringChunked::from_iter_values(
+                "item_id".into(),
+                products.iter().map(|p| p.item_id.as_str()),
+            )
+            .into_column(),
+            StringChunked::from_iter_values(
+                "name".into(),
+                products.iter().map(|p| p.name.as_str()),
+            )
+            .into_column(),
+            StringChunked::from_iter_values(
+                "name_zh".into(),
+                products.iter().map(|p| p.name_zh.as_str()),
+            )
+            .into_column(),
+            StringChunked::from_iter_values(
+                "category".into(),
+                products.iter().map(|p| CATEGORIES[p.category].name),
+            )
+            .into_column(),
+            StringChunked::from_iter_values(
+                "category_zh".into(),
+                products.iter().map(|p| CATEGORIES[p.category].name_zh),
+            )
+            .into_column(),
+            StringChunked::from_iter_values("brand".into(), products.iter().map(|p| p.brand))
+                .into_column(),
+            Float64Chunked::from_iter_values("price".into(), products.iter().map(|p| p.price))
+                .into_column(),
+            Float64Chunked::from_iter_values(
+                "margin".into(),
+                products
+                    .iter()
+                    .map(|p| (p.margin * 1000.0).round() / 1000.0),
+            )
+            .into_column(),
         ],
     )?;
     let customers = DataFrame::new(
         cfg.customers,
         vec![
-            StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str)).into_column(),
-            StringChunked::from_iter_values("persona".into(), simulated.iter().map(|(p, _)| p.name())).into_column(),
+            StringChunked::from_iter_values(
+                "customer_id".into(),
+                customer_ids.iter().map(String::as_str),
+            )
+            .into_column(),
+            StringChunked::from_iter_values(
+                "persona".into(),
+                simulated.iter().map(|(p, _)| p.name()),
+            )
+            .into_column(),
         ],
     )?;
-    Ok(SampleShop { events, products: products_df, customers })
+    Ok(SampleShop {
+        events,
+        products: products_df,
+        customers,
+    })
 }
 
 #[cfg(test)]
@@ -389,7 +555,11 @@ mod tests {
     use super::*;
 
     fn small() -> ShopConfig {
-        ShopConfig { customers: 120, seed: 7, ..Default::default() }
+        ShopConfig {
+            customers: 120,
+            seed: 7,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -404,7 +574,11 @@ mod tests {
 
     #[test]
     fn november_is_the_peak() {
-        let shop = generate_shop(&ShopConfig { customers: 400, ..small() }).unwrap();
+        let shop = generate_shop(&ShopConfig {
+            customers: 400,
+            ..small()
+        })
+        .unwrap();
         let months = shop
             .events
             .clone()
@@ -412,9 +586,15 @@ mod tests {
             .filter(col("event_type").eq(lit("purchase")))
             .group_by([col("timestamp").dt().month().alias("month")])
             .agg([len().alias("n")])
-            .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
+            .sort(
+                ["n"],
+                SortMultipleOptions::default().with_order_descending(true),
+            )
             .collect()
             .unwrap();
-        assert_eq!(months.column("month").unwrap().get(0).unwrap(), AnyValue::Int8(11));
+        assert_eq!(
+            months.column("month").unwrap().get(0).unwrap(),
+            AnyValue::Int8(11)
+        );
     }
 }
