@@ -17,7 +17,8 @@ pub mod col_name {
     pub const ITEM_KEY: &str = "item_key";
     /// Event time as milliseconds since the Unix epoch (UTC).
     pub const TIMESTAMP_MS: &str = "timestamp_ms";
-    pub const EVENT_TYPE: &str = "event_type";
+    /// The event type as a small integer code ([`EventKind::code`]).
+    pub const EVENT_CODE: &str = "event_code";
     pub const ORDER_ID: &str = "order_id";
     pub const ITEM_ID: &str = "item_id";
     pub const CATEGORY: &str = "category";
@@ -29,7 +30,7 @@ pub mod col_name {
 use col_name::*;
 
 /// Usable events: `row` (1-based data row in the file), `customer_id` (or
-/// `customer_key`), `timestamp_ms`, `event_type` (`view`/`cart`/`purchase`),
+/// `customer_key`), `timestamp_ms`, `event_code` (view 0, cart 1, purchase 2),
 /// `quantity`, `amount`, and `order_id`, `item_id` (or `item_key`),
 /// `category`, `price` when the file has them.
 #[derive(Clone, Debug)]
@@ -45,7 +46,7 @@ pub struct EventTable {
 
 /// `event_type == kind`
 pub fn is_kind(kind: EventKind) -> Expr {
-    col(EVENT_TYPE).eq(lit(kind.as_str()))
+    col(EVENT_CODE).eq(lit(kind.code()))
 }
 
 /// A purchase line with a positive quantity: what makes an order a purchase order.

@@ -21,6 +21,12 @@ pub enum EventKind {
 impl EventKind {
     pub const ALL: [EventKind; 3] = [EventKind::View, EventKind::Cart, EventKind::Purchase];
 
+    /// A small code for compact tables: view 0, cart 1, purchase 2 (`i32`,
+    /// a type polars always has; its `u8` needs a separate build feature).
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::View => "view",

@@ -122,8 +122,6 @@ struct TextChanges {
     order: bool,
     item: bool,
     category: bool,
-    /// An event label that is a synonym rather than the canonical word.
-    event: bool,
     /// Every customer id so far is a plain decimal integer.
     numeric_ids: bool,
     /// Every item id so far is one.
@@ -146,7 +144,6 @@ impl TextChanges {
             order: self.order || o.order,
             item: self.item || o.item,
             category: self.category || o.category,
-            event: self.event || o.event,
             numeric_ids: self.numeric_ids && o.numeric_ids,
             numeric_items: self.numeric_items && o.numeric_items,
         }
@@ -213,7 +210,8 @@ pub(super) fn check_rows(
     let mut ts_out = vec![0i64; n];
     let mut kind_out = vec![EventKind::Purchase; n];
     let mut qty_out = vec![1.0f64; n];
-    let mut price_out: Vec<Option<f64>> = vec![None; n];
+    // NaN marks a missing price (parsed prices are always finite).
+    let mut price_out = vec![f64::NAN; n];
     let mut amount_out = vec![0.0f64; n];
     let mut key_out = vec![0u64; n];
     // u64::MAX marks a row without an item id.
@@ -284,8 +282,7 @@ pub(super) fn check_rows(
                         match label.and_then(EventKind::parse) {
                             Some(k) => {
                                 kind[j] = k;
-                                seen.event |= label != Some(k.as_str());
-                            }
+                                }
                             None => {
                                 r[j] = fail(UnusableReason::UnknownEventType);
                                 continue;
@@ -304,7 +301,7 @@ pub(super) fn check_rows(
                     }
                     if let Some(price) = &price {
                         match price.number(i) {
-                            NumberCell::Value(v) => pr[j] = Some(v),
+                            NumberCell::Value(v) => pr[j] = v,
                             NumberCell::Empty => {}
                             NumberCell::Invalid => {
                                 r[j] = fail(UnusableReason::NonNumericPrice);
@@ -312,7 +309,7 @@ pub(super) fn check_rows(
                             }
                         }
                     }
-                    let derived = pr[j].map_or(0.0, |p| qty[j] * p);
+                    let derived = if pr[j].is_nan() { 0.0 } else { qty[j] * pr[j] };
                     amt[j] = match amount.as_ref().map(|a| a.number(i)) {
                         Some(NumberCell::Value(v)) => v,
                         Some(NumberCell::Invalid) => {
@@ -336,7 +333,7 @@ pub(super) fn check_rows(
                         kind[j],
                         texts,
                         qty[j].to_bits(),
-                        pr[j].map(f64::to_bits),
+                        pr[j].to_bits(),
                         amt[j].to_bits(),
                     ));
                 }
@@ -397,7 +394,7 @@ pub(super) fn check_rows(
                 text_at(&category, i).and_then(normalise_category),
             ],
             qty_out[i].to_bits(),
-            price_out[i].map(f64::to_bits),
+            price_out[i].to_bits(),
             amount_out[i].to_bits(),
         )
     };
@@ -433,16 +430,8 @@ pub(super) fn check_rows(
             .collect();
         Some(StringChunked::from_slice_options(name.into(), &values).into_column())
     };
-    let event_column = match (&event, changes.event) {
-        (Some(Cells::Text(ca)), false) => (*ca)
-            .clone()
-            .with_name(col_name::EVENT_TYPE.into())
-            .into_column(),
-        _ => {
-            let kinds: Vec<&str> = kind_out.iter().map(|k| k.as_str()).collect();
-            StringChunked::from_slice(col_name::EVENT_TYPE.into(), &kinds).into_column()
-        }
-    };
+    let codes: Vec<i32> = kind_out.iter().map(|k| k.code()).collect();
+    let event_column = Int32Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
     let customer_column = Some(customer);
     let mut columns =
         vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), 1..=n as u32).into_column()];
@@ -489,7 +478,7 @@ pub(super) fn check_rows(
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
         columns.push(
-            Float64Chunked::from_slice_options(col_name::PRICE.into(), &price_out).into_column(),
+            Float64Chunked::from_iter_options(col_name::PRICE.into(), price_out.iter().map(|&p| (!p.is_nan()).then_some(p))).into_column(),
         );
     }
     drop(price_out);
