@@ -121,18 +121,20 @@ pub fn map_columns(
     }
 }
 
+/// Rows per import batch: the raw text of one batch is in memory at a time.
+const BATCH_ROWS: usize = 1 << 18;
+
 /// Reads the mapped columns, renamed to their canonical names, in the physical
-/// form the row checks expect.
-fn read_mapped(
+/// form the row checks expect, and checks them batch by batch.
+fn read_checked(
     file: &EventsFile,
     mapping: &ColumnMapping,
     numeric: &[&str],
-) -> Result<DataFrame, ImportError> {
+) -> Result<Vec<rows::CheckedBatch>, ImportError> {
     let shown = file.shown();
+    let err = |e| ImportError::polars(&shown, e);
     let mut lf = file.scan(numeric)?;
-    let schema = lf
-        .collect_schema()
-        .map_err(|e| ImportError::polars(&shown, e))?;
+    let schema = lf.collect_schema().map_err(err)?;
     let select: Vec<Expr> = mapping
         .columns
         .iter()
@@ -144,9 +146,19 @@ fn read_mapped(
             rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
         })
         .collect();
-    lf.select(select)
-        .collect()
-        .map_err(|e| ImportError::polars(&shown, e))
+    let batches = lf
+        .select(select)
+        .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
+        .map_err(err)?;
+    let mut checked = Vec::new();
+    let mut first_row = 0u64;
+    for batch in batches {
+        let batch = batch.map_err(err)?;
+        let rows = batch.height() as u64;
+        checked.push(rows::check_batch(batch, mapping, first_row).map_err(err)?);
+        first_row += rows;
+    }
+    Ok(checked)
 }
 
 /// Loads a file with a given mapping.
@@ -161,21 +173,21 @@ pub fn load_mapped(
         .filter(|(c, _)| c.is_numeric())
         .map(|(_, f)| f.as_str())
         .collect();
-    let raw = {
-        let _t = crate::core::trace::phase("read");
-        match read_mapped(file, mapping, &numeric) {
+    let batches = {
+        let _t = crate::core::trace::phase("read + check");
+        match read_checked(file, mapping, &numeric) {
             // Text in a number column: read again with every column as text, to say where.
             Err(_) if !numeric.is_empty() && matches!(file.format, FileFormat::Csv { .. }) => {
-                read_mapped(file, mapping, &[])?
+                read_checked(file, mapping, &[])?
             }
             other => other?,
         }
     };
-    if raw.height() == 0 {
+    if batches.iter().all(|b| b.rows_read() == 0) {
         return Err(ImportError::HeaderOnly { path: shown });
     }
     let (events, mut report) =
-        rows::check_rows(raw, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+        rows::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
     report.file = shown.clone();
     report.format = file.format.describe();
     report.columns_found = file.headers.clone();

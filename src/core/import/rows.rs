@@ -177,11 +177,31 @@ fn changed(raw: Option<&str>, normalised: Option<&str>) -> bool {
     }
 }
 
-/// Checks and converts every row of the raw columns.
-pub(super) fn check_rows(
+/// The usable rows of one batch, checked and converted, with what was left out.
+pub(super) struct CheckedBatch {
+    /// Canonical columns of the usable rows, plus `__fingerprint`.
+    df: DataFrame,
+    rows_read: u64,
+    unusable: Vec<UnusableRows>,
+    numeric_ids: bool,
+    numeric_items: bool,
+}
+
+impl CheckedBatch {
+    pub(super) fn rows_read(&self) -> u64 {
+        self.rows_read
+    }
+}
+
+const FINGERPRINT: &str = "__fingerprint";
+
+/// Checks and converts every row of one batch of raw columns; `first_row` is
+/// the number of data rows before this batch.
+pub(super) fn check_batch(
     raw: DataFrame,
     mapping: &ColumnMapping,
-) -> PolarsResult<(EventTable, QualityReport)> {
+    first_row: u64,
+) -> PolarsResult<CheckedBatch> {
     let n = raw.height();
     // One contiguous array per column (fast random access); each original is
     // dropped as soon as its copy exists, so only one column is held twice.
@@ -205,7 +225,6 @@ pub(super) fn check_rows(
         polars_bail!(ComputeError: "customer_id and timestamp must be mapped");
     };
 
-    let t = crate::core::trace::phase("check rows");
     let mut reason = vec![OK; n];
     let mut ts_out = vec![0i64; n];
     let mut kind_out = vec![EventKind::Purchase; n];
@@ -342,10 +361,7 @@ pub(super) fn check_rows(
         )
         .reduce(TextChanges::numeric, TextChanges::merge);
 
-    let mut report = QualityReport {
-        rows_read: n as u64,
-        ..Default::default()
-    };
+    let mut unusable = Vec::new();
     for why in REASONS {
         let code = reason_code(why);
         let cells_at_fault = match why {
@@ -366,11 +382,11 @@ pub(super) fn check_rows(
             .filter(|&(_, &r)| r == code)
             .take(MAX_EXAMPLES)
             .map(|(i, _)| RowExample {
-                row: i as u64 + 1,
+                row: first_row + i as u64 + 1,
                 value: cells_at_fault.and_then(|c| c.text(i)),
             })
             .collect();
-        report.unusable.push(UnusableRows {
+        unusable.push(UnusableRows {
             reason: why,
             column: why.column().name().to_string(),
             file_column: mapping.get(why.column()).unwrap_or_default().to_string(),
@@ -378,42 +394,6 @@ pub(super) fn check_rows(
             examples,
         });
     }
-    report.rows_unusable = report.unusable.iter().map(|u| u.count).sum();
-    drop(t);
-
-    // Exact duplicates: usable rows identical in every canonical column.
-    let t = crate::core::trace::phase("dedupe");
-    let row_key = |i: usize| {
-        (
-            customer.str_at(i).and_then(parse::normalise_id),
-            ts_out[i],
-            kind_out[i],
-            [
-                text_at(&order, i).and_then(parse::normalise_id),
-                text_at(&item, i).and_then(parse::normalise_id),
-                text_at(&category, i).and_then(normalise_category),
-            ],
-            qty_out[i].to_bits(),
-            price_out[i].to_bits(),
-            amount_out[i].to_bits(),
-        )
-    };
-    let duplicates = find_duplicates(&reason, &fingerprint, row_key);
-    drop(fingerprint);
-    report.duplicates_removed = duplicates.len() as u64;
-    report.duplicate_examples = duplicates
-        .iter()
-        .take(MAX_EXAMPLES)
-        .map(|&i| u64::from(i) + 1)
-        .collect();
-    let mut keep: Vec<bool> = reason.iter().map(|&r| r == OK).collect();
-    for &i in &duplicates {
-        keep[i as usize] = false;
-    }
-    drop((reason, duplicates));
-    drop(t);
-
-    let t = crate::core::trace::phase("build columns");
     // A text column: the raw one where no cell changes, else a normalised copy.
     let text_column = |cells: &Option<Cells>,
                        name: &str,
@@ -433,8 +413,10 @@ pub(super) fn check_rows(
     let codes: Vec<i32> = kind_out.iter().map(|k| k.code()).collect();
     let event_column = Int32Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
     let customer_column = Some(customer);
-    let mut columns =
-        vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), 1..=n as u32).into_column()];
+    let first = first_row as u32 + 1;
+    let mut columns = vec![
+        UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32).into_column(),
+    ];
     if changes.numeric_ids {
         columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
     } else {
@@ -483,63 +465,157 @@ pub(super) fn check_rows(
     }
     drop(price_out);
     columns.push(Float64Chunked::from_vec(col_name::AMOUNT.into(), amount_out).into_column());
+    columns.push(UInt64Chunked::from_vec(FINGERPRINT.into(), fingerprint).into_column());
     let mut df = DataFrame::new(n, columns)?;
-    if keep.iter().any(|k| !k) {
+    if reason.iter().any(|&r| r != OK) {
         df = df.filter(&BooleanChunked::from_iter_values(
-            "keep".into(),
-            keep.into_iter(),
+            "usable".into(),
+            reason.iter().map(|&r| r == OK),
         ))?;
+    }
+    Ok(CheckedBatch {
+        df,
+        rows_read: n as u64,
+        unusable,
+        numeric_ids: changes.numeric_ids,
+        numeric_items: item.is_some() && changes.numeric_items,
+    })
+}
+
+/// Joins checked batches into the events table: one id representation for
+/// all (numeric keys only if every batch had them), exact duplicates removed
+/// across batches, and the report's counts.
+pub(super) fn assemble(
+    batches: Vec<CheckedBatch>,
+    mapping: &ColumnMapping,
+) -> PolarsResult<(EventTable, QualityReport)> {
+    let mut report = QualityReport {
+        rows_read: batches.iter().map(|b| b.rows_read).sum(),
+        ..Default::default()
+    };
+    for why in REASONS {
+        let parts: Vec<&UnusableRows> = batches
+            .iter()
+            .flat_map(|b| b.unusable.iter().filter(move |u| u.reason == why))
+            .collect();
+        let Some(first) = parts.first() else { continue };
+        report.unusable.push(UnusableRows {
+            count: parts.iter().map(|u| u.count).sum(),
+            examples: parts
+                .iter()
+                .flat_map(|u| u.examples.iter().cloned())
+                .take(MAX_EXAMPLES)
+                .collect(),
+            ..(*first).clone()
+        });
+    }
+    report.rows_unusable = report.unusable.iter().map(|u| u.count).sum();
+
+    let numeric_ids = batches.iter().all(|b| b.numeric_ids);
+    let has_item = mapping.has(Canonical::ItemId);
+    let numeric_items = has_item && batches.iter().all(|b| b.numeric_items);
+    let mut df: Option<DataFrame> = None;
+    for batch in batches {
+        let mut part = batch.df;
+        // A batch with numeric ids joins others with text ids: write its numbers out.
+        for (numeric, batch_numeric, key, text) in [
+            (numeric_ids, batch.numeric_ids, col_name::CUSTOMER_KEY, col_name::CUSTOMER_ID),
+            (numeric_items, batch.numeric_items, col_name::ITEM_KEY, col_name::ITEM_ID),
+        ] {
+            if !numeric && batch_numeric {
+                let as_text = part.column(key)?.cast(&DataType::String)?.with_name(text.into());
+                part.replace_column(part.try_get_column_index(key)?, as_text)?;
+            }
+        }
+        match df.as_mut() {
+            None => df = Some(part),
+            Some(all) => {
+                all.vstack_mut_owned(part)?;
+            }
+        }
+    }
+    let Some(mut df) = df else {
+        polars_bail!(NoData: "no rows");
+    };
+
+    let t = crate::core::trace::phase("dedupe");
+    let duplicates = find_duplicates(&df)?;
+    report.duplicates_removed = duplicates.len() as u64;
+    let rows = df.column(col_name::ROW)?.u32()?;
+    report.duplicate_examples = duplicates
+        .iter()
+        .take(MAX_EXAMPLES)
+        .filter_map(|&i| rows.get(i as usize).map(u64::from))
+        .collect();
+    let _ = df.drop_in_place(FINGERPRINT)?;
+    if !duplicates.is_empty() {
+        let mut keep = vec![true; df.height()];
+        for &i in &duplicates {
+            keep[i as usize] = false;
+        }
+        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
     }
     drop(t);
 
     let _t = crate::core::trace::phase("summarise");
     let events = EventTable {
         df,
-        has_order_id: order.is_some(),
-        has_item_id: item.is_some(),
-        has_category: category.is_some(),
-        has_price: price.is_some(),
-        has_customer_key: changes.numeric_ids,
+        has_order_id: mapping.has(Canonical::OrderId),
+        has_item_id: has_item,
+        has_category: mapping.has(Canonical::Category),
+        has_price: mapping.has(Canonical::Price),
+        has_customer_key: numeric_ids,
         has_item_key: numeric_items,
     };
     summarise(&events, &mut report)?;
     Ok((events, report))
 }
 
-/// Rows (0-based, ascending) of usable rows that repeat an earlier usable row
-/// exactly. Rows carry a fingerprint (a seeded hash of their values), are sorted by it,
-/// and rows with equal fingerprints compared in full, so a hash collision can
-/// never remove a row.
-fn find_duplicates<K: PartialEq>(
-    reason: &[u8],
-    fingerprint: &[u64],
-    row_key: impl Fn(usize) -> K,
-) -> Vec<u32> {
-    let mut fingerprints: Vec<(u64, u32)> = reason
-        .par_iter()
-        .zip(fingerprint.par_iter())
-        .enumerate()
-        .filter(|&(_, (&r, _))| r == OK)
-        .map(|(i, (_, &h))| (h, i as u32))
+/// Positions (ascending) of rows that repeat an earlier row exactly in every
+/// canonical column. Rows are sorted by their fingerprint (a seeded hash of
+/// their values) and rows with equal fingerprints compared in full, so a hash
+/// collision can never remove a row.
+fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
+    let fingerprint = df.column(FINGERPRINT)?.u64()?;
+    let mut order: Vec<(u64, u32)> = Vec::with_capacity(df.height());
+    for arr in fingerprint.downcast_iter() {
+        let start = order.len() as u32;
+        order.extend(arr.values_iter().zip(start..).map(|(&h, i)| (h, i)));
+    }
+    order.par_sort_unstable();
+    // Columns compared in full: all but the row number and the fingerprint.
+    let compared: Vec<&Column> = df
+        .columns()
+        .iter()
+        .filter(|c| c.name() != col_name::ROW && c.name() != FINGERPRINT)
         .collect();
-    fingerprints.par_sort_unstable();
+    let same = |a: usize, b: usize| -> PolarsResult<bool> {
+        for c in &compared {
+            if c.get(a)? != c.get(b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
     let mut duplicates = Vec::new();
     let mut start = 0;
-    while start < fingerprints.len() {
+    while start < order.len() {
         let mut end = start + 1;
-        while end < fingerprints.len() && fingerprints[end].0 == fingerprints[start].0 {
+        while end < order.len() && order[end].0 == order[start].0 {
             end += 1;
         }
-        if end - start == 1 {
-            start = end;
-            continue;
-        }
-        // Within a run, rows are in file order; a row is a duplicate if an
-        // earlier kept row equals it.
+        // Within a run, positions are in file order; a row is a duplicate if
+        // an earlier kept row equals it.
         let mut kept: Vec<usize> = Vec::new();
-        for &(_, i) in &fingerprints[start..end] {
-            let key = row_key(i as usize);
-            if kept.iter().any(|&k| row_key(k) == key) {
+        for &(_, i) in &order[start..end] {
+            let mut duplicate = false;
+            for &k in &kept {
+                if same(k, i as usize)? {
+                    duplicate = true;
+                    break;
+                }
+            }
+            if duplicate {
                 duplicates.push(i);
             } else {
                 kept.push(i as usize);
@@ -548,7 +624,7 @@ fn find_duplicates<K: PartialEq>(
         start = end;
     }
     duplicates.sort_unstable();
-    duplicates
+    Ok(duplicates)
 }
 
 /// Fills the counts of the usable table into the report.
