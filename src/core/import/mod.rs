@@ -148,7 +148,12 @@ fn read_checked(
         .collect();
     let batches = lf
         .select(select)
-        .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
+        .collect_batches(
+            Engine::Streaming,
+            true,
+            std::num::NonZeroUsize::new(BATCH_ROWS),
+            false,
+        )
         .map_err(err)?;
     let mut checked = Vec::new();
     let mut first_row = 0u64;

@@ -301,7 +301,7 @@ pub(super) fn check_batch(
                         match label.and_then(EventKind::parse) {
                             Some(k) => {
                                 kind[j] = k;
-                                }
+                            }
                             None => {
                                 r[j] = fail(UnusableReason::UnknownEventType);
                                 continue;
@@ -415,7 +415,8 @@ pub(super) fn check_batch(
     let customer_column = Some(customer);
     let first = first_row as u32 + 1;
     let mut columns = vec![
-        UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32).into_column(),
+        UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32)
+            .into_column(),
     ];
     if changes.numeric_ids {
         columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
@@ -460,7 +461,11 @@ pub(super) fn check_batch(
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
         columns.push(
-            Float64Chunked::from_iter_options(col_name::PRICE.into(), price_out.iter().map(|&p| (!p.is_nan()).then_some(p))).into_column(),
+            Float64Chunked::from_iter_options(
+                col_name::PRICE.into(),
+                price_out.iter().map(|&p| (!p.is_nan()).then_some(p)),
+            )
+            .into_column(),
         );
     }
     drop(price_out);
@@ -519,11 +524,24 @@ pub(super) fn assemble(
         let mut part = batch.df;
         // A batch with numeric ids joins others with text ids: write its numbers out.
         for (numeric, batch_numeric, key, text) in [
-            (numeric_ids, batch.numeric_ids, col_name::CUSTOMER_KEY, col_name::CUSTOMER_ID),
-            (numeric_items, batch.numeric_items, col_name::ITEM_KEY, col_name::ITEM_ID),
+            (
+                numeric_ids,
+                batch.numeric_ids,
+                col_name::CUSTOMER_KEY,
+                col_name::CUSTOMER_ID,
+            ),
+            (
+                numeric_items,
+                batch.numeric_items,
+                col_name::ITEM_KEY,
+                col_name::ITEM_ID,
+            ),
         ] {
             if !numeric && batch_numeric {
-                let as_text = part.column(key)?.cast(&DataType::String)?.with_name(text.into());
+                let as_text = part
+                    .column(key)?
+                    .cast(&DataType::String)?
+                    .with_name(text.into());
                 part.replace_column(part.try_get_column_index(key)?, as_text)?;
             }
         }
@@ -553,7 +571,10 @@ pub(super) fn assemble(
         for &i in &duplicates {
             keep[i as usize] = false;
         }
-        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
+        df = df.filter(&BooleanChunked::from_iter_values(
+            "keep".into(),
+            keep.into_iter(),
+        ))?;
     }
     drop(t);
 
