@@ -8,25 +8,15 @@ use common::{fixture, run, stderr, stdout};
 /// Runs `features` on `input` and checks the failure: non-zero exit, every
 /// `expected` fragment in the message, no output file.
 fn fails_with(input: &std::path::Path, extra: &[&str], expected: &[&str]) {
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("features.csv");
-    let mut args = vec![
-        "features",
-        "--events",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    let err = stderr(&o);
-    assert!(!o.status.success(), "should fail; stderr: {err}");
+    let run = common::run_features(input, extra);
+    let err = stderr(&run.output);
+    assert!(!run.output.status.success(), "should fail; stderr: {err}");
     for e in expected {
         assert!(err.contains(e), "message should contain {e:?}; got: {err}");
     }
-    assert!(!out.exists(), "no output file may be left behind");
+    assert!(!run.out.exists(), "no output file may be left behind");
     assert_eq!(
-        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        std::fs::read_dir(run.dir.path()).unwrap().count(),
         0,
         "no temporary file either"
     );
@@ -98,15 +88,8 @@ fn some_bad_rows_warn_but_succeed() {
         "mixed.csv",
         "customer_id,timestamp,quantity\n1,2024-01-01,1\n2,soon,1\n3,2024-01-02,x\n",
     );
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("f.csv");
-    let o = run(&[
-        "features",
-        "--events",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = common::run_features(&p, &[]);
+    let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -149,17 +132,10 @@ fn a_line_several_megabytes_long_is_read() {
         "long.csv",
         format!("customer_id,timestamp,category\n1,2024-01-01,{long}\n2,2024-01-02,Toys\n"),
     );
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("f.csv");
-    let o = run(&[
-        "features",
-        "--events",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("2 customers"));
+    let run = common::run_features(&p, &[]);
+    let o = &run.output;
+    assert!(o.status.success(), "{}", stderr(o));
+    assert!(stdout(o).contains("2 customers"));
 }
 
 #[test]
@@ -168,15 +144,8 @@ fn huge_values_are_unusable_not_infinite() {
         "huge.csv",
         "customer_id,timestamp,quantity,price\n1,2024-01-01,1e308,1e308\n2,2024-01-01,1e999,1\n3,2024-01-01,1,2\n",
     );
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("f.csv");
-    let o = run(&[
-        "features",
-        "--events",
-        p.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = common::run_features(&p, &[]);
+    let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(

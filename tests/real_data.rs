@@ -65,15 +65,8 @@ fn online_retail_features() {
     let Some(path) = shared_data("online_retail/online_retail.parquet") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("features.csv");
-    let o = run(&[
-        "features",
-        "--events",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = common::run_features(&path, &[]);
+    let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let rows: Vec<Vec<&str>> = text
@@ -113,15 +106,8 @@ fn cdnow_master() {
     assert_eq!(r["mapping"]["quantity"], "number_of_cds");
     // 255 rows repeat another exactly (same customer, day, CDs and dollars) and are removed.
     assert_eq!(r["duplicates_removed"], 255);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("features.csv");
-    let o = run(&[
-        "features",
-        "--events",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = common::run_features(&path, &[]);
+    let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let mut lines = text.lines();

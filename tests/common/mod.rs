@@ -43,3 +43,36 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// A finished `features` run: the process output and its output file, kept
+/// in a temporary directory that lives as long as this value.
+pub struct FeaturesRun {
+    pub output: Output,
+    pub out: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl FeaturesRun {
+    pub fn csv(&self) -> String {
+        std::fs::read_to_string(&self.out).expect("features.csv written")
+    }
+}
+
+/// Runs `features --events input --out <temp>/features.csv` plus `extra`.
+pub fn run_features(input: &Path, extra: &[&str]) -> FeaturesRun {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("features.csv");
+    let mut args = vec![
+        "features",
+        "--events",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    FeaturesRun {
+        output: run(&args),
+        out,
+        dir,
+    }
+}
