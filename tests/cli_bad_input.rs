@@ -90,15 +90,15 @@ fn some_bad_rows_warn_but_succeed() {
     );
     let run = common::run_features(&p, &[]);
     let (o, out) = (&run.output, &run.out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert!(o.status.success(), "{}", stderr(o));
+    let err = stderr(o);
     assert!(
         err.contains("row 2 (\"soon\")") && err.contains("row 3 (\"x\")"),
         "{err}"
     );
-    let csv = std::fs::read_to_string(&out).unwrap();
+    let csv = std::fs::read_to_string(out).unwrap();
     assert_eq!(csv.lines().count(), 2, "header + customer 1: {csv}");
-    assert!(stdout(&o).contains("1 customers"), "{}", stdout(&o));
+    assert!(stdout(o).contains("1 customers"), "{}", stdout(o));
 }
 
 #[test]
@@ -146,13 +146,13 @@ fn huge_values_are_unusable_not_infinite() {
     );
     let run = common::run_features(&p, &[]);
     let (o, out) = (&run.output, &run.out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert!(o.status.success(), "{}", stderr(o));
+    let err = stderr(o);
     assert!(
         err.contains("non-numeric quantity") && err.contains("row 1") && err.contains("row 2"),
         "{err}"
     );
-    let csv = std::fs::read_to_string(&out).unwrap();
+    let csv = std::fs::read_to_string(out).unwrap();
     assert!(!csv.contains("inf"), "{csv}");
 }
 

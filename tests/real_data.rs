@@ -67,8 +67,8 @@ fn online_retail_features() {
     };
     let run = common::run_features(&path, &[]);
     let (o, out) = (&run.output, &run.out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(o.status.success(), "{}", stderr(o));
+    let text = std::fs::read_to_string(out).unwrap();
     let rows: Vec<Vec<&str>> = text
         .lines()
         .skip(1)
@@ -88,9 +88,9 @@ fn online_retail_features() {
     let buyers = rows.iter().filter(|r| r[3] != "0").count();
     assert_eq!(buyers, 4_339);
     assert!(
-        stdout(&o).contains("4372 customers (4339 with a purchase)"),
+        stdout(o).contains("4372 customers (4339 with a purchase)"),
         "{}",
-        stdout(&o)
+        stdout(o)
     );
 }
 
@@ -108,8 +108,8 @@ fn cdnow_master() {
     assert_eq!(r["duplicates_removed"], 255);
     let run = common::run_features(&path, &[]);
     let (o, out) = (&run.output, &run.out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(o.status.success(), "{}", stderr(o));
+    let text = std::fs::read_to_string(out).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let m = header.iter().position(|h| *h == "monetary").unwrap();
