@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::features::customer_features;
-use crate::core::import::{Canonical, LoadedEvents, load_events, parse, parse_override};
+use crate::core::import::{
+    Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
+};
 use crate::core::output;
 use crate::core::sample::{self, ShopConfig, event_log};
 
@@ -105,8 +107,10 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Loads for a command that computes per-customer tables itself, warning on stderr
+/// about every row left out.
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
-    let loaded = load_events(&input.events, &input.map)?;
+    let loaded = load_events_with(&input.events, &input.map, ReportDetail::Rows)?;
     for w in loaded.report.warnings() {
         eprintln!("warning: {w}");
     }

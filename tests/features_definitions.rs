@@ -242,7 +242,7 @@ g,2024-01-03,purchase,1,-4
     assert_eq!(ts.examples[0].value.as_deref(), Some("not a date"));
     assert_eq!(r.zero_prices, 1);
     assert_eq!(r.negative_prices, 1);
-    assert_eq!(r.customers, 3);
+    assert_eq!(r.customers, Some(3));
 }
 
 #[test]

@@ -32,7 +32,7 @@ fn duplicates_bad_rows_and_mixed_ids_across_batches() {
     assert_eq!(r.duplicate_examples, vec![300_001]);
     assert_eq!(r.unusable_count(UnusableReason::UnparseableTimestamp), 1);
     assert_eq!(r.unusable[0].examples[0].row, 300_002);
-    assert_eq!(r.customers, 1000 + 10);
+    assert_eq!(r.customers, Some(1000 + 10));
     assert_eq!(r.rows_usable, 300_000);
 
     let f = customer_features(&loaded.events, None).unwrap();

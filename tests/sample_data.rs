@@ -12,7 +12,7 @@ fn bundled_sample_loads_cleanly_and_is_believable() {
     let loaded = load_events(&sample_events_path(), &[]).expect("the bundled sample loads");
     let r = &loaded.report;
     assert_eq!(r.rows_unusable, 0, "{:?}", r.unusable);
-    assert_eq!(r.customers, 3000);
+    assert_eq!(r.customers, Some(3000));
     assert!(r.events.view > r.events.cart && r.events.cart > 0 && r.events.purchase > 0);
     assert!(r.returns > 0, "some lines are returned");
     let f = customer_features(&loaded.events, None).unwrap();

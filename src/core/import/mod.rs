@@ -94,14 +94,33 @@ pub struct LoadedEvents {
     pub report: QualityReport,
 }
 
-/// Opens, maps and loads an events file in one call.
+/// How much of the quality report an import computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportDetail {
+    /// Everything, including distinct customers, items and purchase orders.
+    Full,
+    /// Row counts, reasons, duplicates, prices and dates; not the distinct
+    /// counts (for commands that compute per-customer tables anyway).
+    Rows,
+}
+
+/// Opens, maps and loads an events file in one call, with the full report.
 pub fn load_events(
     path: &Path,
     overrides: &[(Canonical, String)],
 ) -> Result<LoadedEvents, ImportError> {
+    load_events_with(path, overrides, ReportDetail::Full)
+}
+
+/// [`load_events`] with a choice of report detail.
+pub fn load_events_with(
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    detail: ReportDetail,
+) -> Result<LoadedEvents, ImportError> {
     let file = EventsFile::open(path)?;
     let mapping = map_columns(&file, overrides)?;
-    load_mapped(&file, &mapping)
+    load_mapped(&file, &mapping, detail)
 }
 
 /// Proposes the column mapping for a file, failing when a required column is missing.
@@ -170,6 +189,7 @@ fn read_checked(
 pub fn load_mapped(
     file: &EventsFile,
     mapping: &ColumnMapping,
+    detail: ReportDetail,
 ) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
     let numeric: Vec<&str> = mapping
@@ -193,6 +213,10 @@ pub fn load_mapped(
     }
     let (events, mut report) =
         rows::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    if detail == ReportDetail::Full {
+        let _t = crate::core::trace::phase("count contents");
+        rows::count_contents(&events, &mut report).map_err(|e| ImportError::polars(&shown, e))?;
+    }
     report.file = shown.clone();
     report.format = file.format.describe();
     report.columns_found = file.headers.clone();

@@ -97,11 +97,12 @@ pub struct QualityReport {
     pub events: EventCounts,
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
-    pub customers: u64,
+    /// Distinct customers (absent when the contents were not counted).
+    pub customers: Option<u64>,
     /// Distinct item ids (absent without an item_id column).
     pub items: Option<u64>,
     /// Distinct purchase orders (orders with a purchase line of quantity > 0).
-    pub purchase_orders: u64,
+    pub purchase_orders: Option<u64>,
 }
 
 impl QualityReport {
@@ -231,9 +232,13 @@ impl fmt::Display for QualityReport {
         let _ = writeln!(
             s,
             "  purchase orders  {:>12}",
-            thousands(self.purchase_orders)
+            self.purchase_orders.map_or("–".into(), thousands)
         );
-        let _ = writeln!(s, "  customers        {:>12}", thousands(self.customers));
+        let _ = writeln!(
+            s,
+            "  customers        {:>12}",
+            self.customers.map_or("–".into(), thousands)
+        );
         if let Some(items) = self.items {
             let _ = writeln!(s, "  items            {:>12}", thousands(items));
         }

@@ -648,24 +648,16 @@ fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     Ok(duplicates)
 }
 
-/// Fills the counts of the usable table into the report.
-fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
-    use col_name::*;
-    let count_if = |e: Expr| e.cast(DataType::UInt64).sum();
+/// Counts what the usable table holds: customers, items, purchase orders.
+/// Apart from the row counts because it costs three group-bys, which a
+/// command that computes features anyway can skip.
+pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
     let mut aggs = vec![
-        count_if(is_kind(EventKind::View)).alias("view"),
-        count_if(is_kind(EventKind::Cart)).alias("cart"),
-        count_if(is_kind(EventKind::Purchase)).alias("purchase"),
-        count_if(is_kind(EventKind::Purchase).and(col(QUANTITY).lt(lit(0.0)))).alias("returns"),
         col(events.customer_key())
             .n_unique()
             .cast(DataType::UInt64)
             .alias("customers"),
     ];
-    if events.has_price {
-        aggs.push(count_if(col(PRICE).lt(lit(0.0))).alias("negative_prices"));
-        aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
-    }
     if events.has_item_id {
         aggs.push(
             col(events.item_key())
@@ -674,6 +666,34 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
                 .cast(DataType::UInt64)
                 .alias("items"),
         );
+    }
+    let stats = events.df.clone().lazy().select(aggs).collect()?;
+    let get = |name: &str| {
+        stats
+            .column(name)
+            .ok()
+            .and_then(|c| c.u64().ok())
+            .and_then(|c| c.get(0))
+    };
+    report.customers = get("customers");
+    report.items = get("items");
+    report.purchase_orders = Some(events.purchase_orders().collect()?.height() as u64);
+    Ok(())
+}
+
+/// Fills the row counts of the usable table into the report.
+fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
+    use col_name::*;
+    let count_if = |e: Expr| e.cast(DataType::UInt64).sum();
+    let mut aggs = vec![
+        count_if(is_kind(EventKind::View)).alias("view"),
+        count_if(is_kind(EventKind::Cart)).alias("cart"),
+        count_if(is_kind(EventKind::Purchase)).alias("purchase"),
+        count_if(is_kind(EventKind::Purchase).and(col(QUANTITY).lt(lit(0.0)))).alias("returns"),
+    ];
+    if events.has_price {
+        aggs.push(count_if(col(PRICE).lt(lit(0.0))).alias("negative_prices"));
+        aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
     let get = |name: &str| -> u64 {
@@ -691,11 +711,8 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
         purchase: get("purchase"),
     };
     report.returns = get("returns");
-    report.customers = get("customers");
     report.negative_prices = get("negative_prices");
     report.zero_prices = get("zero_prices");
-    report.items = events.has_item_id.then(|| get("items"));
-    report.purchase_orders = events.purchase_orders().collect()?.height() as u64;
     report.first_timestamp = events.first_timestamp_ms().map(parse::format_ms);
     report.last_timestamp = events.last_timestamp_ms().map(parse::format_ms);
     Ok(())
