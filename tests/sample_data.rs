@@ -104,3 +104,20 @@ fn ndjson_is_read() {
         Some("2015-06-02 05:02:12")
     );
 }
+
+#[test]
+fn integer_typed_ids_stay_exact_negative_ones_too() {
+    let (_d, p) = common::fixture(
+        "ints.ndjson",
+        "{\"user_id\": 5, \"ts\": \"2024-01-01\", \"item_id\": 10}\n\
+         {\"user_id\": -3, \"ts\": \"2024-01-02\", \"item_id\": 11}\n\
+         {\"user_id\": 5, \"ts\": \"2024-01-03\", \"item_id\": 10}\n",
+    );
+    let loaded = load_events(&p, &[]).unwrap();
+    assert_eq!(loaded.report.customers, Some(2));
+    assert_eq!(loaded.report.items, Some(2));
+    let f = customer_features(&loaded.events, None).unwrap();
+    let ids = f.df.column("customer_id").unwrap().str().unwrap();
+    let ids: Vec<&str> = (0..ids.len()).filter_map(|i| ids.get(i)).collect();
+    assert_eq!(ids, ["-3", "5"]);
+}

@@ -27,6 +27,11 @@ pub(super) fn raw_expr(canonical: Canonical, file_column: &str, dtype: &DataType
             .cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
             .cast(DataType::Int64),
         (k, d) if k.is_numeric() && d.is_primitive_numeric() => c.cast(DataType::Float64),
+        // Integer ids stay numbers: writing 10M of them out as text only to
+        // parse them back costs a second and a few hundred MB.
+        (Canonical::CustomerId | Canonical::OrderId | Canonical::ItemId, d) if d.is_integer() => {
+            c.cast(DataType::Int64)
+        }
         _ => c.cast(DataType::String),
     }
 }
@@ -35,7 +40,25 @@ pub(super) fn raw_expr(canonical: Canonical, file_column: &str, dtype: &DataType
 enum Cells<'a> {
     Text(&'a StringChunked),
     Number(&'a Float64Chunked),
-    Millis(&'a Int64Chunked),
+    /// Epoch milliseconds of a typed timestamp, or an integer id.
+    Integer(&'a Int64Chunked),
+}
+
+/// An id cell after normalisation: text, or an integer from a typed column.
+#[derive(Clone, Copy, Debug, Hash, PartialEq)]
+enum Id<'a> {
+    Text(&'a str),
+    Number(i64),
+}
+
+impl Id<'_> {
+    /// The id as a number, where it is a plain non-negative integer.
+    fn key(self) -> Option<u64> {
+        match self {
+            Id::Text(t) => decimal_key(t),
+            Id::Number(v) => u64::try_from(v).ok(),
+        }
+    }
 }
 
 impl<'a> Cells<'a> {
@@ -43,7 +66,7 @@ impl<'a> Cells<'a> {
         match self {
             Cells::Text(c) => c.get(i).map(str::to_string),
             Cells::Number(c) => c.get(i).map(|v| v.to_string()),
-            Cells::Millis(c) => c.get(i).map(parse::format_ms),
+            Cells::Integer(c) => c.get(i).map(|v| v.to_string()),
         }
     }
 
@@ -55,7 +78,7 @@ impl<'a> Cells<'a> {
                 Some(v) if v.is_finite() => NumberCell::Value(v),
                 Some(_) => NumberCell::Invalid,
             },
-            Cells::Millis(c) => c
+            Cells::Integer(c) => c
                 .get(i)
                 .map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
         }
@@ -64,7 +87,7 @@ impl<'a> Cells<'a> {
     fn timestamp(&self, i: usize) -> Option<i64> {
         match self {
             Cells::Text(c) => c.get(i).and_then(parse::parse_timestamp),
-            Cells::Millis(c) => c.get(i),
+            Cells::Integer(c) => c.get(i),
             Cells::Number(c) => c
                 .get(i)
                 .and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
@@ -75,6 +98,19 @@ impl<'a> Cells<'a> {
         match *self {
             Cells::Text(c) => c.get(i),
             _ => None,
+        }
+    }
+
+    /// The id in cell `i` after `normalise`, and whether normalising changed the text.
+    fn id_at(&self, i: usize, normalise: fn(&str) -> Option<&str>) -> (Option<Id<'a>>, bool) {
+        match *self {
+            Cells::Text(c) => {
+                let raw = c.get(i);
+                let id = raw.and_then(normalise);
+                (id.map(Id::Text), changed(raw, id))
+            }
+            Cells::Integer(c) => (c.get(i).map(Id::Number), false),
+            Cells::Number(_) => (None, false),
         }
     }
 }
@@ -89,17 +125,13 @@ fn cells<'a>(
     Ok(Some(match s.dtype() {
         DataType::String => Cells::Text(s.str()?),
         DataType::Float64 => Cells::Number(s.f64()?),
-        DataType::Int64 => Cells::Millis(s.i64()?),
+        DataType::Int64 => Cells::Integer(s.i64()?),
         other => polars_bail!(ComputeError: "unexpected type {other} for column {canonical}"),
     }))
 }
 
 const OK: u8 = 0;
 const NO_ITEM: u64 = u64::MAX;
-
-fn text_at<'a>(cells: &Option<Cells<'a>>, i: usize) -> Option<&'a str> {
-    cells.as_ref().and_then(|c| c.str_at(i))
-}
 
 fn reason_code(reason: UnusableReason) -> u8 {
     reason as u8 + 1
@@ -257,19 +289,17 @@ pub(super) fn check_batch(
                 for j in 0..r.len() {
                     let i = base + j;
                     let fail = |why| reason_code(why);
-                    // Ids always arrive as text: raw_expr casts them.
-                    let raw_customer = customer.str_at(i);
-                    let id = raw_customer.and_then(parse::normalise_id);
-                    seen.customer |= changed(raw_customer, id);
+                    let (id, id_changed) = customer.id_at(i, parse::normalise_id);
+                    seen.customer |= id_changed;
                     let Some(id) = id else {
                         r[j] = fail(UnusableReason::MissingCustomerId);
                         continue;
                     };
-                    match decimal_key(id) {
+                    match id.key() {
                         Some(k) if seen.numeric_ids => keys[j] = k,
                         _ => seen.numeric_ids = false,
                     }
-                    let mut texts = [None; 3];
+                    let mut texts: [Option<Id>; 3] = [None; 3];
                     for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
                         (
                             &order,
@@ -279,12 +309,14 @@ pub(super) fn check_batch(
                         (&item, parse::normalise_id, &mut seen.item),
                         (&category, normalise_category, &mut seen.category),
                     ]) {
-                        let raw = text_at(cells, i);
-                        *slot = raw.and_then(norm);
-                        *flag |= changed(raw, *slot);
+                        if let Some(cells) = cells {
+                            let (value, value_changed) = cells.id_at(i, norm);
+                            *slot = value;
+                            *flag |= value_changed;
+                        }
                     }
                     if let Some(item_id) = texts[1] {
-                        match decimal_key(item_id) {
+                        match item_id.key() {
                             Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
                             _ => seen.numeric_items = false,
                         }
@@ -401,8 +433,17 @@ pub(super) fn check_batch(
                        norm: fn(&str) -> Option<&str>|
      -> Option<Column> {
         let cells = cells.as_ref()?;
-        if !changed && let Cells::Text(ca) = cells {
-            return Some((*ca).clone().with_name(name.into()).into_column());
+        match cells {
+            Cells::Text(ca) if !changed => {
+                return Some((*ca).clone().with_name(name.into()).into_column());
+            }
+            Cells::Integer(ca) => {
+                return (*ca)
+                    .cast(&DataType::String)
+                    .ok()
+                    .map(|s| s.with_name(name.into()).into_column());
+            }
+            _ => {}
         }
         let values: Vec<Option<&str>> = (0..n)
             .into_par_iter()
