@@ -121,3 +121,16 @@ fn integer_typed_ids_stay_exact_negative_ones_too() {
     let ids: Vec<&str> = (0..ids.len()).filter_map(|i| ids.get(i)).collect();
     assert_eq!(ids, ["-3", "5"]);
 }
+
+#[test]
+fn bundled_sample_is_what_the_generator_makes() {
+    use promo_studio::core::sample::{ShopConfig, generate_shop};
+    let shop = generate_shop(&ShopConfig::default()).unwrap();
+    use polars::prelude::SerReader;
+    let file = std::fs::File::open(sample_events_path()).unwrap();
+    let bundled = polars::prelude::ParquetReader::new(file).finish().unwrap();
+    assert!(
+        bundled.equals_missing(&shop.events),
+        "sample_data/ is stale: run generate-sample --customers 3000 --seed 42 --out sample_data"
+    );
+}
