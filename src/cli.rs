@@ -7,12 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::core::features::customer_features;
+use crate::core::features::{customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
 use crate::core::sample::{self, ShopConfig, event_log};
+use crate::core::segment::{KMeansParams, SegmentationSettings, profile, segment_customers};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,6 +45,40 @@ pub enum Command {
         as_of: Option<String>,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Customer segments (DATA.md §3): k-means on the buyers, named; non-buyers are segment -1.
+    Segment {
+        /// Events file (features are computed first), or use --features.
+        #[arg(
+            long,
+            required_unless_present = "features",
+            conflicts_with = "features"
+        )]
+        events: Option<PathBuf>,
+        #[arg(long = "map", value_parser = parse_override)]
+        map: Vec<(Canonical, String)>,
+        /// A features.csv written by `promo-studio features`.
+        #[arg(long)]
+        features: Option<PathBuf>,
+        /// With --events: reference time for the features.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Number of segments among the buyers.
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// k-means initialisations; the lowest inertia wins.
+        #[arg(long, default_value_t = 10)]
+        n_init: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Print {"read_s", "features_s", "kmeans_s", "total_s"} as the last line of stderr.
+        #[arg(long)]
+        timings: bool,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write each segment's profile (size, value, averages, names) as JSON.
+        #[arg(long)]
+        profiles: Option<PathBuf>,
     },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
@@ -132,9 +167,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Features { input, as_of, out } => {
-            let as_of_ms = as_of
-                .map(|t| parse::parse_timestamp(&t).ok_or_else(|| Failure(format!("--as-of: cannot read {t:?} as a date or time (e.g. 2011-12-09 or 2011-12-09 12:00)"))))
-                .transpose()?;
+            let as_of_ms = parse_as_of(as_of)?;
             let loaded = load(&input)?;
             let mut features = {
                 let _t = crate::core::trace::phase("features");
@@ -153,6 +186,74 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 loaded.report.rows_read,
                 out.display()
             );
+            Ok(())
+        }
+        Command::Segment {
+            events,
+            map,
+            features,
+            as_of,
+            k,
+            n_init,
+            seed,
+            timings,
+            out,
+            profiles,
+        } => {
+            let started = std::time::Instant::now();
+            let (table, read_s, features_s) = match (events, features) {
+                (Some(events), _) => {
+                    let as_of_ms = parse_as_of(as_of)?;
+                    let loaded = load(&EventsInput { events, map })?;
+                    let read_s = started.elapsed().as_secs_f64();
+                    let f = customer_features(&loaded.events, as_of_ms)?;
+                    (f.df, read_s, started.elapsed().as_secs_f64() - read_s)
+                }
+                (None, Some(path)) => (
+                    read_features_csv(&path)?,
+                    started.elapsed().as_secs_f64(),
+                    0.0,
+                ),
+                (None, None) => return Err(Failure("give --events or --features".into())),
+            };
+            let settings = SegmentationSettings {
+                kmeans: KMeansParams {
+                    k,
+                    n_init,
+                    seed,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let segmentation = segment_customers(&table, &settings)?;
+            output::write_csv(&out, &mut segmentation.to_frame()?)?;
+            if let Some(path) = profiles {
+                output::write_json(&path, &profile::profiles(&table, &segmentation)?)?;
+            }
+            let summary: Vec<String> = segmentation
+                .segments
+                .iter()
+                .map(|s| format!("{} {}", s.name, s.customers))
+                .collect();
+            println!(
+                "segment: {} customers in {} segments (inertia {:.2}): {} → {}",
+                segmentation.customer_ids.len(),
+                segmentation.segments.len(),
+                segmentation.inertia,
+                summary.join(", "),
+                out.display()
+            );
+            if timings {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({
+                        "read_s": read_s,
+                        "features_s": features_s,
+                        "kmeans_s": segmentation.kmeans_seconds,
+                        "total_s": started.elapsed().as_secs_f64(),
+                    })
+                );
+            }
             Ok(())
         }
         Command::GenerateSample {
@@ -204,6 +305,16 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {
+    as_of
+        .map(|t| {
+            parse::parse_timestamp(&t).ok_or_else(|| {
+                Failure(format!("--as-of: cannot read {t:?} as a date or time (e.g. 2011-12-09 or 2011-12-09 12:00)"))
+            })
+        })
+        .transpose()
 }
 
 /// Where the bundled demo data lives.

@@ -26,6 +26,14 @@ pub const FEATURE_COLUMNS: [&str; 12] = [
 
 #[derive(Debug, Error)]
 pub enum FeatureError {
+    #[error("{path}: cannot read the feature table: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: the feature table has no column '{column}' (it has: {})", found.join(", "))]
+    MissingColumn {
+        path: String,
+        column: String,
+        found: Vec<String>,
+    },
     #[error("no events on or before the as-of time {as_of}; the data starts at {first}")]
     NothingBeforeAsOf { as_of: String, first: String },
     #[error("there are no usable events")]
@@ -190,4 +198,39 @@ pub fn customer_features(
         df,
         as_of_ms: as_of,
     })
+}
+
+/// Reads a `features.csv` written by `promo-studio features` (or by hand with
+/// the same header): `customer_id` and `top_category` as text, the rest as numbers.
+pub fn read_features_csv(path: &std::path::Path) -> Result<DataFrame, FeatureError> {
+    let shown = path.display().to_string();
+    let err = |e: PolarsError| FeatureError::Read {
+        path: shown.clone(),
+        message: e.to_string(),
+    };
+    let text_columns: Schema = ["customer_id", "top_category"]
+        .iter()
+        .map(|c| Field::new((*c).into(), DataType::String))
+        .collect();
+    let df = LazyCsvReader::new(PlRefPath::try_from_path(path).map_err(err)?)
+        .with_has_header(true)
+        .with_dtype_overwrite(Some(std::sync::Arc::new(text_columns)))
+        .finish()
+        .and_then(|lf| lf.collect())
+        .map_err(err)?;
+    let found: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    for column in ["customer_id", "recency_days", "frequency", "monetary"] {
+        if !found.iter().any(|f| f == column) {
+            return Err(FeatureError::MissingColumn {
+                path: shown,
+                column: column.to_string(),
+                found,
+            });
+        }
+    }
+    Ok(df)
 }

@@ -6,4 +6,5 @@ pub mod features;
 pub mod import;
 pub mod output;
 pub mod sample;
+pub mod segment;
 pub mod trace;

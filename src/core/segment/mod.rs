@@ -1,0 +1,231 @@
+//! Customer segments (DATA.md §3): k-means on the purchasers' standardised
+//! features, segments numbered by size, named and described; customers who
+//! never bought form segment −1.
+
+pub mod kmeans;
+pub mod matrix;
+pub mod naming;
+pub mod profile;
+
+use polars::prelude::*;
+use thiserror::Error;
+
+pub use kmeans::{KMeansError, KMeansFit, KMeansParams};
+pub use matrix::{ClusteringMatrix, FeatureSpec, Transform, clustering_matrix};
+pub use naming::NO_PURCHASE_YET;
+use naming::{Position, SegmentAverages};
+
+/// The segment id of customers without a purchase order.
+pub const NO_PURCHASE_SEGMENT: i32 = -1;
+
+#[derive(Debug, Error)]
+pub enum SegmentError {
+    #[error("no clustering features chosen")]
+    NoFeatures,
+    #[error("feature column '{column}' not found; the feature table has: {}", available.join(", "))]
+    UnknownFeature {
+        column: String,
+        available: Vec<String>,
+    },
+    #[error("feature column '{column}' is not numeric")]
+    NotNumeric { column: String },
+    #[error("feature column '{column}' has no usable value for customer {customer} ({value})")]
+    NotFinite {
+        column: String,
+        customer: String,
+        value: String,
+    },
+    #[error(
+        "feature column '{column}' has the same value ({value}) for every buyer, so it cannot separate segments; leave it out"
+    )]
+    ZeroVariance { column: String, value: f64 },
+    #[error("winsorising '{column}' needs a percentile between 50 and 100, got {percentile}")]
+    BadPercentile { column: String, percentile: f64 },
+    #[error(
+        "none of the {customers} customers has a purchase order, so there is nothing to segment"
+    )]
+    NoPurchasers { customers: usize },
+    #[error("{0}")]
+    KMeans(#[from] KMeansError),
+    #[error("reading the feature table failed: {0}")]
+    Table(#[from] PolarsError),
+}
+
+/// What a segmentation is made from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentationSettings {
+    pub features: Vec<FeatureSpec>,
+    pub kmeans: KMeansParams,
+}
+
+impl Default for SegmentationSettings {
+    fn default() -> Self {
+        SegmentationSettings {
+            features: FeatureSpec::defaults(),
+            kmeans: KMeansParams::default(),
+        }
+    }
+}
+
+/// One segment: its id (0 = largest), name, description and size.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Segment {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub customers: usize,
+}
+
+/// Customers assigned to segments.
+#[derive(Clone, Debug)]
+pub struct Segmentation {
+    /// In the feature table's order.
+    pub customer_ids: Vec<String>,
+    /// Segment id per customer, −1 for customers without a purchase.
+    pub assignment: Vec<i32>,
+    /// Segments 0..k, then −1 if any customer never bought.
+    pub segments: Vec<Segment>,
+    pub inertia: f64,
+    pub iterations: usize,
+    /// Wall time of the k-means fit alone.
+    pub kmeans_seconds: f64,
+    pub settings: SegmentationSettings,
+}
+
+impl Segmentation {
+    pub fn segment(&self, id: i32) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.id == id)
+    }
+
+    /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let names: Vec<&str> = self
+            .assignment
+            .iter()
+            .map(|&s| self.segment(s).map_or("", |seg| seg.name.as_str()))
+            .collect();
+        DataFrame::new(
+            self.customer_ids.len(),
+            vec![
+                StringChunked::from_iter_values(
+                    "customer_id".into(),
+                    self.customer_ids.iter().map(String::as_str),
+                )
+                .into_column(),
+                Int32Chunked::from_vec("segment".into(), self.assignment.clone()).into_column(),
+                StringChunked::from_slice("segment_name".into(), &names).into_column(),
+            ],
+        )
+    }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    if n == 0 { 0.0 } else { sum / n as f64 }
+}
+
+/// Segments the customers of a feature table.
+pub fn segment_customers(
+    features: &DataFrame,
+    settings: &SegmentationSettings,
+) -> Result<Segmentation, SegmentError> {
+    let matrix = clustering_matrix(features, &settings.features)?;
+    let started = std::time::Instant::now();
+    let fit = settings.kmeans.fit(matrix.values.view())?;
+    let kmeans_seconds = started.elapsed().as_secs_f64();
+    let k = settings.kmeans.k;
+
+    // Segments numbered by size, largest first (ties: lower k-means label).
+    let mut sizes = vec![0usize; k];
+    for &l in &fit.labels {
+        sizes[l] += 1;
+    }
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]).then(a.cmp(&b)));
+    let mut relabel = vec![0i32; k];
+    for (new, &old) in order.iter().enumerate() {
+        relabel[old] = new as i32;
+    }
+    let mut assignment = vec![NO_PURCHASE_SEGMENT; features.height()];
+    for (r, &i) in matrix.rows.iter().enumerate() {
+        assignment[i] = relabel[fit.labels[r]];
+    }
+
+    // Names and descriptions from each segment's average recency, frequency and spend.
+    let column = |name: &str| -> Result<Vec<f64>, SegmentError> {
+        let c = features.column(name)?.cast(&DataType::Float64)?;
+        let c = c.f64()?;
+        Ok((0..c.len()).map(|i| c.get(i).unwrap_or(0.0)).collect())
+    };
+    let (recency, frequency, monetary) = (
+        column("recency_days")?,
+        column("frequency")?,
+        column("monetary")?,
+    );
+    let averages_of = |rows: &mut dyn Iterator<Item = usize>| {
+        let rows: Vec<usize> = rows.collect();
+        SegmentAverages {
+            recency_days: mean(rows.iter().map(|&i| recency[i])),
+            frequency: mean(rows.iter().map(|&i| frequency[i])),
+            monetary: mean(rows.iter().map(|&i| monetary[i])),
+        }
+    };
+    let buyers = averages_of(&mut matrix.rows.iter().copied());
+    // Spread of all buyers in the coordinates the archetypes use.
+    let spread = |f: &dyn Fn(usize) -> f64| {
+        let values: Vec<f64> = matrix.rows.iter().map(|&i| f(i)).collect();
+        let m = mean(values.iter().copied());
+        let sd = mean(values.iter().map(|v| (v - m) * (v - m))).sqrt();
+        (m, if sd > 0.0 { sd } else { 1.0 })
+    };
+    let log_f = |i: usize| frequency[i].max(0.0).ln_1p();
+    let log_m = |i: usize| monetary[i].max(0.0).ln_1p();
+    let (r_mean, r_sd) = spread(&|i| recency[i]);
+    let (f_mean, f_sd) = spread(&log_f);
+    let (m_mean, m_sd) = spread(&log_m);
+    let mut positions = Vec::with_capacity(k);
+    let mut averages = Vec::with_capacity(k);
+    for id in 0..k as i32 {
+        let members: Vec<usize> = (0..assignment.len())
+            .filter(|&i| assignment[i] == id)
+            .collect();
+        positions.push(Position {
+            recency: (mean(members.iter().map(|&i| recency[i])) - r_mean) / r_sd,
+            frequency: (mean(members.iter().map(|&i| log_f(i))) - f_mean) / f_sd,
+            monetary: (mean(members.iter().map(|&i| log_m(i))) - m_mean) / m_sd,
+        });
+        averages.push(averages_of(&mut members.iter().copied()));
+    }
+    let names = naming::name_segments(&positions);
+    let mut segments: Vec<Segment> = (0..k)
+        .map(|s| Segment {
+            id: s as i32,
+            name: names[s].clone(),
+            description: naming::describe(&averages[s], &buyers),
+            customers: sizes[order[s]],
+        })
+        .collect();
+    let never_bought = features.height() - matrix.rows.len();
+    if never_bought > 0 {
+        segments.push(Segment {
+            id: NO_PURCHASE_SEGMENT,
+            name: NO_PURCHASE_YET.to_string(),
+            description: "Seen in the data (views, carts or returns) but no purchase order yet."
+                .to_string(),
+            customers: never_bought,
+        });
+    }
+    let ids = features.column("customer_id")?.cast(&DataType::String)?;
+    let ids = ids.str()?;
+    Ok(Segmentation {
+        customer_ids: (0..ids.len())
+            .map(|i| ids.get(i).unwrap_or_default().to_string())
+            .collect(),
+        assignment,
+        segments,
+        inertia: fit.inertia,
+        iterations: fit.iterations,
+        kmeans_seconds,
+        settings: settings.clone(),
+    })
+}
