@@ -14,6 +14,7 @@ use crate::core::import::{
 use crate::core::output;
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::{KMeansParams, SegmentationSettings, profile, segment_customers};
+use crate::core::value::{TimeUnit, customer_value};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,6 +81,27 @@ pub enum Command {
         #[arg(long)]
         profiles: Option<PathBuf>,
     },
+    /// Customer value (DATA.md §5): BG/NBD + Gamma-Gamma fits, P(alive), expected purchases, CLV.
+    Value {
+        #[command(flatten)]
+        input: EventsInput,
+        /// End of the calibration period (date-only = midnight at its start); default: the last event.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = Unit::Day)]
+        time_unit: Unit,
+        /// Forecast horizon for expected purchases and CLV, in days.
+        #[arg(long, default_value_t = 365.0)]
+        horizon_days: f64,
+        /// Gross margin applied to CLV (1 = revenue).
+        #[arg(long, default_value_t = 1.0)]
+        margin: f64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the fitted parameters (r, alpha, a, b, p, q, v) as JSON.
+        #[arg(long)]
+        params_out: Option<PathBuf>,
+    },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
         #[arg(long, default_value_t = 3000)]
@@ -100,6 +122,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Unit {
+    Day,
+    Week,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -254,6 +282,54 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     })
                 );
             }
+            Ok(())
+        }
+        Command::Value {
+            input,
+            as_of,
+            time_unit,
+            horizon_days,
+            margin,
+            out,
+            params_out,
+        } => {
+            if !(horizon_days.is_finite() && horizon_days > 0.0) {
+                return Err(Failure(format!(
+                    "--horizon-days must be a positive number of days, got {horizon_days}"
+                )));
+            }
+            if !(margin.is_finite() && margin > 0.0 && margin <= 1.0) {
+                return Err(Failure(format!("--margin must be in (0, 1], got {margin}")));
+            }
+            let as_of_ms = parse_as_of(as_of)?;
+            let loaded = load(&input)?;
+            let as_of_ms = match as_of_ms.or_else(|| loaded.events.last_timestamp_ms()) {
+                Some(t) => t,
+                None => return Err(Failure("no usable events".into())),
+            };
+            let unit = match time_unit {
+                Unit::Day => TimeUnit::Day,
+                Unit::Week => TimeUnit::Week,
+            };
+            let value = customer_value(&loaded.events, as_of_ms, unit, horizon_days, margin)?;
+            output::write_csv(&out, &mut value.to_frame()?)?;
+            let params = value.params(as_of_ms);
+            if let Some(path) = params_out {
+                output::write_json(&path, &params)?;
+            }
+            println!(
+                "value: {} buyers as of {}; BG/NBD r={:.3} alpha={:.3} a={:.3} b={:.3}; Gamma-Gamma p={:.3} q={:.3} v={:.3} → {}",
+                params.customers,
+                params.as_of,
+                params.r,
+                params.alpha,
+                params.a,
+                params.b,
+                params.p,
+                params.q,
+                params.v,
+                out.display()
+            );
             Ok(())
         }
         Command::GenerateSample {

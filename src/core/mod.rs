@@ -8,3 +8,4 @@ pub mod output;
 pub mod sample;
 pub mod segment;
 pub mod trace;
+pub mod value;
