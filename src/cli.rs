@@ -13,7 +13,11 @@ use crate::core::import::{
 };
 use crate::core::output;
 use crate::core::sample::{self, ShopConfig, event_log};
-use crate::core::segment::{KMeansParams, SegmentationSettings, profile, segment_customers};
+use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
+use crate::core::segment::{
+    FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile,
+    rfm_segments, segment_customers, segments_frame,
+};
 use crate::core::value::{TimeUnit, customer_value};
 
 #[derive(Parser, Debug)]
@@ -64,9 +68,20 @@ pub enum Command {
         /// With --events: reference time for the features.
         #[arg(long)]
         as_of: Option<String>,
-        /// Number of segments among the buyers.
-        #[arg(long, default_value_t = 5)]
-        k: usize,
+        /// kmeans (DATA.md §3) or rfm (classic rule-based groups).
+        #[arg(long, value_enum, default_value_t = Method::Kmeans)]
+        method: Method,
+        /// Number of segments among the buyers (k-means).
+        #[arg(long)]
+        k: Option<usize>,
+        /// Score every k in a range, e.g. 2-10 (inertia and silhouette), and use the
+        /// suggested one unless --k is given.
+        #[arg(long, value_parser = parse_k_range)]
+        k_range: Option<KRange>,
+        /// Clustering column and transform, repeatable: recency_days, frequency:log1p,
+        /// monetary:winsorise=99 (default: DATA.md §3's three).
+        #[arg(long = "feature", value_parser = parse_feature)]
+        feature: Vec<FeatureSpec>,
         /// k-means initialisations; the lowest inertia wins.
         #[arg(long, default_value_t = 10)]
         n_init: usize,
@@ -122,6 +137,12 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Method {
+    Kmeans,
+    Rfm,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -221,7 +242,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             map,
             features,
             as_of,
+            method,
             k,
+            k_range,
+            feature,
             n_init,
             seed,
             timings,
@@ -229,45 +253,97 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             profiles,
         } => {
             let started = std::time::Instant::now();
-            let (table, read_s, features_s) = match (events, features) {
+            let (table, loaded, read_s, features_s) = match (events, features) {
                 (Some(events), _) => {
                     let as_of_ms = parse_as_of(as_of)?;
                     let loaded = load(&EventsInput { events, map })?;
                     let read_s = started.elapsed().as_secs_f64();
                     let f = customer_features(&loaded.events, as_of_ms)?;
-                    (f.df, read_s, started.elapsed().as_secs_f64() - read_s)
+                    (
+                        f.df,
+                        Some((loaded, f.as_of_ms)),
+                        read_s,
+                        started.elapsed().as_secs_f64() - read_s,
+                    )
                 }
                 (None, Some(path)) => (
                     read_features_csv(&path)?,
+                    None,
                     started.elapsed().as_secs_f64(),
                     0.0,
                 ),
                 (None, None) => return Err(Failure("give --events or --features".into())),
             };
-            let settings = SegmentationSettings {
-                kmeans: KMeansParams {
-                    k,
-                    n_init,
-                    seed,
-                    ..Default::default()
-                },
-                ..Default::default()
+            let (ids, assignment, segments, kmeans_s, detail) = match method {
+                Method::Rfm => {
+                    let rfm = rfm_segments(&table)?;
+                    (
+                        rfm.customer_ids,
+                        rfm.assignment,
+                        rfm.segments,
+                        0.0,
+                        "RFM rules".to_string(),
+                    )
+                }
+                Method::Kmeans => {
+                    let features = if feature.is_empty() {
+                        FeatureSpec::defaults()
+                    } else {
+                        feature
+                    };
+                    let mut params = KMeansParams {
+                        n_init,
+                        seed,
+                        k: k.unwrap_or(5),
+                        ..Default::default()
+                    };
+                    if let Some(KRange(ks)) = k_range {
+                        let matrix = clustering_matrix(&table, &features)?;
+                        let choice =
+                            choose_k(matrix.values.view(), &ks, &params, SILHOUETTE_SAMPLE)?;
+                        for s in &choice.scores {
+                            eprintln!(
+                                "k = {:>2}   inertia {:>12.2}   silhouette {:.3}",
+                                s.k, s.inertia, s.silhouette
+                            );
+                        }
+                        eprintln!("suggested: {}", choice.reason);
+                        params.k = k.unwrap_or(choice.suggested_k);
+                    }
+                    let settings = SegmentationSettings {
+                        features,
+                        kmeans: params,
+                    };
+                    let s = segment_customers(&table, &settings)?;
+                    let detail = format!("k-means, inertia {:.2}", s.inertia);
+                    (
+                        s.customer_ids,
+                        s.assignment,
+                        s.segments,
+                        s.kmeans_seconds,
+                        detail,
+                    )
+                }
             };
-            let segmentation = segment_customers(&table, &settings)?;
-            output::write_csv(&out, &mut segmentation.to_frame()?)?;
+            output::write_csv(&out, &mut segments_frame(&ids, &assignment, &segments)?)?;
             if let Some(path) = profiles {
-                output::write_json(&path, &profile::profiles(&table, &segmentation)?)?;
+                let mut p = profile::profiles(&table, &assignment, &segments)?;
+                if let Some((loaded, as_of_ms)) = &loaded {
+                    match customer_value(&loaded.events, *as_of_ms, TimeUnit::Day, 365.0, 1.0) {
+                        Ok(value) => profile::add_value(&mut p, &ids, &assignment, &value),
+                        Err(e) => eprintln!("warning: profiles without customer value: {e}"),
+                    }
+                }
+                output::write_json(&path, &p)?;
             }
-            let summary: Vec<String> = segmentation
-                .segments
+            let summary: Vec<String> = segments
                 .iter()
                 .map(|s| format!("{} {}", s.name, s.customers))
                 .collect();
             println!(
-                "segment: {} customers in {} segments (inertia {:.2}): {} → {}",
-                segmentation.customer_ids.len(),
-                segmentation.segments.len(),
-                segmentation.inertia,
+                "segment: {} customers in {} segments ({detail}): {} → {}",
+                ids.len(),
+                segments.len(),
                 summary.join(", "),
                 out.display()
             );
@@ -277,7 +353,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     serde_json::json!({
                         "read_s": read_s,
                         "features_s": features_s,
-                        "kmeans_s": segmentation.kmeans_seconds,
+                        "kmeans_s": kmeans_s,
                         "total_s": started.elapsed().as_secs_f64(),
                     })
                 );
@@ -381,6 +457,50 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The ks of `--k-range`.
+#[derive(Clone, Debug)]
+pub struct KRange(pub Vec<usize>);
+
+/// `2-10` → [2, 3, …, 10].
+fn parse_k_range(arg: &str) -> Result<KRange, String> {
+    let (lo, hi) = arg
+        .split_once(['-', '.'])
+        .ok_or_else(|| format!("--k-range expects FROM-TO, e.g. 2-10, got {arg:?}"))?;
+    let lo: usize = lo
+        .trim_matches('.')
+        .parse()
+        .map_err(|_| format!("--k-range: {lo:?} is not a number"))?;
+    let hi: usize = hi
+        .trim_matches('.')
+        .parse()
+        .map_err(|_| format!("--k-range: {hi:?} is not a number"))?;
+    if lo < 2 || hi < lo || hi > 50 {
+        return Err(format!("--k-range: need 2 ≤ FROM ≤ TO ≤ 50, got {arg}"));
+    }
+    Ok(KRange((lo..=hi).collect()))
+}
+
+/// `column`, `column:log1p` or `column:winsorise=P`.
+fn parse_feature(arg: &str) -> Result<FeatureSpec, String> {
+    let (column, transform) = arg.split_once(':').unwrap_or((arg, "none"));
+    let transform = match transform {
+        "none" => Transform::None,
+        "log1p" => Transform::Log1p,
+        t if t.starts_with("winsorise=") || t.starts_with("winsorize=") => {
+            let p: f64 = t[10..]
+                .parse()
+                .map_err(|_| format!("--feature {arg}: the percentile must be a number"))?;
+            Transform::Winsorise { percentile: p }
+        }
+        other => {
+            return Err(format!(
+                "--feature {arg}: unknown transform {other:?} (none, log1p, winsorise=P)"
+            ));
+        }
+    };
+    Ok(FeatureSpec::new(column, transform))
 }
 
 fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {

@@ -22,7 +22,7 @@ fn online_retail_inertia_matches_scikit_learn() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let inertia: f64 = text
-        .split("(inertia ")
+        .split("inertia ")
         .nth(1)
         .unwrap()
         .split(')')
@@ -181,6 +181,56 @@ fn nobody_bought() {
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("none of the 2 customers has a purchase order"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn rfm_groups_and_k_range() {
+    let sample = sample_events_path();
+    let (o, _d, out) = segment(&["--events", sample.to_str().unwrap(), "--method", "rfm"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out).unwrap();
+    assert!(csv.contains(",0,Champions") && csv.contains(",-1,No purchase yet"));
+    let (o, _d, _out) = segment(&[
+        "--events",
+        sample.to_str().unwrap(),
+        "--k-range",
+        "2-6",
+        "--n-init",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("k = ")).count(),
+        5,
+        "{err}"
+    );
+    assert!(err.contains("suggested: k = "), "{err}");
+}
+
+#[test]
+fn chosen_features_and_transforms() {
+    let sample = sample_events_path();
+    let (o, _d, _out) = segment(&[
+        "--events",
+        sample.to_str().unwrap(),
+        "--k",
+        "4",
+        "--feature",
+        "recency_days",
+        "--feature",
+        "monetary:winsorise=99",
+        "--feature",
+        "views:log1p",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, _d, _out) = segment(&["--events", sample.to_str().unwrap(), "--feature", "nope"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("feature column 'nope' not found"),
         "{}",
         stderr(&o)
     );

@@ -2,10 +2,13 @@
 //! features, segments numbered by size, named and described; customers who
 //! never bought form segment −1.
 
+pub mod choose_k;
 pub mod kmeans;
 pub mod matrix;
 pub mod naming;
 pub mod profile;
+pub mod projection;
+pub mod rfm;
 
 use polars::prelude::*;
 use thiserror::Error;
@@ -89,6 +92,10 @@ pub struct Segmentation {
     pub iterations: usize,
     /// Wall time of the k-means fit alone.
     pub kmeans_seconds: f64,
+    /// The buyers on the first two principal components of the clustering
+    /// matrix, row `i` for the customer `matrix_rows[i]` of the feature table.
+    pub projection: projection::Projection,
+    pub matrix_rows: Vec<usize>,
     pub settings: SegmentationSettings,
 }
 
@@ -99,23 +106,128 @@ impl Segmentation {
 
     /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
     pub fn to_frame(&self) -> PolarsResult<DataFrame> {
-        let names: Vec<&str> = self
-            .assignment
+        segments_frame(&self.customer_ids, &self.assignment, &self.segments)
+    }
+}
+
+/// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
+pub fn segments_frame(
+    customer_ids: &[String],
+    assignment: &[i32],
+    segments: &[Segment],
+) -> PolarsResult<DataFrame> {
+    let name_of = |id: i32| {
+        segments
             .iter()
-            .map(|&s| self.segment(s).map_or("", |seg| seg.name.as_str()))
-            .collect();
-        DataFrame::new(
-            self.customer_ids.len(),
-            vec![
-                StringChunked::from_iter_values(
-                    "customer_id".into(),
-                    self.customer_ids.iter().map(String::as_str),
-                )
-                .into_column(),
-                Int32Chunked::from_vec("segment".into(), self.assignment.clone()).into_column(),
-                StringChunked::from_slice("segment_name".into(), &names).into_column(),
-            ],
-        )
+            .find(|s| s.id == id)
+            .map_or("", |s| s.name.as_str())
+    };
+    let names: Vec<&str> = assignment.iter().map(|&s| name_of(s)).collect();
+    DataFrame::new(
+        customer_ids.len(),
+        vec![
+            StringChunked::from_iter_values(
+                "customer_id".into(),
+                customer_ids.iter().map(String::as_str),
+            )
+            .into_column(),
+            Int32Chunked::from_slice("segment".into(), assignment).into_column(),
+            StringChunked::from_slice("segment_name".into(), &names).into_column(),
+        ],
+    )
+}
+
+/// Customers in the classic RFM groups (the rule-based alternative).
+#[derive(Clone, Debug)]
+pub struct RfmSegmentation {
+    pub customer_ids: Vec<String>,
+    /// Index into [`rfm::RFM_GROUPS`] per customer, −1 without a purchase.
+    pub assignment: Vec<i32>,
+    /// The groups that have members, then −1 if any customer never bought.
+    pub segments: Vec<Segment>,
+    /// Scores of the buyers, row `i` for customer `buyer_rows[i]`.
+    pub scores: Vec<rfm::RfmScore>,
+    pub buyer_rows: Vec<usize>,
+}
+
+/// The rule behind each RFM group, in words (R and FM scores 1–5).
+pub const RFM_RULES: [&str; 11] = [
+    "R 4–5 and FM 4–5: bought recently, often and much.",
+    "R 3 with FM 3–5, or R 4–5 with FM 3: steady buyers.",
+    "R 4–5 and FM 2: recent, could become loyal.",
+    "R 5 and FM 1: just made their first purchases.",
+    "R 4 and FM 1: recent but small so far.",
+    "R 3 and FM 2: average on everything; a nudge helps.",
+    "R 3 and FM 1: slipping away, never bought much.",
+    "R 1–2 and FM 5: used to be the best; win them back.",
+    "R 1–2 and FM 3–4: valuable but not seen for a while.",
+    "R 2 and FM 1–2: long gone quiet, bought little.",
+    "R 1 and FM 1–2: gone.",
+];
+
+/// Scores every buyer of the feature table and puts them in RFM groups.
+pub fn rfm_segments(features: &DataFrame) -> Result<RfmSegmentation, SegmentError> {
+    let column = |name: &str| -> Result<Vec<Option<f64>>, SegmentError> {
+        let c = features.column(name)?.cast(&DataType::Float64)?;
+        let c = c.f64()?;
+        Ok((0..c.len()).map(|i| c.get(i)).collect())
+    };
+    let (recency, frequency, monetary) = (
+        column("recency_days")?,
+        column("frequency")?,
+        column("monetary")?,
+    );
+    let buyer_rows: Vec<usize> = (0..features.height())
+        .filter(|&i| frequency[i].is_some_and(|f| f >= 1.0))
+        .collect();
+    if buyer_rows.is_empty() {
+        return Err(SegmentError::NoPurchasers {
+            customers: features.height(),
+        });
+    }
+    let pick = |v: &[Option<f64>]| -> Vec<f64> {
+        buyer_rows.iter().map(|&i| v[i].unwrap_or(0.0)).collect()
+    };
+    let scores = rfm::rfm_scores(&pick(&recency), &pick(&frequency), &pick(&monetary));
+    let mut assignment = vec![NO_PURCHASE_SEGMENT; features.height()];
+    let mut sizes = [0usize; rfm::RFM_GROUPS.len()];
+    for (s, &i) in scores.iter().zip(&buyer_rows) {
+        assignment[i] = s.group as i32;
+        sizes[s.group] += 1;
+    }
+    let mut segments: Vec<Segment> = (0..rfm::RFM_GROUPS.len())
+        .filter(|&g| sizes[g] > 0)
+        .map(|g| Segment {
+            id: g as i32,
+            name: rfm::RFM_GROUPS[g].to_string(),
+            description: RFM_RULES[g].to_string(),
+            customers: sizes[g],
+        })
+        .collect();
+    let never_bought = features.height() - buyer_rows.len();
+    if never_bought > 0 {
+        segments.push(no_purchase_segment(never_bought));
+    }
+    let ids = features.column("customer_id")?.cast(&DataType::String)?;
+    let ids = ids.str()?;
+    Ok(RfmSegmentation {
+        customer_ids: (0..ids.len())
+            .map(|i| ids.get(i).unwrap_or_default().to_string())
+            .collect(),
+        assignment,
+        segments,
+        scores,
+        buyer_rows,
+    })
+}
+
+fn no_purchase_segment(customers: usize) -> Segment {
+    Segment {
+        id: NO_PURCHASE_SEGMENT,
+        name: NO_PURCHASE_YET.to_string(),
+        description: "Seen in the data (views, carts or returns) but no purchase order yet."
+            .to_string(),
+        customers,
     }
 }
 
@@ -207,13 +319,7 @@ pub fn segment_customers(
         .collect();
     let never_bought = features.height() - matrix.rows.len();
     if never_bought > 0 {
-        segments.push(Segment {
-            id: NO_PURCHASE_SEGMENT,
-            name: NO_PURCHASE_YET.to_string(),
-            description: "Seen in the data (views, carts or returns) but no purchase order yet."
-                .to_string(),
-            customers: never_bought,
-        });
+        segments.push(no_purchase_segment(never_bought));
     }
     let ids = features.column("customer_id")?.cast(&DataType::String)?;
     let ids = ids.str()?;
@@ -226,6 +332,8 @@ pub fn segment_customers(
         inertia: fit.inertia,
         iterations: fit.iterations,
         kmeans_seconds,
+        projection: projection::principal_components(matrix.values.view()),
+        matrix_rows: matrix.rows.clone(),
         settings: settings.clone(),
     })
 }

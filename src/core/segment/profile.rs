@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::Segmentation;
+use super::Segment;
+use crate::core::value::CustomerValue;
 
 /// The portrait of one segment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -23,12 +24,48 @@ pub struct SegmentProfile {
     pub median: BTreeMap<String, f64>,
     /// The most common top categories among members, with member counts (up to 3).
     pub top_categories: Vec<(String, usize)>,
+    /// Mean P(alive) and CLV of the members the value model scored (buyers).
+    pub mean_p_alive: Option<f64>,
+    pub mean_clv: Option<f64>,
+    /// Sum of the members' CLV over the value model's horizon.
+    pub total_clv: Option<f64>,
 }
 
-/// Profiles of every segment of `segmentation`, computed on its feature table.
+/// Adds P(alive) and CLV from a fitted value model to the profiles.
+pub fn add_value(
+    profiles: &mut [SegmentProfile],
+    customer_ids: &[String],
+    assignment: &[i32],
+    value: &CustomerValue,
+) {
+    let segment_of: std::collections::HashMap<&str, i32> = customer_ids
+        .iter()
+        .map(String::as_str)
+        .zip(assignment.iter().copied())
+        .collect();
+    for p in profiles.iter_mut() {
+        let members: Vec<usize> = (0..value.history.len())
+            .filter(|&i| segment_of.get(value.history.customer_ids[i].as_str()) == Some(&p.id))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let n = members.len() as f64;
+        p.mean_p_alive = Some(members.iter().map(|&i| value.p_alive[i]).sum::<f64>() / n);
+        let clv: Vec<f64> = members.iter().filter_map(|&i| value.clv[i]).collect();
+        if !clv.is_empty() {
+            p.total_clv = Some(clv.iter().sum());
+            p.mean_clv = Some(clv.iter().sum::<f64>() / clv.len() as f64);
+        }
+    }
+}
+
+/// Profiles of every segment, computed on the feature table the assignment
+/// (one segment id per row) was made from.
 pub fn profiles(
     features: &DataFrame,
-    segmentation: &Segmentation,
+    assignment: &[i32],
+    segments: &[Segment],
 ) -> PolarsResult<Vec<SegmentProfile>> {
     let n = features.height();
     let monetary = features.column("monetary")?.cast(&DataType::Float64)?;
@@ -49,10 +86,8 @@ pub fn profiles(
         .ok()
         .and_then(|c| c.str().ok().cloned());
     let mut out = Vec::new();
-    for seg in &segmentation.segments {
-        let members: Vec<usize> = (0..n)
-            .filter(|&i| segmentation.assignment[i] == seg.id)
-            .collect();
+    for seg in segments {
+        let members: Vec<usize> = (0..n).filter(|&i| assignment[i] == seg.id).collect();
         let mut mean = BTreeMap::new();
         let mut median = BTreeMap::new();
         for (name, values) in &numeric {
@@ -98,6 +133,9 @@ pub fn profiles(
             mean,
             median,
             top_categories,
+            mean_p_alive: None,
+            mean_clv: None,
+            total_clv: None,
         });
     }
     Ok(out)
