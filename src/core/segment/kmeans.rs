@@ -3,7 +3,7 @@
 //! parallel sums are taken over fixed chunks combined in a fixed order, so the
 //! same data and seed give the same clustering on any number of threads.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -94,16 +94,25 @@ impl KMeansParams {
     pub fn fit(&self, data: ArrayView2<f64>) -> Result<KMeansFit, KMeansError> {
         self.check(data)?;
         let tol = self.tol * mean_variance(data);
-        let mut best: Option<KMeansFit> = None;
-        for init in 0..self.n_init {
-            // One generator per initialisation, derived from the seed: runs are independent.
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed.wrapping_add(init as u64));
-            let centroids = kmeans_plus_plus(data, self.k, &mut rng);
-            let fit = lloyd(data, centroids, self.max_iter, tol);
-            if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
-                best = Some(fit);
+        // Initialisations run side by side: each is deterministic on its own, and
+        // the best is chosen by inertia, ties to the earlier one.
+        let fits: Vec<KMeansFit> = (0..self.n_init)
+            .into_par_iter()
+            .map(|init| {
+                // One generator per initialisation, derived from the seed: runs are independent.
+                let mut rng =
+                    Xoshiro256PlusPlus::seed_from_u64(self.seed.wrapping_add(init as u64));
+                let centroids = kmeans_plus_plus(data, self.k, &mut rng);
+                lloyd(data, centroids, self.max_iter, tol)
+            })
+            .collect();
+        let best = fits.into_iter().reduce(|best, fit| {
+            if fit.inertia < best.inertia {
+                fit
+            } else {
+                best
             }
-        }
+        });
         // n_init ≥ 1 was checked, so there is a best run.
         best.ok_or(KMeansError::ZeroInits)
     }
@@ -136,54 +145,70 @@ fn squared_distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
     a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// The rows of `data` as one contiguous row-major slice (copied only if needed).
+fn row_major(data: ArrayView2<'_, f64>) -> std::borrow::Cow<'_, [f64]> {
+    match data.to_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(data.iter().copied().collect()),
+    }
+}
+
+/// Sum over fixed chunks, combined in a fixed order (thread-count independent).
+fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let parts: Vec<f64> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| (c * CHUNK..((c + 1) * CHUNK).min(n)).map(&f).sum::<f64>())
+        .collect();
+    parts.iter().sum()
+}
+
 /// k-means++: the first centre uniformly, each next one with probability
 /// proportional to the squared distance to the nearest centre so far, taking
-/// the best of 2 + ln k candidates per step (scikit-learn's greedy variant).
+/// the best of 2 + ⌊ln k⌋ candidates per step (scikit-learn's greedy variant).
+/// The candidates of a step are scored in one pass over the data.
 fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Array2<f64> {
-    let n = data.nrows();
-    let mut centroids = Array2::zeros((k, data.ncols()));
-    let first = rng.gen_range(0..n);
-    centroids.row_mut(0).assign(&data.row(first));
+    let (n, d) = data.dim();
+    let x = row_major(data);
+    let x: &[f64] = &x;
+    let point = |i: usize| &x[i * d..(i + 1) * d];
+    let mut chosen = vec![rng.gen_range(0..n)];
     let mut closest: Vec<f64> = (0..n)
         .into_par_iter()
-        .map(|i| squared_distance(data.row(i), data.row(first)))
+        .map(|i| dist2(point(i), point(chosen[0])))
         .collect();
-    let candidates = 2 + (k as f64).ln().floor() as usize;
-    for c in 1..k {
+    let tries = 2 + (k as f64).ln().floor() as usize;
+    for _ in 1..k {
         let total: f64 = closest.iter().sum();
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for _ in 0..candidates {
-            let pick = if total > 0.0 {
-                let mut x = rng.r#gen::<f64>() * total;
-                let mut chosen = n - 1;
+        let candidates: Vec<usize> = (0..tries)
+            .map(|_| {
+                if total <= 0.0 {
+                    return rng.gen_range(0..n);
+                }
+                let mut target = rng.r#gen::<f64>() * total;
                 for (i, d) in closest.iter().enumerate() {
-                    x -= d;
-                    if x <= 0.0 {
-                        chosen = i;
-                        break;
+                    target -= d;
+                    if target <= 0.0 {
+                        return i;
                     }
                 }
-                chosen
-            } else {
-                rng.gen_range(0..n)
-            };
-            let candidate = data.row(pick);
-            let updated: Vec<f64> = closest
-                .par_iter()
-                .enumerate()
-                .map(|(i, &d)| d.min(squared_distance(data.row(i), candidate)))
-                .collect();
-            let potential: f64 = updated.iter().sum();
-            if best.as_ref().is_none_or(|(p, _, _)| potential < *p) {
-                best = Some((potential, pick, updated));
-            }
-        }
-        if let Some((_, pick, updated)) = best {
-            centroids.row_mut(c).assign(&data.row(pick));
-            closest = updated;
-        }
+                n - 1
+            })
+            .collect();
+        // Potential (sum of squared distances to the nearest centre) with each candidate added.
+        let potentials: Vec<f64> = (0..tries)
+            .map(|t| chunked_sum(n, |i| closest[i].min(dist2(point(i), point(candidates[t])))))
+            .collect();
+        let best = (0..tries)
+            .min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b)))
+            .unwrap_or(0);
+        let pick = candidates[best];
+        closest
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, c)| *c = c.min(dist2(point(i), point(pick))));
+        chosen.push(pick);
     }
-    centroids
+    Array2::from_shape_fn((k, d), |(c, j)| x[chosen[c] * d + j])
 }
 
 /// Nearest centroid of every row, and the total squared distance.
@@ -220,64 +245,171 @@ fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>, f64
     (labels, inertia)
 }
 
-/// Means of the rows of each cluster; an empty cluster keeps its old centre.
-fn update(data: ArrayView2<f64>, labels: &[usize], old: ArrayView2<f64>) -> Array2<f64> {
-    let (k, d) = old.dim();
-    let n = data.nrows();
-    let partials: Vec<(Array2<f64>, Vec<usize>)> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut sums = Array2::<f64>::zeros((k, d));
-            let mut counts = vec![0usize; k];
-            let start = chunk * CHUNK;
-            let end = (start + CHUNK).min(n);
-            for (i, &c) in (start..end).zip(&labels[start..end]) {
-                counts[c] += 1;
-                let mut target = sums.row_mut(c);
-                target += &data.row(i);
-            }
-            (sums, counts)
-        })
-        .collect();
-    let mut sums = Array2::<f64>::zeros((k, d));
-    let mut counts = vec![0usize; k];
-    for (s, c) in partials {
-        sums += &s;
-        for (total, add) in counts.iter_mut().zip(c) {
-            *total += add;
-        }
-    }
-    let mut centroids = old.to_owned();
-    for (c, &count) in counts.iter().enumerate() {
-        if count > 0 {
-            let mean: Array1<f64> = sums.row(c).mapv(|v| v / count as f64);
-            centroids.row_mut(c).assign(&mean);
-        }
-    }
-    centroids
+/// Squared distance between two points given as slices.
+#[inline]
+fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-fn lloyd(
-    data: ArrayView2<f64>,
-    mut centroids: Array2<f64>,
-    max_iter: usize,
-    tol: f64,
-) -> KMeansFit {
+/// Per-cluster sums of member coordinates and member counts.
+#[derive(Clone)]
+struct ClusterSums {
+    sums: Vec<f64>,
+    counts: Vec<i64>,
+}
+
+impl ClusterSums {
+    fn zero(k: usize, d: usize) -> ClusterSums {
+        ClusterSums {
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+        }
+    }
+
+    fn add(&mut self, c: usize, p: &[f64], sign: f64) {
+        let d = p.len();
+        for (s, v) in self.sums[c * d..(c + 1) * d].iter_mut().zip(p) {
+            *s += sign * v;
+        }
+        self.counts[c] += sign as i64;
+    }
+
+    fn merge(&mut self, o: &ClusterSums) {
+        self.sums.iter_mut().zip(&o.sums).for_each(|(a, b)| *a += b);
+        self.counts
+            .iter_mut()
+            .zip(&o.counts)
+            .for_each(|(a, b)| *a += b);
+    }
+}
+
+/// Lloyd's algorithm with Hamerly's bounds (Hamerly 2010): each point keeps
+/// an upper bound on the distance to its centre and a lower bound on the
+/// distance to any other; when the bounds prove the assignment cannot change,
+/// the point costs no distance at all. Cluster sums are updated only for the
+/// points that move. Same fixed point as plain Lloyd, a fraction of the work
+/// once centres settle; per-chunk results are combined in a fixed order.
+fn lloyd(data: ArrayView2<f64>, centroids: Array2<f64>, max_iter: usize, tol: f64) -> KMeansFit {
+    let (n, d) = data.dim();
+    let x = row_major(data);
+    let x: &[f64] = &x;
+    let point = |i: usize| &x[i * d..(i + 1) * d];
+    let k = centroids.nrows();
+    let mut centres: Vec<f64> = centroids.iter().copied().collect();
+    let mut label = vec![0u32; n];
+    let mut upper = vec![0.0f64; n];
+    let mut lower = vec![0.0f64; n];
+
+    // Closest and second-closest centre of a point.
+    let full = |p: &[f64], centres: &[f64]| -> (u32, f64, f64) {
+        let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+        for c in 0..k {
+            let dc = dist2(p, &centres[c * d..(c + 1) * d]);
+            if dc < d1 {
+                d2 = d1;
+                d1 = dc;
+                best = c as u32;
+            } else if dc < d2 {
+                d2 = dc;
+            }
+        }
+        (best, d1.sqrt(), d2.sqrt())
+    };
+    let initial: Vec<ClusterSums> = label
+        .par_chunks_mut(CHUNK)
+        .zip(upper.par_chunks_mut(CHUNK))
+        .zip(lower.par_chunks_mut(CHUNK))
+        .enumerate()
+        .map(|(chunk, ((l, u), lo))| {
+            let mut sums = ClusterSums::zero(k, d);
+            for j in 0..l.len() {
+                let p = point(chunk * CHUNK + j);
+                (l[j], u[j], lo[j]) = full(p, &centres);
+                sums.add(l[j] as usize, p, 1.0);
+            }
+            sums
+        })
+        .collect();
+    let mut totals = ClusterSums::zero(k, d);
+    initial.iter().for_each(|s| totals.merge(s));
+
     let mut iterations = 0;
     for _ in 0..max_iter {
         iterations += 1;
-        let (labels, _) = assign(data, centroids.view());
-        let next = update(data, &labels, centroids.view());
-        let shift: f64 = (&next - &centroids).mapv(|v| v * v).sum();
-        centroids = next;
+        // M-step: each centre moves to the mean of its members.
+        let mut moved = vec![0.0f64; k];
+        let mut shift = 0.0;
+        for c in 0..k {
+            if totals.counts[c] <= 0 {
+                continue; // an empty cluster keeps its centre
+            }
+            let new: Vec<f64> = totals.sums[c * d..(c + 1) * d]
+                .iter()
+                .map(|v| v / totals.counts[c] as f64)
+                .collect();
+            let d2 = dist2(&new, &centres[c * d..(c + 1) * d]);
+            shift += d2;
+            moved[c] = d2.sqrt();
+            centres[c * d..(c + 1) * d].copy_from_slice(&new);
+        }
+        // Half the distance from each centre to its nearest other centre.
+        let half_gap: Vec<f64> = (0..k)
+            .map(|c| {
+                (0..k)
+                    .filter(|&o| o != c)
+                    .map(|o| dist2(&centres[c * d..(c + 1) * d], &centres[o * d..(o + 1) * d]))
+                    .fold(f64::INFINITY, f64::min)
+                    .sqrt()
+                    / 2.0
+            })
+            .collect();
+        let max_moved = moved.iter().copied().fold(0.0, f64::max);
+        // E-step with bounds; each chunk returns how its moves change the sums.
+        let deltas: Vec<Option<ClusterSums>> = label
+            .par_chunks_mut(CHUNK)
+            .zip(upper.par_chunks_mut(CHUNK))
+            .zip(lower.par_chunks_mut(CHUNK))
+            .enumerate()
+            .map(|(chunk, ((l, u), lo))| {
+                let mut delta: Option<ClusterSums> = None;
+                for j in 0..l.len() {
+                    let own = l[j] as usize;
+                    u[j] += moved[own];
+                    lo[j] -= max_moved;
+                    let bound = half_gap[own].max(lo[j]);
+                    if u[j] <= bound {
+                        continue;
+                    }
+                    let p = point(chunk * CHUNK + j);
+                    u[j] = dist2(p, &centres[own * d..(own + 1) * d]).sqrt();
+                    if u[j] <= bound {
+                        continue;
+                    }
+                    (l[j], u[j], lo[j]) = full(p, &centres);
+                    if l[j] as usize != own {
+                        let delta = delta.get_or_insert_with(|| ClusterSums::zero(k, d));
+                        delta.add(own, p, -1.0);
+                        delta.add(l[j] as usize, p, 1.0);
+                    }
+                }
+                delta
+            })
+            .collect();
+        deltas
+            .iter()
+            .flatten()
+            .for_each(|delta| totals.merge(delta));
         if shift <= tol {
             break;
         }
     }
-    let (labels, inertia) = assign(data, centroids.view());
+    let inertia = chunked_sum(n, |i| {
+        let c = label[i] as usize;
+        dist2(point(i), &centres[c * d..(c + 1) * d])
+    });
     KMeansFit {
-        centroids,
-        labels,
+        centroids: Array2::from_shape_vec((k, d), centres).unwrap_or(centroids),
+        labels: label.into_iter().map(|l| l as usize).collect(),
         inertia,
         iterations,
     }
