@@ -126,6 +126,34 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Benchmark: fits k-means once on a matrix and prints {"fit_s", "inertia", "iterations"} as JSON.
+    BenchKmeans {
+        /// A features.csv: clusters DATA.md §3's standardised buyer matrix.
+        #[arg(long, required_unless_present = "matrix", conflicts_with = "matrix")]
+        features: Option<PathBuf>,
+        /// A Parquet file whose numeric columns are the matrix, as they are.
+        #[arg(long)]
+        matrix: Option<PathBuf>,
+        #[arg(long, default_value_t = 8)]
+        k: usize,
+        #[arg(long, default_value_t = 10)]
+        n_init: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Writes Gaussian blobs (rows × dims, unit variance around seeded centres) as Parquet, for benchmarks.
+    GenerateBlobs {
+        #[arg(long)]
+        rows: usize,
+        #[arg(long, default_value_t = 8)]
+        dims: usize,
+        #[arg(long, default_value_t = 8)]
+        centers: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Writes a synthetic clickstream of N rows for benchmarks.
     GenerateEvents {
         #[arg(long)]
@@ -307,6 +335,12 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                                 s.k, s.inertia, s.silhouette
                             );
                         }
+                        eprintln!(
+                            "silhouettes of {} values of k on {} customers: {:.2} s",
+                            choice.scores.len(),
+                            choice.sample_size,
+                            choice.silhouette_seconds
+                        );
                         eprintln!("suggested: {}", choice.reason);
                         params.k = k.unwrap_or(choice.suggested_k);
                     }
@@ -431,6 +465,59 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 shop.customers.height(),
                 shop.products.height(),
                 shop.events.height(),
+                out.display()
+            );
+            Ok(())
+        }
+        Command::BenchKmeans {
+            features,
+            matrix,
+            k,
+            n_init,
+            seed,
+        } => {
+            let data = match (features, matrix) {
+                (Some(path), _) => {
+                    clustering_matrix(&read_features_csv(&path)?, &FeatureSpec::defaults())?.values
+                }
+                (None, Some(path)) => sample::blobs::read_matrix(&path)?,
+                (None, None) => return Err(Failure("give --features or --matrix".into())),
+            };
+            let params = KMeansParams {
+                k,
+                n_init,
+                seed,
+                ..Default::default()
+            };
+            let started = std::time::Instant::now();
+            let fit = params.fit(data.view())?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "fit_s": started.elapsed().as_secs_f64(),
+                    "inertia": fit.inertia,
+                    "iterations": fit.iterations,
+                    "rows": data.nrows(),
+                    "dims": data.ncols(),
+                })
+            );
+            Ok(())
+        }
+        Command::GenerateBlobs {
+            rows,
+            dims,
+            centers,
+            seed,
+            out,
+        } => {
+            if rows == 0 || dims == 0 || centers == 0 {
+                return Err(Failure(
+                    "--rows, --dims and --centers must be at least 1".into(),
+                ));
+            }
+            output::write_parquet(&out, &mut sample::blobs::blobs(rows, dims, centers, seed)?)?;
+            println!(
+                "generate-blobs: {rows} × {dims}, {centers} centres (seed {seed}) → {}",
                 out.display()
             );
             Ok(())

@@ -1,6 +1,7 @@
 //! Seeded data generators: the demo shop bundled in `sample_data/`, and plain
 //! event logs of any size for benchmarks.
 
+pub mod blobs;
 pub mod catalogue;
 pub mod event_log;
 

@@ -27,6 +27,8 @@ pub struct KSuggestion {
     pub suggested_k: usize,
     pub reason: String,
     pub sample_size: usize,
+    /// Wall time of the silhouettes alone (all k).
+    pub silhouette_seconds: f64,
 }
 
 /// Default number of customers the silhouette is computed on.
@@ -92,7 +94,7 @@ pub fn choose_k(
     picked.sort_unstable();
     let sampled =
         Array2::from_shape_fn((picked.len(), data.ncols()), |(i, j)| data[[picked[i], j]]);
-    let scores: Vec<KScore> = ks
+    let fits: Vec<(usize, f64, Vec<usize>)> = ks
         .par_iter()
         .map(|&k| {
             let fit = KMeansParams {
@@ -100,14 +102,23 @@ pub fn choose_k(
                 ..params.clone()
             }
             .fit(data)?;
-            let labels: Vec<usize> = picked.iter().map(|&i| fit.labels[i]).collect();
-            Ok(KScore {
+            Ok((
                 k,
-                inertia: fit.inertia,
-                silhouette: silhouette(sampled.view(), &labels, k),
-            })
+                fit.inertia,
+                picked.iter().map(|&i| fit.labels[i]).collect(),
+            ))
         })
         .collect::<Result<_, KMeansError>>()?;
+    let started = std::time::Instant::now();
+    let scores: Vec<KScore> = fits
+        .iter()
+        .map(|(k, inertia, labels)| KScore {
+            k: *k,
+            inertia: *inertia,
+            silhouette: silhouette(sampled.view(), labels, *k),
+        })
+        .collect();
+    let silhouette_seconds = started.elapsed().as_secs_f64();
     // The best silhouette, then the largest k within 10% of it: more segments to
     // act on for (almost) the same separation.
     let top = scores
@@ -153,6 +164,7 @@ pub fn choose_k(
         scores,
         reason,
         sample_size: picked.len(),
+        silhouette_seconds,
     })
 }
 
