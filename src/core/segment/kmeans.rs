@@ -58,6 +58,48 @@ pub enum KMeansError {
         column: usize,
         value: f64,
     },
+    #[error("{0}")]
+    Linfa(String),
+}
+
+impl From<linfa::Error> for KMeansError {
+    fn from(e: linfa::Error) -> Self {
+        KMeansError::Linfa(e.to_string())
+    }
+}
+
+// The model behind linfa's traits, so that it slots in wherever linfa's own
+// KMeans would (`Fit::fit(&params, &dataset)`, `Predict::predict(&model, &records)`).
+impl<D: ndarray::Data<Elem = f64>, T>
+    linfa::traits::Fit<ndarray::ArrayBase<D, ndarray::Ix2>, T, KMeansError> for KMeansParams
+{
+    type Object = KMeansFit;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ndarray::ArrayBase<D, ndarray::Ix2>, T>,
+    ) -> Result<KMeansFit, KMeansError> {
+        KMeansParams::fit(self, dataset.records().view())
+    }
+}
+
+impl<D: ndarray::Data<Elem = f64>>
+    linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<usize>>
+    for KMeansFit
+{
+    fn predict_inplace(
+        &self,
+        x: &ndarray::ArrayBase<D, ndarray::Ix2>,
+        y: &mut ndarray::Array1<usize>,
+    ) {
+        for (target, label) in y.iter_mut().zip(assign(x.view(), self.centroids.view()).0) {
+            *target = label;
+        }
+    }
+
+    fn default_target(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>) -> ndarray::Array1<usize> {
+        ndarray::Array1::zeros(x.nrows())
+    }
 }
 
 impl KMeansParams {
@@ -473,6 +515,22 @@ mod tests {
             .unwrap()
             .install(|| params.fit(data.view()).unwrap());
         assert_eq!(many, one);
+    }
+
+    #[test]
+    fn fits_and_predicts_through_linfa_traits() {
+        use linfa::traits::{Fit, Predict};
+        let data = blobs();
+        let dataset = linfa::DatasetBase::from(data.clone());
+        let params = KMeansParams {
+            k: 3,
+            ..Default::default()
+        };
+        let model: Result<KMeansFit, KMeansError> = Fit::fit(&params, &dataset);
+        let model = model.unwrap();
+        let predicted: ndarray::Array1<usize> = Predict::predict(&model, &data);
+        assert_eq!(predicted.to_vec(), model.labels);
+        assert_eq!(model, params.fit(data.view()).unwrap());
     }
 
     #[test]
