@@ -7,5 +7,6 @@ pub mod import;
 pub mod output;
 pub mod sample;
 pub mod segment;
+pub mod table;
 pub mod trace;
 pub mod value;

@@ -8,6 +8,8 @@ use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
+use crate::core::table::f64_values;
+
 const BLOCK: usize = 65_536;
 
 /// The blobs as a table with columns x0, x1, ….
@@ -56,9 +58,10 @@ pub fn read_matrix(path: &std::path::Path) -> PolarsResult<Array2<f64>> {
         .iter()
         .filter(|c| c.dtype().is_primitive_numeric())
         .map(|c| {
-            let f = c.cast(&DataType::Float64)?;
-            let f = f.f64()?;
-            Ok((0..f.len()).map(|i| f.get(i).unwrap_or(f64::NAN)).collect())
+            Ok(f64_values(c)?
+                .into_iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect())
         })
         .collect::<PolarsResult<_>>()?;
     let (n, d) = (df.height(), numeric.len());

@@ -6,6 +6,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::SegmentError;
+use crate::core::table::{f64_values, text_column};
 
 /// How a feature column is transformed before standardising.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,9 +72,7 @@ fn column_f64(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, SegmentErr
             column: name.to_string(),
         });
     }
-    let values = column.cast(&DataType::Float64)?;
-    let values = values.f64()?;
-    Ok((0..values.len()).map(|i| values.get(i)).collect())
+    Ok(f64_values(column)?)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -103,8 +102,7 @@ pub fn clustering_matrix(
             customers: features.height(),
         });
     }
-    let ids = features.column("customer_id")?.cast(&DataType::String)?;
-    let ids = ids.str()?;
+    let ids = text_column(features, "customer_id")?;
     let mut values = Array2::<f64>::zeros((rows.len(), specs.len()));
     let (mut means, mut stds) = (Vec::new(), Vec::new());
     for (j, spec) in specs.iter().enumerate() {
@@ -116,7 +114,7 @@ pub fn clustering_matrix(
                 other => {
                     return Err(SegmentError::NotFinite {
                         column: spec.column.clone(),
-                        customer: ids.get(i).unwrap_or_default().to_string(),
+                        customer: ids[i].clone(),
                         value: other.map_or("empty".into(), |v| v.to_string()),
                     });
                 }

@@ -13,6 +13,8 @@ pub mod rfm;
 use polars::prelude::*;
 use thiserror::Error;
 
+use crate::core::table::{f64_column, text_column};
+
 pub use kmeans::{KMeansError, KMeansFit, KMeansParams};
 pub use matrix::{ClusteringMatrix, FeatureSpec, Transform, clustering_matrix};
 pub use naming::NO_PURCHASE_YET;
@@ -167,15 +169,10 @@ pub const RFM_RULES: [&str; 11] = [
 
 /// Scores every buyer of the feature table and puts them in RFM groups.
 pub fn rfm_segments(features: &DataFrame) -> Result<RfmSegmentation, SegmentError> {
-    let column = |name: &str| -> Result<Vec<Option<f64>>, SegmentError> {
-        let c = features.column(name)?.cast(&DataType::Float64)?;
-        let c = c.f64()?;
-        Ok((0..c.len()).map(|i| c.get(i)).collect())
-    };
     let (recency, frequency, monetary) = (
-        column("recency_days")?,
-        column("frequency")?,
-        column("monetary")?,
+        f64_column(features, "recency_days")?,
+        f64_column(features, "frequency")?,
+        f64_column(features, "monetary")?,
     );
     let buyer_rows: Vec<usize> = (0..features.height())
         .filter(|&i| frequency[i].is_some_and(|f| f >= 1.0))
@@ -208,12 +205,8 @@ pub fn rfm_segments(features: &DataFrame) -> Result<RfmSegmentation, SegmentErro
     if never_bought > 0 {
         segments.push(no_purchase_segment(never_bought));
     }
-    let ids = features.column("customer_id")?.cast(&DataType::String)?;
-    let ids = ids.str()?;
     Ok(RfmSegmentation {
-        customer_ids: (0..ids.len())
-            .map(|i| ids.get(i).unwrap_or_default().to_string())
-            .collect(),
+        customer_ids: text_column(features, "customer_id")?,
         assignment,
         segments,
         scores,
@@ -265,9 +258,10 @@ pub fn segment_customers(
 
     // Names and descriptions from each segment's average recency, frequency and spend.
     let column = |name: &str| -> Result<Vec<f64>, SegmentError> {
-        let c = features.column(name)?.cast(&DataType::Float64)?;
-        let c = c.f64()?;
-        Ok((0..c.len()).map(|i| c.get(i).unwrap_or(0.0)).collect())
+        Ok(f64_column(features, name)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect())
     };
     let (recency, frequency, monetary) = (
         column("recency_days")?,
@@ -321,12 +315,8 @@ pub fn segment_customers(
     if never_bought > 0 {
         segments.push(no_purchase_segment(never_bought));
     }
-    let ids = features.column("customer_id")?.cast(&DataType::String)?;
-    let ids = ids.str()?;
     Ok(Segmentation {
-        customer_ids: (0..ids.len())
-            .map(|i| ids.get(i).unwrap_or_default().to_string())
-            .collect(),
+        customer_ids: text_column(features, "customer_id")?,
         assignment,
         segments,
         inertia: fit.inertia,

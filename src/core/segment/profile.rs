@@ -7,6 +7,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::Segment;
+use crate::core::table::{f64_column, f64_values};
 use crate::core::value::CustomerValue;
 
 /// The portrait of one segment.
@@ -68,18 +69,13 @@ pub fn profiles(
     segments: &[Segment],
 ) -> PolarsResult<Vec<SegmentProfile>> {
     let n = features.height();
-    let monetary = features.column("monetary")?.cast(&DataType::Float64)?;
-    let monetary = monetary.f64()?;
-    let total_revenue: f64 = (0..n).filter_map(|i| monetary.get(i)).sum();
+    let monetary = f64_column(features, "monetary")?;
+    let total_revenue: f64 = monetary.iter().flatten().sum();
     let numeric: Vec<(String, Vec<Option<f64>>)> = features
         .columns()
         .iter()
         .filter(|c| c.dtype().is_primitive_numeric())
-        .map(|c| {
-            let f = c.cast(&DataType::Float64)?;
-            let f = f.f64()?;
-            Ok((c.name().to_string(), (0..n).map(|i| f.get(i)).collect()))
-        })
+        .map(|c| Ok((c.name().to_string(), f64_values(c)?)))
         .collect::<PolarsResult<_>>()?;
     let top = features
         .column("top_category")
@@ -118,7 +114,7 @@ pub fn profiles(
         let mut top_categories: Vec<(String, usize)> = counts.into_iter().collect();
         top_categories.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         top_categories.truncate(3);
-        let revenue: f64 = members.iter().filter_map(|&i| monetary.get(i)).sum();
+        let revenue: f64 = members.iter().filter_map(|&i| monetary[i]).sum();
         out.push(SegmentProfile {
             id: seg.id,
             name: seg.name.clone(),
