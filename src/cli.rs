@@ -12,13 +12,17 @@ use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
+use crate::core::recommend::{self, Interactions, ModelKind};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
-    FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile,
-    rfm_segments, segment_customers, segments_frame,
+    FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile, rfm_segments,
+    segment_customers, segments_frame,
 };
+use crate::core::table::text_column;
 use crate::core::value::{TimeUnit, customer_value};
+use polars::prelude::*;
+use rayon::prelude::*;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,11 +58,7 @@ pub enum Command {
     /// Customer segments (DATA.md §3): k-means on the buyers, named; non-buyers are segment -1.
     Segment {
         /// Events file (features are computed first), or use --features.
-        #[arg(
-            long,
-            required_unless_present = "features",
-            conflicts_with = "features"
-        )]
+        #[arg(long, required_unless_present = "features", conflicts_with = "features")]
         events: Option<PathBuf>,
         #[arg(long = "map", value_parser = parse_override)]
         map: Vec<(Canonical, String)>,
@@ -117,6 +117,34 @@ pub enum Command {
         #[arg(long)]
         params_out: Option<PathBuf>,
     },
+    /// Recommendations (DATA.md §4): evaluate models offline, or write top-k per customer.
+    Recommend {
+        #[command(flatten)]
+        input: EventsInput,
+        #[arg(long, value_enum, default_value_t = ModelArg::ItemKnn)]
+        model: ModelArg,
+        /// Items per customer.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// item-knn: neighbours kept per item.
+        #[arg(long, default_value_t = 50)]
+        neighbours: usize,
+        /// Run the offline protocol (temporal holdout) and print the metrics.
+        #[arg(long)]
+        evaluate: bool,
+        /// With --evaluate: one JSON line.
+        #[arg(long)]
+        json: bool,
+        /// Write customer_id,rank,item_id,score,reason for every customer.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Preview one customer: their purchases and top-k with reasons.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Let items the customer already bought be recommended again (excluded by default).
+        #[arg(long)]
+        include_bought: bool,
+    },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
         #[arg(long, default_value_t = 3000)]
@@ -171,6 +199,12 @@ pub enum Command {
 pub enum Method {
     Kmeans,
     Rfm,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModelArg {
+    Popularity,
+    ItemKnn,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -234,10 +268,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Inspect { input, json } => {
             let loaded = load_events(&input.events, &input.map)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?
-                );
+                println!("{}", serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?);
             } else {
                 print!("{}", loaded.report);
             }
@@ -287,53 +318,24 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     let loaded = load(&EventsInput { events, map })?;
                     let read_s = started.elapsed().as_secs_f64();
                     let f = customer_features(&loaded.events, as_of_ms)?;
-                    (
-                        f.df,
-                        Some((loaded, f.as_of_ms)),
-                        read_s,
-                        started.elapsed().as_secs_f64() - read_s,
-                    )
+                    (f.df, Some((loaded, f.as_of_ms)), read_s, started.elapsed().as_secs_f64() - read_s)
                 }
-                (None, Some(path)) => (
-                    read_features_csv(&path)?,
-                    None,
-                    started.elapsed().as_secs_f64(),
-                    0.0,
-                ),
+                (None, Some(path)) => (read_features_csv(&path)?, None, started.elapsed().as_secs_f64(), 0.0),
                 (None, None) => return Err(Failure("give --events or --features".into())),
             };
             let (ids, assignment, segments, kmeans_s, detail) = match method {
                 Method::Rfm => {
                     let rfm = rfm_segments(&table)?;
-                    (
-                        rfm.customer_ids,
-                        rfm.assignment,
-                        rfm.segments,
-                        0.0,
-                        "RFM rules".to_string(),
-                    )
+                    (rfm.customer_ids, rfm.assignment, rfm.segments, 0.0, "RFM rules".to_string())
                 }
                 Method::Kmeans => {
-                    let features = if feature.is_empty() {
-                        FeatureSpec::defaults()
-                    } else {
-                        feature
-                    };
-                    let mut params = KMeansParams {
-                        n_init,
-                        seed,
-                        k: k.unwrap_or(5),
-                        ..Default::default()
-                    };
+                    let features = if feature.is_empty() { FeatureSpec::defaults() } else { feature };
+                    let mut params = KMeansParams { n_init, seed, k: k.unwrap_or(5), ..Default::default() };
                     if let Some(KRange(ks)) = k_range {
                         let matrix = clustering_matrix(&table, &features)?;
-                        let choice =
-                            choose_k(matrix.values.view(), &ks, &params, SILHOUETTE_SAMPLE)?;
+                        let choice = choose_k(matrix.values.view(), &ks, &params, SILHOUETTE_SAMPLE)?;
                         for s in &choice.scores {
-                            eprintln!(
-                                "k = {:>2}   inertia {:>12.2}   silhouette {:.3}",
-                                s.k, s.inertia, s.silhouette
-                            );
+                            eprintln!("k = {:>2}   inertia {:>12.2}   silhouette {:.3}", s.k, s.inertia, s.silhouette);
                         }
                         eprintln!(
                             "silhouettes of {} values of k on {} customers: {:.2} s",
@@ -344,19 +346,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                         eprintln!("suggested: {}", choice.reason);
                         params.k = k.unwrap_or(choice.suggested_k);
                     }
-                    let settings = SegmentationSettings {
-                        features,
-                        kmeans: params,
-                    };
+                    let settings = SegmentationSettings { features, kmeans: params };
                     let s = segment_customers(&table, &settings)?;
                     let detail = format!("k-means, inertia {:.2}", s.inertia);
-                    (
-                        s.customer_ids,
-                        s.assignment,
-                        s.segments,
-                        s.kmeans_seconds,
-                        detail,
-                    )
+                    (s.customer_ids, s.assignment, s.segments, s.kmeans_seconds, detail)
                 }
             };
             output::write_csv(&out, &mut segments_frame(&ids, &assignment, &segments)?)?;
@@ -370,10 +363,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 }
                 output::write_json(&path, &p)?;
             }
-            let summary: Vec<String> = segments
-                .iter()
-                .map(|s| format!("{} {}", s.name, s.customers))
-                .collect();
+            let summary: Vec<String> = segments.iter().map(|s| format!("{} {}", s.name, s.customers)).collect();
             println!(
                 "segment: {} customers in {} segments ({detail}): {} → {}",
                 ids.len(),
@@ -394,19 +384,9 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Value {
-            input,
-            as_of,
-            time_unit,
-            horizon_days,
-            margin,
-            out,
-            params_out,
-        } => {
+        Command::Value { input, as_of, time_unit, horizon_days, margin, out, params_out } => {
             if !(horizon_days.is_finite() && horizon_days > 0.0) {
-                return Err(Failure(format!(
-                    "--horizon-days must be a positive number of days, got {horizon_days}"
-                )));
+                return Err(Failure(format!("--horizon-days must be a positive number of days, got {horizon_days}")));
             }
             if !(margin.is_finite() && margin > 0.0 && margin <= 1.0) {
                 return Err(Failure(format!("--margin must be in (0, 1], got {margin}")));
@@ -442,21 +422,137 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::GenerateSample {
-            customers,
-            seed,
-            out,
-        } => {
+        Command::Recommend { input, model, k, neighbours, evaluate, json, out, customer, include_bought } => {
+            if k == 0 {
+                return Err(Failure("--k must be at least 1".into()));
+            }
+            let kind = match model {
+                ModelArg::Popularity => ModelKind::Popularity,
+                ModelArg::ItemKnn => ModelKind::ItemKnn,
+            };
+            let loaded = load(&input)?;
+            let interactions = Interactions::from_events(&loaded.events)?;
+            if evaluate {
+                let e = recommend::evaluate(kind, &interactions, k, neighbours);
+                if json {
+                    println!("{}", serde_json::to_string(&e).map_err(|e| Failure(e.to_string()))?);
+                } else {
+                    println!(
+                        "{} @{}: precision {:.4}, recall {:.4}, NDCG {:.4}, hit rate {:.4}, coverage {:.4} over {} customers",
+                        e.model, e.k, e.precision, e.recall, e.ndcg, e.hit_rate, e.coverage, e.evaluated_customers
+                    );
+                    println!(
+                        "protocol: per customer with ≥ 2 items, the last ⌈20%⌉ bought (by first purchase time) held out; trained on the rest; bought items never recommended"
+                    );
+                }
+            }
+            if out.is_none() && customer.is_none() {
+                if !evaluate {
+                    return Err(Failure("give --evaluate, --out recs.csv or --customer ID".into()));
+                }
+                return Ok(());
+            }
+            let all: Vec<Vec<u32>> = interactions.bought.iter().map(|b| b.iter().map(|x| x.0).collect()).collect();
+            let fitted = recommend::Model::fit(kind, &all, interactions.items.len(), neighbours);
+            let item_name = |i: u32| interactions.items[i as usize].clone();
+            let bought_of = |id: &str| -> &[u32] {
+                match interactions.customers.binary_search_by(|c| c.as_str().cmp(id)) {
+                    Ok(c) => &all[c],
+                    Err(_) => &[],
+                }
+            };
+            if let Some(id) = customer {
+                let bought = bought_of(&id);
+                println!(
+                    "customer {id}: {} items bought{}",
+                    bought.len(),
+                    if bought.is_empty() { " (new: popular items)" } else { "" }
+                );
+                for &i in bought {
+                    println!("  bought  {}", item_name(i));
+                }
+                println!(
+                    "top {k} by {} ({}):",
+                    kind.name(),
+                    if include_bought {
+                        "items already bought may appear"
+                    } else {
+                        "items already bought are excluded"
+                    }
+                );
+                for (rank, r) in fitted.recommend_with(bought, k, !include_bought).iter().enumerate() {
+                    println!(
+                        "  {:>2}. {:<16} {:>8.4}  {}",
+                        rank + 1,
+                        item_name(r.item),
+                        r.score,
+                        r.reason.describe(item_name)
+                    );
+                }
+            }
+            if let Some(path) = out {
+                let customers = text_column(
+                    &loaded
+                        .events
+                        .df
+                        .clone()
+                        .lazy()
+                        .select([loaded.events.customer_id_expr()])
+                        .unique(None, UniqueKeepStrategy::Any)
+                        .sort(["customer_id"], Default::default())
+                        .collect()?,
+                    "customer_id",
+                )?;
+                let rows: Vec<Vec<(usize, String, f64, String)>> = customers
+                    .par_iter()
+                    .map(|id| {
+                        fitted
+                            .recommend_with(bought_of(id), k, !include_bought)
+                            .iter()
+                            .enumerate()
+                            .map(|(rank, r)| (rank + 1, item_name(r.item), r.score, r.reason.describe(item_name)))
+                            .collect()
+                    })
+                    .collect();
+                let n: usize = rows.iter().map(Vec::len).sum();
+                let mut id_col = Vec::with_capacity(n);
+                let (mut rank_col, mut item_col, mut score_col, mut reason_col) =
+                    (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+                for (id, recs) in customers.iter().zip(&rows) {
+                    for (rank, item, score, reason) in recs {
+                        id_col.push(id.as_str());
+                        rank_col.push(*rank as u32);
+                        item_col.push(item.as_str());
+                        score_col.push(*score);
+                        reason_col.push(reason.as_str());
+                    }
+                }
+                let mut df = DataFrame::new(
+                    n,
+                    vec![
+                        StringChunked::from_slice("customer_id".into(), &id_col).into_column(),
+                        UInt32Chunked::from_vec("rank".into(), rank_col).into_column(),
+                        StringChunked::from_slice("item_id".into(), &item_col).into_column(),
+                        Float64Chunked::from_vec("score".into(), score_col).into_column(),
+                        StringChunked::from_slice("reason".into(), &reason_col).into_column(),
+                    ],
+                )?;
+                output::write_csv(&path, &mut df)?;
+                println!(
+                    "recommend: top {k} by {} for {} customers → {}",
+                    kind.name(),
+                    customers.len(),
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
                 return Err(Failure("--customers must be at least 1".into()));
             }
-            std::fs::create_dir_all(&out)
-                .map_err(|e| Failure(format!("{}: {e}", out.display())))?;
-            let mut shop = sample::generate_shop(&ShopConfig {
-                customers,
-                seed,
-                ..Default::default()
-            })?;
+            std::fs::create_dir_all(&out).map_err(|e| Failure(format!("{}: {e}", out.display())))?;
+            let mut shop = sample::generate_shop(&ShopConfig { customers, seed, ..Default::default() })?;
             output::write_parquet(&out.join("events.parquet"), &mut shop.events)?;
             output::write_csv(&out.join("products.csv"), &mut shop.products)?;
             output::write_csv(&out.join("customers.csv"), &mut shop.customers)?;
@@ -469,26 +565,13 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::BenchKmeans {
-            features,
-            matrix,
-            k,
-            n_init,
-            seed,
-        } => {
+        Command::BenchKmeans { features, matrix, k, n_init, seed } => {
             let data = match (features, matrix) {
-                (Some(path), _) => {
-                    clustering_matrix(&read_features_csv(&path)?, &FeatureSpec::defaults())?.values
-                }
+                (Some(path), _) => clustering_matrix(&read_features_csv(&path)?, &FeatureSpec::defaults())?.values,
                 (None, Some(path)) => sample::blobs::read_matrix(&path)?,
                 (None, None) => return Err(Failure("give --features or --matrix".into())),
             };
-            let params = KMeansParams {
-                k,
-                n_init,
-                seed,
-                ..Default::default()
-            };
+            let params = KMeansParams { k, n_init, seed, ..Default::default() };
             let started = std::time::Instant::now();
             let fit = params.fit(data.view())?;
             println!(
@@ -503,36 +586,20 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::GenerateBlobs {
-            rows,
-            dims,
-            centers,
-            seed,
-            out,
-        } => {
+        Command::GenerateBlobs { rows, dims, centers, seed, out } => {
             if rows == 0 || dims == 0 || centers == 0 {
-                return Err(Failure(
-                    "--rows, --dims and --centers must be at least 1".into(),
-                ));
+                return Err(Failure("--rows, --dims and --centers must be at least 1".into()));
             }
             output::write_parquet(&out, &mut sample::blobs::blobs(rows, dims, centers, seed)?)?;
-            println!(
-                "generate-blobs: {rows} × {dims}, {centers} centres (seed {seed}) → {}",
-                out.display()
-            );
+            println!("generate-blobs: {rows} × {dims}, {centers} centres (seed {seed}) → {}", out.display());
             Ok(())
         }
-        Command::GenerateEvents {
-            rows,
-            seed,
-            format,
-            out,
-        } => {
+        Command::GenerateEvents { rows, seed, format, out } => {
             let cfg = event_log::EventLogConfig::with_rows(rows, seed);
             match format {
-                LogFormat::Csv => output::write_atomically(&out, |w| {
-                    event_log::write_csv(&cfg, w).map_err(|e| e.to_string())
-                })?,
+                LogFormat::Csv => {
+                    output::write_atomically(&out, |w| event_log::write_csv(&cfg, w).map_err(|e| e.to_string()))?
+                }
                 LogFormat::Parquet => output::write_parquet(&out, &mut event_log::to_frame(&cfg)?)?,
             }
             println!(
@@ -552,17 +619,10 @@ pub struct KRange(pub Vec<usize>);
 
 /// `2-10` → [2, 3, …, 10].
 fn parse_k_range(arg: &str) -> Result<KRange, String> {
-    let (lo, hi) = arg
-        .split_once(['-', '.'])
-        .ok_or_else(|| format!("--k-range expects FROM-TO, e.g. 2-10, got {arg:?}"))?;
-    let lo: usize = lo
-        .trim_matches('.')
-        .parse()
-        .map_err(|_| format!("--k-range: {lo:?} is not a number"))?;
-    let hi: usize = hi
-        .trim_matches('.')
-        .parse()
-        .map_err(|_| format!("--k-range: {hi:?} is not a number"))?;
+    let (lo, hi) =
+        arg.split_once(['-', '.']).ok_or_else(|| format!("--k-range expects FROM-TO, e.g. 2-10, got {arg:?}"))?;
+    let lo: usize = lo.trim_matches('.').parse().map_err(|_| format!("--k-range: {lo:?} is not a number"))?;
+    let hi: usize = hi.trim_matches('.').parse().map_err(|_| format!("--k-range: {hi:?} is not a number"))?;
     if lo < 2 || hi < lo || hi > 50 {
         return Err(format!("--k-range: need 2 ≤ FROM ≤ TO ≤ 50, got {arg}"));
     }
@@ -576,15 +636,11 @@ fn parse_feature(arg: &str) -> Result<FeatureSpec, String> {
         "none" => Transform::None,
         "log1p" => Transform::Log1p,
         t if t.starts_with("winsorise=") || t.starts_with("winsorize=") => {
-            let p: f64 = t[10..]
-                .parse()
-                .map_err(|_| format!("--feature {arg}: the percentile must be a number"))?;
+            let p: f64 = t[10..].parse().map_err(|_| format!("--feature {arg}: the percentile must be a number"))?;
             Transform::Winsorise { percentile: p }
         }
         other => {
-            return Err(format!(
-                "--feature {arg}: unknown transform {other:?} (none, log1p, winsorise=P)"
-            ));
+            return Err(format!("--feature {arg}: unknown transform {other:?} (none, log1p, winsorise=P)"));
         }
     };
     Ok(FeatureSpec::new(column, transform))
@@ -602,7 +658,5 @@ fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {
 
 /// Where the bundled demo data lives.
 pub fn sample_events_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample_data")
-        .join("events.parquet")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data").join("events.parquet")
 }

@@ -15,11 +15,7 @@ fn fails_with(input: &std::path::Path, extra: &[&str], expected: &[&str]) {
         assert!(err.contains(e), "message should contain {e:?}; got: {err}");
     }
     assert!(!run.out.exists(), "no output file may be left behind");
-    assert_eq!(
-        std::fs::read_dir(run.dir.path()).unwrap().count(),
-        0,
-        "no temporary file either"
-    );
+    assert_eq!(std::fs::read_dir(run.dir.path()).unwrap().count(), 0, "no temporary file either");
 }
 
 #[test]
@@ -50,52 +46,28 @@ fn map_to_an_absent_column_is_named() {
 
 #[test]
 fn unparseable_timestamps_name_column_and_rows() {
-    let (_d, p) = fixture(
-        "dates.csv",
-        "customer_id,order_date\n1,yesterday\n2,31/31/2020\n",
-    );
+    let (_d, p) = fixture("dates.csv", "customer_id,order_date\n1,yesterday\n2,31/31/2020\n");
     fails_with(
         &p,
         &[],
-        &[
-            "dates.csv",
-            "unparseable timestamp",
-            "column 'order_date'",
-            "row 1 (\"yesterday\")",
-            "row 2",
-        ],
+        &["dates.csv", "unparseable timestamp", "column 'order_date'", "row 1 (\"yesterday\")", "row 2"],
     );
 }
 
 #[test]
 fn non_numeric_quantity_names_column_and_row() {
     let (_d, p) = fixture("q.csv", "customer_id,timestamp,Qty\n1,2024-01-01,three\n");
-    fails_with(
-        &p,
-        &[],
-        &[
-            "q.csv",
-            "non-numeric quantity",
-            "column 'Qty'",
-            "row 1 (\"three\")",
-        ],
-    );
+    fails_with(&p, &[], &["q.csv", "non-numeric quantity", "column 'Qty'", "row 1 (\"three\")"]);
 }
 
 #[test]
 fn some_bad_rows_warn_but_succeed() {
-    let (_d, p) = fixture(
-        "mixed.csv",
-        "customer_id,timestamp,quantity\n1,2024-01-01,1\n2,soon,1\n3,2024-01-02,x\n",
-    );
+    let (_d, p) = fixture("mixed.csv", "customer_id,timestamp,quantity\n1,2024-01-01,1\n2,soon,1\n3,2024-01-02,x\n");
     let run = common::run_features(&p, &[]);
     let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(o));
     let err = stderr(o);
-    assert!(
-        err.contains("row 2 (\"soon\")") && err.contains("row 3 (\"x\")"),
-        "{err}"
-    );
+    assert!(err.contains("row 2 (\"soon\")") && err.contains("row 3 (\"x\")"), "{err}");
     let csv = std::fs::read_to_string(out).unwrap();
     assert_eq!(csv.lines().count(), 2, "header + customer 1: {csv}");
     assert!(stdout(o).contains("1 customers"), "{}", stdout(o));
@@ -118,20 +90,14 @@ fn non_utf8_bytes_name_line_and_column() {
     let mut bytes = b"customer_id,timestamp,category\n1,2024-01-01,Toys\n2,2024-01-02,Caf".to_vec();
     bytes.extend_from_slice(&[0xE9, b'\n']); // Latin-1 "é"
     let (_d, p) = fixture("latin1.csv", bytes);
-    fails_with(
-        &p,
-        &[],
-        &["latin1.csv", "line 3", "column 'category'", "not UTF-8"],
-    );
+    fails_with(&p, &[], &["latin1.csv", "line 3", "column 'category'", "not UTF-8"]);
 }
 
 #[test]
 fn a_line_several_megabytes_long_is_read() {
     let long = "x".repeat(5 << 20);
-    let (_d, p) = fixture(
-        "long.csv",
-        format!("customer_id,timestamp,category\n1,2024-01-01,{long}\n2,2024-01-02,Toys\n"),
-    );
+    let (_d, p) =
+        fixture("long.csv", format!("customer_id,timestamp,category\n1,2024-01-01,{long}\n2,2024-01-02,Toys\n"));
     let run = common::run_features(&p, &[]);
     let o = &run.output;
     assert!(o.status.success(), "{}", stderr(o));
@@ -148,10 +114,7 @@ fn huge_values_are_unusable_not_infinite() {
     let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(o));
     let err = stderr(o);
-    assert!(
-        err.contains("non-numeric quantity") && err.contains("row 1") && err.contains("row 2"),
-        "{err}"
-    );
+    assert!(err.contains("non-numeric quantity") && err.contains("row 1") && err.contains("row 2"), "{err}");
     let csv = std::fs::read_to_string(out).unwrap();
     assert!(!csv.contains("inf"), "{csv}");
 }
@@ -159,11 +122,7 @@ fn huge_values_are_unusable_not_infinite() {
 #[test]
 fn file_that_does_not_exist() {
     let dir = tempfile::tempdir().unwrap();
-    fails_with(
-        &dir.path().join("nope.csv"),
-        &[],
-        &["nope.csv", "no such file"],
-    );
+    fails_with(&dir.path().join("nope.csv"), &[], &["nope.csv", "no such file"]);
 }
 
 #[test]
@@ -184,13 +143,7 @@ fn failed_run_keeps_the_previous_output() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("features.csv");
     std::fs::write(&out, "the good old file").unwrap();
-    let o = run(&[
-        "features",
-        "--events",
-        bad.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = run(&["features", "--events", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "the good old file");
 }
@@ -198,17 +151,7 @@ fn failed_run_keeps_the_previous_output() {
 #[test]
 fn unknown_map_target_is_a_usage_error() {
     let (_d, p) = fixture("e.csv", "customer_id,timestamp\n1,2024-01-01\n");
-    let o = run(&[
-        "inspect",
-        "--events",
-        p.to_str().unwrap(),
-        "--map",
-        "shopper=who",
-    ]);
+    let o = run(&["inspect", "--events", p.to_str().unwrap(), "--map", "shopper=who"]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("unknown canonical column"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("unknown canonical column"), "{}", stderr(&o));
 }

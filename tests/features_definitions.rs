@@ -9,19 +9,13 @@ use promo_studio::core::import::{UnusableReason, load_events, parse::parse_times
 fn features_of(csv: &str, as_of: Option<&str>) -> CustomerFeatures {
     let (_dir, path) = common::fixture("events.csv", csv);
     let loaded = load_events(&path, &[]).expect("loads");
-    customer_features(
-        &loaded.events,
-        as_of.map(|t| parse_timestamp(t).expect("as_of parses")),
-    )
-    .expect("features")
+    customer_features(&loaded.events, as_of.map(|t| parse_timestamp(t).expect("as_of parses"))).expect("features")
 }
 
 /// The row of one customer as (column → value) text, nulls as "null".
 fn row(f: &CustomerFeatures, customer: &str) -> std::collections::HashMap<String, String> {
     let ids = f.df.column("customer_id").unwrap().str().unwrap();
-    let i = (0..ids.len())
-        .position(|i| ids.get(i) == Some(customer))
-        .expect("customer present");
+    let i = (0..ids.len()).position(|i| ids.get(i) == Some(customer)).expect("customer present");
     f.df.columns()
         .iter()
         .map(|c| {
@@ -39,14 +33,8 @@ fn row(f: &CustomerFeatures, customer: &str) -> std::collections::HashMap<String
 
 fn num(f: &CustomerFeatures, customer: &str, column: &str) -> Option<f64> {
     let ids = f.df.column("customer_id").unwrap().str().unwrap();
-    let i = (0..ids.len())
-        .position(|i| ids.get(i) == Some(customer))
-        .expect("customer present");
-    let values =
-        f.df.column(column)
-            .unwrap()
-            .cast(&DataType::Float64)
-            .unwrap();
+    let i = (0..ids.len()).position(|i| ids.get(i) == Some(customer)).expect("customer present");
+    let values = f.df.column(column).unwrap().cast(&DataType::Float64).unwrap();
     values.f64().unwrap().get(i)
 }
 
@@ -67,11 +55,7 @@ C,2024-01-02 00:00:00,purchase,o4,i5,Toys,1,10
 #[test]
 fn header_and_order_follow_data_md() {
     let f = features_of(SHOP, None);
-    let names: Vec<String> =
-        f.df.get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let names: Vec<String> = f.df.get_column_names().iter().map(|s| s.to_string()).collect();
     assert_eq!(
         names,
         [
@@ -104,10 +88,7 @@ fn returns_reduce_monetary_and_cancellations_are_not_orders() {
     assert_eq!(num(&f, "A", "avg_order_value"), Some(29.0 / 2.0));
     assert_eq!(num(&f, "A", "recency_days"), Some(3.5));
     let tenure = num(&f, "A", "tenure_days").unwrap();
-    assert!(
-        (tenure - (7.0 + 13.0 / 24.0 + 50.0 / 1440.0)).abs() < 1e-9,
-        "{tenure}"
-    );
+    assert!((tenure - (7.0 + 13.0 / 24.0 + 50.0 / 1440.0)).abs() < 1e-9, "{tenure}");
     assert_eq!(num(&f, "A", "views"), Some(1.0));
     assert_eq!(num(&f, "A", "carts"), Some(1.0));
     assert_eq!(num(&f, "A", "purchases"), Some(4.0));
@@ -123,12 +104,7 @@ fn customers_without_purchases_get_a_row() {
     let b = row(&f, "B");
     assert_eq!(b["frequency"], "0");
     assert_eq!(b["monetary"], "0.0");
-    for null in [
-        "recency_days",
-        "tenure_days",
-        "avg_order_value",
-        "top_category",
-    ] {
+    for null in ["recency_days", "tenure_days", "avg_order_value", "top_category"] {
         assert_eq!(b[null], "null", "{null}");
     }
     assert_eq!(b["views"], "1");
@@ -228,16 +204,8 @@ g,2024-01-03,purchase,1,-4
     assert_eq!(r.duplicates_removed, 1);
     assert_eq!(r.duplicate_examples, vec![7]);
     assert_eq!(r.rows_usable, 3);
-    assert_eq!(
-        r.rows_read,
-        r.rows_usable + r.rows_unusable + r.duplicates_removed,
-        "every row accounted for"
-    );
-    let ts = r
-        .unusable
-        .iter()
-        .find(|u| u.reason == UnusableReason::UnparseableTimestamp)
-        .unwrap();
+    assert_eq!(r.rows_read, r.rows_usable + r.rows_unusable + r.duplicates_removed, "every row accounted for");
+    let ts = r.unusable.iter().find(|u| u.reason == UnusableReason::UnparseableTimestamp).unwrap();
     assert_eq!(ts.examples[0].row, 3);
     assert_eq!(ts.examples[0].value.as_deref(), Some("not a date"));
     assert_eq!(r.zero_prices, 1);
@@ -256,8 +224,5 @@ fn examples_stop_at_five() {
     let r = load_events(&path, &[]).unwrap().report;
     let u = &r.unusable[0];
     assert_eq!(u.count, 12);
-    assert_eq!(
-        u.examples.iter().map(|e| e.row).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5]
-    );
+    assert_eq!(u.examples.iter().map(|e| e.row).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
 }

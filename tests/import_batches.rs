@@ -14,11 +14,7 @@ fn duplicates_bad_rows_and_mixed_ids_across_batches() {
     let mut csv = String::with_capacity(rows * 40);
     csv.push_str("customer_id,timestamp,quantity,price\n");
     for i in 0..rows {
-        let id = if i < 299_990 {
-            format!("{}", 1 + i % 1000)
-        } else {
-            format!("C{i}")
-        };
+        let id = if i < 299_990 { format!("{}", 1 + i % 1000) } else { format!("C{i}") };
         // Unix seconds from 2024-02-01 00:00 UTC: every row its own second.
         csv.push_str(&format!("{id},{},1,{}\n", 1_706_745_600 + i, 1 + i % 7));
     }
@@ -39,9 +35,6 @@ fn duplicates_bad_rows_and_mixed_ids_across_batches() {
     assert_eq!(f.customers(), 1010);
     let ids = f.df.column("customer_id").unwrap().str().unwrap();
     let ids: Vec<&str> = (0..ids.len()).filter_map(|i| ids.get(i)).collect();
-    assert!(
-        ids.contains(&"1") && ids.contains(&"999") && ids.contains(&"C299995"),
-        "numbers written out, text kept"
-    );
+    assert!(ids.contains(&"1") && ids.contains(&"999") && ids.contains(&"C299995"), "numbers written out, text kept");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted as text");
 }

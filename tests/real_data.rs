@@ -69,29 +69,15 @@ fn online_retail_features() {
     let (o, out) = (&run.output, &run.out);
     assert!(o.status.success(), "{}", stderr(o));
     let text = std::fs::read_to_string(out).unwrap();
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 4_372);
     let ids: Vec<&str> = rows.iter().map(|r| r[0]).collect();
-    assert!(
-        ids.windows(2).all(|w| w[0] < w[1]),
-        "sorted by customer_id, unique"
-    );
-    assert!(
-        !ids.iter().any(|id| id.contains('.')),
-        "12346.0 became 12346"
-    );
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by customer_id, unique");
+    assert!(!ids.iter().any(|id| id.contains('.')), "12346.0 became 12346");
     // Customers with a purchase order (an invoice with a line of quantity > 0): 4,339.
     let buyers = rows.iter().filter(|r| r[3] != "0").count();
     assert_eq!(buyers, 4_339);
-    assert!(
-        stdout(o).contains("4372 customers (4339 with a purchase)"),
-        "{}",
-        stdout(o)
-    );
+    assert!(stdout(o).contains("4372 customers (4339 with a purchase)"), "{}", stdout(o));
 }
 
 #[test]
@@ -113,9 +99,7 @@ fn cdnow_master() {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let m = header.iter().position(|h| *h == "monetary").unwrap();
-    let total: f64 = lines
-        .map(|l| l.split(',').nth(m).unwrap().parse::<f64>().unwrap())
-        .sum();
+    let total: f64 = lines.map(|l| l.split(',').nth(m).unwrap().parse::<f64>().unwrap()).sum();
     // 2,500,315.63 over all rows, less the 255 exact duplicates' 4,332.88.
     assert!((total - 2_495_982.75).abs() < 0.01, "{total}");
 }
@@ -129,8 +113,7 @@ fn groceries_has_no_customer_or_time_and_says_so() {
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(
-        err.contains("required column 'customer_id' not found")
-            && err.contains("'transaction_id', 'item'"),
+        err.contains("required column 'customer_id' not found") && err.contains("'transaction_id', 'item'"),
         "{err}"
     );
 }

@@ -26,33 +26,15 @@ fn generator_is_deterministic_and_writes_three_files() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     for dir in [&a, &b] {
-        let o = run(&[
-            "generate-sample",
-            "--customers",
-            "60",
-            "--seed",
-            "5",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ]);
+        let o = run(&["generate-sample", "--customers", "60", "--seed", "5", "--out", dir.path().to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(stdout(&o).contains("60 customers"));
     }
     for file in ["products.csv", "customers.csv"] {
-        assert_eq!(
-            std::fs::read(a.path().join(file)).unwrap(),
-            std::fs::read(b.path().join(file)).unwrap(),
-            "{file}"
-        );
+        assert_eq!(std::fs::read(a.path().join(file)).unwrap(), std::fs::read(b.path().join(file)).unwrap(), "{file}");
     }
-    let ea = load_events(&a.path().join("events.parquet"), &[])
-        .unwrap()
-        .events
-        .df;
-    let eb = load_events(&b.path().join("events.parquet"), &[])
-        .unwrap()
-        .events
-        .df;
+    let ea = load_events(&a.path().join("events.parquet"), &[]).unwrap().events.df;
+    let eb = load_events(&b.path().join("events.parquet"), &[]).unwrap().events.df;
     assert!(ea.equals_missing(&eb));
     let products = std::fs::read_to_string(a.path().join("products.csv")).unwrap();
     assert!(products.starts_with("item_id,name,name_zh,category,category_zh,brand,price,margin"));
@@ -65,25 +47,14 @@ fn benchmark_logs_read_back_in_both_formats() {
     let csv = dir.path().join("e.csv");
     let pq = dir.path().join("e.parquet");
     for (fmt, path) in [("csv", &csv), ("parquet", &pq)] {
-        let o = run(&[
-            "generate-events",
-            "--rows",
-            "5000",
-            "--format",
-            fmt,
-            "--out",
-            path.to_str().unwrap(),
-        ]);
+        let o = run(&["generate-events", "--rows", "5000", "--format", fmt, "--out", path.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let a = load_events(&csv, &[]).unwrap();
     let b = load_events(&pq, &[]).unwrap();
     assert_eq!(a.report.rows_read, 5000);
     assert_eq!(a.report.rows_unusable, 0);
-    assert_eq!(
-        a.report.events, b.report.events,
-        "same rows in both formats"
-    );
+    assert_eq!(a.report.events, b.report.events, "same rows in both formats");
     let fa = customer_features(&a.events, None).unwrap();
     let fb = customer_features(&b.events, None).unwrap();
     assert!(fa.df.equals_missing(&fb.df));
@@ -99,10 +70,7 @@ fn ndjson_is_read() {
     let loaded = load_events(&p, &[]).unwrap();
     assert_eq!(loaded.report.rows_usable, 2);
     assert_eq!(loaded.report.events.purchase, 1);
-    assert_eq!(
-        loaded.report.first_timestamp.as_deref(),
-        Some("2015-06-02 05:02:12")
-    );
+    assert_eq!(loaded.report.first_timestamp.as_deref(), Some("2015-06-02 05:02:12"));
 }
 
 #[test]
@@ -142,13 +110,7 @@ fn features_are_the_same_whatever_the_thread_count() {
     for threads in ["1", "3"] {
         let out = dir.path().join(format!("features_{threads}.csv"));
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_promo-studio"))
-            .args([
-                "features",
-                "--events",
-                sample_events_path().to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ])
+            .args(["features", "--events", sample_events_path().to_str().unwrap(), "--out", out.to_str().unwrap()])
             .env("POLARS_MAX_THREADS", threads)
             .env("RAYON_NUM_THREADS", threads)
             .output()

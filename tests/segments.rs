@@ -21,32 +21,16 @@ fn online_retail_inertia_matches_scikit_learn() {
     let (o, _dir, out) = segment(&["--events", path.to_str().unwrap(), "--k", "5"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    let inertia: f64 = text
-        .split("inertia ")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let inertia: f64 = text.split("inertia ").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
     // scikit-learn 1.x KMeans(n_clusters=5, n_init=10, random_state=42) on the same
     // matrix: 2960.074755 (tests/reference/kmeans_online_retail.py).
     let reference = 2960.074755;
-    assert!(
-        (inertia - reference).abs() / reference < 0.005,
-        "ours {inertia}, scikit-learn {reference}"
-    );
+    assert!((inertia - reference).abs() / reference < 0.005, "ours {inertia}, scikit-learn {reference}");
     let csv = std::fs::read_to_string(out).unwrap();
     assert_eq!(csv.lines().next(), Some("customer_id,segment,segment_name"));
     assert_eq!(csv.lines().count(), 4_372 + 1);
     // The 33 customers with no purchase order are segment −1.
-    assert_eq!(
-        csv.lines()
-            .filter(|l| l.contains(",-1,No purchase yet"))
-            .count(),
-        33
-    );
+    assert_eq!(csv.lines().filter(|l| l.contains(",-1,No purchase yet")).count(), 33);
 }
 
 #[test]
@@ -83,37 +67,22 @@ fn profiles_and_timings() {
     let dir = tempfile::tempdir().unwrap();
     let profiles = dir.path().join("profiles.json");
     let sample = sample_events_path();
-    let (o, _d, _out) = segment(&[
-        "--events",
-        sample.to_str().unwrap(),
-        "--timings",
-        "--profiles",
-        profiles.to_str().unwrap(),
-    ]);
+    let (o, _d, _out) =
+        segment(&["--events", sample.to_str().unwrap(), "--timings", "--profiles", profiles.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let last = stderr(&o).lines().last().unwrap().to_string();
     let timings: serde_json::Value = serde_json::from_str(&last).unwrap();
     for key in ["read_s", "kmeans_s", "total_s"] {
         assert!(timings[key].as_f64().is_some(), "{key} in {last}");
     }
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(profiles).unwrap()).unwrap();
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(profiles).unwrap()).unwrap();
     let segments = p.as_array().unwrap();
     assert_eq!(segments.len(), 6, "5 segments and 'No purchase yet'");
-    let names: std::collections::HashSet<&str> = segments
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names: std::collections::HashSet<&str> = segments.iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 6, "unique names");
-    let revenue: f64 = segments
-        .iter()
-        .map(|s| s["share_of_revenue"].as_f64().unwrap())
-        .sum();
+    let revenue: f64 = segments.iter().map(|s| s["share_of_revenue"].as_f64().unwrap()).sum();
     assert!((revenue - 1.0).abs() < 1e-9);
-    let customers: u64 = segments
-        .iter()
-        .map(|s| s["customers"].as_u64().unwrap())
-        .sum();
+    let customers: u64 = segments.iter().map(|s| s["customers"].as_u64().unwrap()).sum();
     assert_eq!(customers, 3000);
 }
 
@@ -123,9 +92,7 @@ const FEATURES_HEADER: &str = "customer_id,recency_days,tenure_days,frequency,mo
 fn k_larger_than_the_buyers() {
     let (_d, f) = fixture(
         "f.csv",
-        format!(
-            "{FEATURES_HEADER}a,1,5,2,10,5,0,0,2,1,1,x\nb,3,9,1,20,20,0,0,1,1,1,y\nc,,,0,0,,3,0,0,0,0,\n"
-        ),
+        format!("{FEATURES_HEADER}a,1,5,2,10,5,0,0,2,1,1,x\nb,3,9,1,20,20,0,0,1,1,1,y\nc,,,0,0,,3,0,0,0,0,\n"),
     );
     let (o, _dir, out) = segment(&["--features", f.to_str().unwrap(), "--k", "3"]);
     assert!(!o.status.success());
@@ -141,49 +108,30 @@ fn k_larger_than_the_buyers() {
 fn constant_feature_is_named() {
     let (_d, f) = fixture(
         "f.csv",
-        format!(
-            "{FEATURES_HEADER}a,4,5,2,10,5,0,0,2,1,1,x\nb,4,9,1,20,20,0,0,1,1,1,y\nc,4,9,3,30,10,0,0,1,1,1,y\n"
-        ),
+        format!("{FEATURES_HEADER}a,4,5,2,10,5,0,0,2,1,1,x\nb,4,9,1,20,20,0,0,1,1,1,y\nc,4,9,3,30,10,0,0,1,1,1,y\n"),
     );
     let (o, _dir, _out) = segment(&["--features", f.to_str().unwrap(), "--k", "2"]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("'recency_days' has the same value (4) for every buyer"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("'recency_days' has the same value (4) for every buyer"), "{}", stderr(&o));
 }
 
 #[test]
 fn nan_in_a_feature_is_named() {
     let (_d, f) = fixture(
         "f.csv",
-        format!(
-            "{FEATURES_HEADER}a,NaN,5,2,10,5,0,0,2,1,1,x\nb,4,9,1,20,20,0,0,1,1,1,y\nc,6,9,3,30,10,0,0,1,1,1,y\n"
-        ),
+        format!("{FEATURES_HEADER}a,NaN,5,2,10,5,0,0,2,1,1,x\nb,4,9,1,20,20,0,0,1,1,1,y\nc,6,9,3,30,10,0,0,1,1,1,y\n"),
     );
     let (o, _dir, _out) = segment(&["--features", f.to_str().unwrap(), "--k", "2"]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("'recency_days' has no usable value for customer a"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("'recency_days' has no usable value for customer a"), "{}", stderr(&o));
 }
 
 #[test]
 fn nobody_bought() {
-    let (_d, e) = fixture(
-        "views.csv",
-        "customer_id,timestamp,event_type\n1,2024-01-01,view\n2,2024-01-02,cart\n",
-    );
+    let (_d, e) = fixture("views.csv", "customer_id,timestamp,event_type\n1,2024-01-01,view\n2,2024-01-02,cart\n");
     let (o, _dir, _out) = segment(&["--events", e.to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("none of the 2 customers has a purchase order"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("none of the 2 customers has a purchase order"), "{}", stderr(&o));
 }
 
 #[test]
@@ -193,21 +141,10 @@ fn rfm_groups_and_k_range() {
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read_to_string(out).unwrap();
     assert!(csv.contains(",0,Champions") && csv.contains(",-1,No purchase yet"));
-    let (o, _d, _out) = segment(&[
-        "--events",
-        sample.to_str().unwrap(),
-        "--k-range",
-        "2-6",
-        "--n-init",
-        "2",
-    ]);
+    let (o, _d, _out) = segment(&["--events", sample.to_str().unwrap(), "--k-range", "2-6", "--n-init", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
-    assert_eq!(
-        err.lines().filter(|l| l.starts_with("k = ")).count(),
-        5,
-        "{err}"
-    );
+    assert_eq!(err.lines().filter(|l| l.starts_with("k = ")).count(), 5, "{err}");
     assert!(err.contains("suggested: k = "), "{err}");
 }
 
@@ -229,9 +166,5 @@ fn chosen_features_and_transforms() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (o, _d, _out) = segment(&["--events", sample.to_str().unwrap(), "--feature", "nope"]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("feature column 'nope' not found"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("feature column 'nope' not found"), "{}", stderr(&o));
 }

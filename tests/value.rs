@@ -37,21 +37,12 @@ fn bgnbd_reproduces_the_published_cdnow_fit() {
         params.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).starts_with("value: 2357 buyers"),
-        "{}",
-        stdout(&o)
-    );
-    let p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(params).unwrap()).unwrap();
+    assert!(stdout(&o).starts_with("value: 2357 buyers"), "{}", stdout(&o));
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(params).unwrap()).unwrap();
     let get = |k: &str| p[k].as_f64().unwrap();
     // Fader, Hardie & Lee (2005): r = 0.243, α = 4.414, a = 0.793, b = 2.426, LL = −9582.4.
     for (k, published) in [("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)] {
-        assert!(
-            (get(k) - published).abs() / published < 0.01,
-            "{k} = {} vs {published}",
-            get(k)
-        );
+        assert!((get(k) - published).abs() / published < 0.01, "{k} = {} vs {published}", get(k));
     }
     assert!((get("bgnbd_log_likelihood") + 9582.4).abs() < 0.1);
     assert_eq!(get("repeat_purchases"), 2457.0);
@@ -60,11 +51,7 @@ fn bgnbd_reproduces_the_published_cdnow_fit() {
     // `lifetimes` package on our per-customer input gives p = 6.276, q = 3.7416,
     // v = 15.3499 (tests/reference/lifetimes_cdnow.py), as we do.
     for (k, published) in [("p", 6.25), ("q", 3.74), ("v", 15.44)] {
-        assert!(
-            (get(k) - published).abs() / published < 0.02,
-            "{k} = {} vs {published}",
-            get(k)
-        );
+        assert!((get(k) - published).abs() / published < 0.02, "{k} = {} vs {published}", get(k));
     }
     assert_eq!(p["gamma_gamma_customers"], 946);
 
@@ -79,10 +66,7 @@ fn bgnbd_reproduces_the_published_cdnow_fit() {
         let p_alive: f64 = f[5].parse().unwrap();
         assert!((0.0..=1.0).contains(&p_alive), "{line}");
         if f[1] == "0.0" {
-            assert_eq!(
-                p_alive, 1.0,
-                "no repeat purchase: alive by the model's definition"
-            );
+            assert_eq!(p_alive, 1.0, "no repeat purchase: alive by the model's definition");
         }
         assert!(f[6].parse::<f64>().unwrap() >= 0.0);
     }
@@ -90,24 +74,13 @@ fn bgnbd_reproduces_the_published_cdnow_fit() {
 
 #[test]
 fn too_few_buyers_is_explained() {
-    let (_d, e) = fixture(
-        "tiny.csv",
-        "customer_id,timestamp,amount\n1,2024-01-01,5\n1,2024-02-01,5\n2,2024-01-03,9\n",
-    );
+    let (_d, e) = fixture("tiny.csv", "customer_id,timestamp,amount\n1,2024-01-01,5\n1,2024-02-01,5\n2,2024-01-03,9\n");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("v.csv");
-    let o = run(&[
-        "value",
-        "--events",
-        e.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = run(&["value", "--events", e.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains(
-            "too few buyers to fit customer value: 2 buyers, 1 of them with repeat purchases"
-        ),
+        stderr(&o).contains("too few buyers to fit customer value: 2 buyers, 1 of them with repeat purchases"),
         "{}",
         stderr(&o)
     );

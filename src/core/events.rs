@@ -74,23 +74,14 @@ impl EventTable {
 
     /// The events up to and including `as_of_ms` (a calibration cut).
     pub fn up_to(&self, as_of_ms: i64) -> PolarsResult<EventTable> {
-        let df = self
-            .df
-            .clone()
-            .lazy()
-            .filter(col(TIMESTAMP_MS).lt_eq(lit(as_of_ms)))
-            .collect()?;
+        let df = self.df.clone().lazy().filter(col(TIMESTAMP_MS).lt_eq(lit(as_of_ms))).collect()?;
         Ok(EventTable { df, ..self.clone() })
     }
 
     /// The column that identifies a customer in group-bys and joins: the
     /// numeric key where there is one, else the id text.
     pub fn customer_key(&self) -> &'static str {
-        if self.has_customer_key {
-            CUSTOMER_KEY
-        } else {
-            CUSTOMER_ID
-        }
+        if self.has_customer_key { CUSTOMER_KEY } else { CUSTOMER_ID }
     }
 
     /// The customer id as text, named `customer_id`.
@@ -109,22 +100,14 @@ impl EventTable {
 
     /// The item id as text, named `item_id`; only with `has_item_id`.
     pub fn item_id_expr(&self) -> Expr {
-        if self.has_item_key {
-            col(ITEM_KEY).cast(DataType::String).alias(ITEM_ID)
-        } else {
-            col(ITEM_ID)
-        }
+        if self.has_item_key { col(ITEM_KEY).cast(DataType::String).alias(ITEM_ID) } else { col(ITEM_ID) }
     }
 
     /// One row per purchase order: the customer key, `order_ms` (the earliest
     /// time of its purchase lines with quantity > 0). An order is identified by
     /// `order_id` when the file has one, else by (customer_id, timestamp).
     pub fn purchase_orders(&self) -> LazyFrame {
-        let order_key = if self.has_order_id {
-            col(ORDER_ID)
-        } else {
-            col(TIMESTAMP_MS)
-        };
+        let order_key = if self.has_order_id { col(ORDER_ID) } else { col(TIMESTAMP_MS) };
         self.df
             .clone()
             .lazy()

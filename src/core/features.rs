@@ -29,11 +29,7 @@ pub enum FeatureError {
     #[error("{path}: cannot read the feature table: {message}")]
     Read { path: String, message: String },
     #[error("{path}: the feature table has no column '{column}' (it has: {})", found.join(", "))]
-    MissingColumn {
-        path: String,
-        column: String,
-        found: Vec<String>,
-    },
+    MissingColumn { path: String, column: String, found: Vec<String> },
     #[error("no events on or before the as-of time {as_of}; the data starts at {first}")]
     NothingBeforeAsOf { as_of: String, first: String },
     #[error("there are no usable events")]
@@ -61,20 +57,13 @@ impl CustomerFeatures {
             .column("frequency")
             .ok()
             .and_then(|c| c.u32().ok())
-            .map_or(0, |f| {
-                (0..f.len())
-                    .filter(|&i| f.get(i).is_some_and(|v| v > 0))
-                    .count()
-            })
+            .map_or(0, |f| (0..f.len()).filter(|&i| f.get(i).is_some_and(|v| v > 0)).count())
     }
 }
 
 /// Computes the features of every customer with a usable event up to `as_of_ms`
 /// (default: the latest event). Rows after `as_of_ms` are left out.
-pub fn customer_features(
-    events: &EventTable,
-    as_of_ms: Option<i64>,
-) -> Result<CustomerFeatures, FeatureError> {
+pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<CustomerFeatures, FeatureError> {
     let cut;
     let events = match as_of_ms {
         Some(t) => {
@@ -82,10 +71,7 @@ pub fn customer_features(
             if cut.is_empty() {
                 return Err(FeatureError::NothingBeforeAsOf {
                     as_of: format_ms(t),
-                    first: events
-                        .first_timestamp_ms()
-                        .map(format_ms)
-                        .unwrap_or_default(),
+                    first: events.first_timestamp_ms().map(format_ms).unwrap_or_default(),
                 });
             }
             &cut
@@ -104,10 +90,7 @@ pub fn customer_features(
         count_of(EventKind::View).alias("views"),
         count_of(EventKind::Cart).alias("carts"),
         count_of(EventKind::Purchase).alias("purchases"),
-        col(AMOUNT)
-            .filter(is_kind(EventKind::Purchase))
-            .sum()
-            .alias("monetary"),
+        col(AMOUNT).filter(is_kind(EventKind::Purchase)).sum().alias("monetary"),
     ];
     let activity = lf.clone().group_by([col(key)]).agg(activity_aggs);
     let orders = events.purchase_orders().group_by([col(key)]).agg([
@@ -118,29 +101,18 @@ pub fn customer_features(
     let mut table = activity.left_join(orders, col(key), col(key));
 
     let distinct_over_bought = |column: &str, alias: &str| {
-        lf.clone()
-            .filter(is_bought_line())
-            .group_by([col(key)])
-            .agg([col(column)
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::UInt32)
-                .alias(alias)])
+        lf.clone().filter(is_bought_line()).group_by([col(key)]).agg([col(column)
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::UInt32)
+            .alias(alias)])
     };
     let null_u32 = || lit(NULL).cast(DataType::UInt32);
     if events.has_item_id {
-        table = table.left_join(
-            distinct_over_bought(events.item_key(), "distinct_items"),
-            col(key),
-            col(key),
-        );
+        table = table.left_join(distinct_over_bought(events.item_key(), "distinct_items"), col(key), col(key));
     }
     if events.has_category {
-        table = table.left_join(
-            distinct_over_bought(CATEGORY, "distinct_categories"),
-            col(key),
-            col(key),
-        );
+        table = table.left_join(distinct_over_bought(CATEGORY, "distinct_categories"), col(key), col(key));
         let top = lf
             .clone()
             .filter(is_kind(EventKind::Purchase).and(col(CATEGORY).is_not_null()))
@@ -173,63 +145,35 @@ pub fn customer_features(
             col("views"),
             col("carts"),
             col("purchases"),
-            if events.has_item_id {
-                col("distinct_items").fill_null(lit(0u32))
-            } else {
-                null_u32()
-            }
-            .alias("distinct_items"),
-            if events.has_category {
-                col("distinct_categories").fill_null(lit(0u32))
-            } else {
-                null_u32()
-            }
-            .alias("distinct_categories"),
-            if events.has_category {
-                col("top_category")
-            } else {
-                lit(NULL).cast(DataType::String)
-            }
-            .alias("top_category"),
+            if events.has_item_id { col("distinct_items").fill_null(lit(0u32)) } else { null_u32() }
+                .alias("distinct_items"),
+            if events.has_category { col("distinct_categories").fill_null(lit(0u32)) } else { null_u32() }
+                .alias("distinct_categories"),
+            if events.has_category { col("top_category") } else { lit(NULL).cast(DataType::String) }
+                .alias("top_category"),
         ])
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()?;
-    Ok(CustomerFeatures {
-        df,
-        as_of_ms: as_of,
-    })
+    Ok(CustomerFeatures { df, as_of_ms: as_of })
 }
 
 /// Reads a `features.csv` written by `promo-studio features` (or by hand with
 /// the same header): `customer_id` and `top_category` as text, the rest as numbers.
 pub fn read_features_csv(path: &std::path::Path) -> Result<DataFrame, FeatureError> {
     let shown = path.display().to_string();
-    let err = |e: PolarsError| FeatureError::Read {
-        path: shown.clone(),
-        message: e.to_string(),
-    };
-    let text_columns: Schema = ["customer_id", "top_category"]
-        .iter()
-        .map(|c| Field::new((*c).into(), DataType::String))
-        .collect();
+    let err = |e: PolarsError| FeatureError::Read { path: shown.clone(), message: e.to_string() };
+    let text_columns: Schema =
+        ["customer_id", "top_category"].iter().map(|c| Field::new((*c).into(), DataType::String)).collect();
     let df = LazyCsvReader::new(PlRefPath::try_from_path(path).map_err(err)?)
         .with_has_header(true)
         .with_dtype_overwrite(Some(std::sync::Arc::new(text_columns)))
         .finish()
         .and_then(|lf| lf.collect())
         .map_err(err)?;
-    let found: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let found: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
     for column in ["customer_id", "recency_days", "frequency", "monetary"] {
         if !found.iter().any(|f| f == column) {
-            return Err(FeatureError::MissingColumn {
-                path: shown,
-                column: column.to_string(),
-                found,
-            });
+            return Err(FeatureError::MissingColumn { path: shown, column: column.to_string(), found });
         }
     }
     Ok(df)

@@ -5,6 +5,7 @@ pub mod events;
 pub mod features;
 pub mod import;
 pub mod output;
+pub mod recommend;
 pub mod sample;
 pub mod segment;
 pub mod table;

@@ -22,10 +22,7 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<(), String>,
 ) -> Result<(), OutputError> {
-    let err = |message: String| OutputError {
-        path: path.display().to_string(),
-        message,
-    };
+    let err = |message: String| OutputError { path: path.display().to_string(), message };
     if path.is_dir() {
         return Err(err("is a directory".into()));
     }
@@ -55,12 +52,7 @@ pub fn write_atomically(
 }
 
 pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<(), OutputError> {
-    write_atomically(path, |w| {
-        CsvWriter::new(w)
-            .include_header(true)
-            .finish(df)
-            .map_err(|e| e.to_string())
-    })
+    write_atomically(path, |w| CsvWriter::new(w).include_header(true).finish(df).map_err(|e| e.to_string()))
 }
 
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), OutputError> {

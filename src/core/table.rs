@@ -19,7 +19,5 @@ pub fn f64_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> 
 pub fn text_column(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     let values = df.column(name)?.cast(&DataType::String)?;
     let values = values.str()?;
-    Ok((0..values.len())
-        .map(|i| values.get(i).unwrap_or_default().to_string())
-        .collect())
+    Ok((0..values.len()).map(|i| values.get(i).unwrap_or_default().to_string()).collect())
 }

@@ -10,11 +10,7 @@ pub struct Phase {
 }
 
 pub fn phase(name: &'static str) -> Phase {
-    Phase {
-        name,
-        start: Instant::now(),
-        on: std::env::var_os("PROMO_STUDIO_TRACE").is_some(),
-    }
+    Phase { name, start: Instant::now(), on: std::env::var_os("PROMO_STUDIO_TRACE").is_some() }
 }
 
 impl Drop for Phase {

@@ -14,10 +14,7 @@ pub fn fixture(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, Pa
 
 /// Runs the real binary with `args`.
 pub fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_promo-studio"))
-        .args(args)
-        .output()
-        .expect("run promo-studio")
+    Command::new(env!("CARGO_BIN_EXE_promo-studio")).args(args).output().expect("run promo-studio")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -30,16 +27,11 @@ pub fn stderr(o: &Output) -> String {
 
 /// The shared real datasets, or `None` (with a message) when they are absent.
 pub fn shared_data(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(relative);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(relative);
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "SKIPPED: {} not found (the shared real datasets are not beside this checkout)",
-            path.display()
-        );
+        eprintln!("SKIPPED: {} not found (the shared real datasets are not beside this checkout)", path.display());
         None
     }
 }
@@ -62,17 +54,7 @@ impl FeaturesRun {
 pub fn run_features(input: &Path, extra: &[&str]) -> FeaturesRun {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("features.csv");
-    let mut args = vec![
-        "features",
-        "--events",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = vec!["features", "--events", input.to_str().unwrap(), "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
-    FeaturesRun {
-        output: run(&args),
-        out,
-        dir,
-    }
+    FeaturesRun { output: run(&args), out, dir }
 }

@@ -58,10 +58,7 @@ impl Canonical {
     }
 
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            Canonical::Quantity | Canonical::Price | Canonical::Amount
-        )
+        matches!(self, Canonical::Quantity | Canonical::Price | Canonical::Amount)
     }
 
     /// Header names (normalised: lower case, letters and digits only) that real
@@ -178,15 +175,9 @@ impl Canonical {
                 "count",
                 "orderedquantity",
             ],
-            Canonical::Price => &[
-                "price",
-                "unitprice",
-                "itemprice",
-                "priceeach",
-                "unitcost",
-                "saleprice",
-                "sellingprice",
-            ],
+            Canonical::Price => {
+                &["price", "unitprice", "itemprice", "priceeach", "unitcost", "saleprice", "sellingprice"]
+            }
             Canonical::Amount => &[
                 "amount",
                 "lineamount",
@@ -226,10 +217,7 @@ pub enum MappingProblem {
     /// A required canonical column found no file column.
     Missing(Canonical),
     /// `--map` named a file column that the file does not have.
-    UnknownFileColumn {
-        canonical: Canonical,
-        file_column: String,
-    },
+    UnknownFileColumn { canonical: Canonical, file_column: String },
 }
 
 impl ColumnMapping {
@@ -245,10 +233,7 @@ impl ColumnMapping {
     /// then for each canonical column the first alias that matches a header not
     /// yet taken. Returns the mapping and any problems (missing required columns,
     /// overrides naming absent headers).
-    pub fn propose(
-        headers: &[String],
-        overrides: &[(Canonical, String)],
-    ) -> (ColumnMapping, Vec<MappingProblem>) {
+    pub fn propose(headers: &[String], overrides: &[(Canonical, String)]) -> (ColumnMapping, Vec<MappingProblem>) {
         let mut mapping = ColumnMapping::default();
         let mut problems = Vec::new();
         let mut taken: Vec<&str> = Vec::new();
@@ -271,10 +256,7 @@ impl ColumnMapping {
             let found = std::iter::once(normalise_name(canonical.name()).as_str())
                 .chain(canonical.aliases().iter().copied())
                 .find_map(|alias| {
-                    normalised
-                        .iter()
-                        .position(|h| h == alias)
-                        .filter(|&i| !taken.contains(&headers[i].as_str()))
+                    normalised.iter().position(|h| h == alias).filter(|&i| !taken.contains(&headers[i].as_str()))
                 });
             if let Some(i) = found {
                 mapping.columns.insert(canonical, headers[i].clone());
@@ -282,7 +264,12 @@ impl ColumnMapping {
             }
         }
         for canonical in Canonical::ALL {
-            if canonical.required() && !mapping.has(canonical) && !problems.iter().any(|p| matches!(p, MappingProblem::UnknownFileColumn { canonical: c, .. } if *c == canonical)) {
+            if canonical.required()
+                && !mapping.has(canonical)
+                && !problems
+                    .iter()
+                    .any(|p| matches!(p, MappingProblem::UnknownFileColumn { canonical: c, .. } if *c == canonical))
+            {
                 problems.push(MappingProblem::Missing(canonical));
             }
         }
@@ -292,15 +279,11 @@ impl ColumnMapping {
 
 /// Parses a `--map canonical=FileColumn` argument.
 pub fn parse_override(arg: &str) -> Result<(Canonical, String), String> {
-    let (canonical, file_column) = arg
-        .split_once('=')
-        .ok_or_else(|| format!("--map expects canonical=FileColumn, got {arg:?}"))?;
+    let (canonical, file_column) =
+        arg.split_once('=').ok_or_else(|| format!("--map expects canonical=FileColumn, got {arg:?}"))?;
     let canonical = Canonical::from_name(canonical.trim()).ok_or_else(|| {
         let names: Vec<&str> = Canonical::ALL.iter().map(|c| c.name()).collect();
-        format!(
-            "--map: unknown canonical column {canonical:?}; expected one of {}",
-            names.join(", ")
-        )
+        format!("--map: unknown canonical column {canonical:?}; expected one of {}", names.join(", "))
     })?;
     Ok((canonical, file_column.to_string()))
 }
@@ -339,15 +322,8 @@ mod tests {
 
     #[test]
     fn event_log_headers_map_by_alias() {
-        let h = headers(&[
-            "event_time",
-            "event_type",
-            "product_id",
-            "category_code",
-            "price",
-            "user_id",
-            "user_session",
-        ]);
+        let h =
+            headers(&["event_time", "event_type", "product_id", "category_code", "price", "user_id", "user_session"]);
         let (m, problems) = ColumnMapping::propose(&h, &[]);
         assert!(problems.is_empty());
         assert_eq!(m.get(Canonical::CustomerId), Some("user_id"));
@@ -359,22 +335,14 @@ mod tests {
     #[test]
     fn overrides_win_and_unknown_override_is_reported() {
         let h = headers(&["who", "when", "CustomerID"]);
-        let (m, problems) = ColumnMapping::propose(
-            &h,
-            &[
-                (Canonical::CustomerId, "who".into()),
-                (Canonical::Timestamp, "when".into()),
-            ],
-        );
+        let (m, problems) =
+            ColumnMapping::propose(&h, &[(Canonical::CustomerId, "who".into()), (Canonical::Timestamp, "when".into())]);
         assert!(problems.is_empty());
         assert_eq!(m.get(Canonical::CustomerId), Some("who"));
         let (_, problems) = ColumnMapping::propose(&h, &[(Canonical::Timestamp, "nope".into())]);
         assert_eq!(
             problems,
-            vec![MappingProblem::UnknownFileColumn {
-                canonical: Canonical::Timestamp,
-                file_column: "nope".into()
-            }]
+            vec![MappingProblem::UnknownFileColumn { canonical: Canonical::Timestamp, file_column: "nope".into() }]
         );
     }
 
@@ -383,19 +351,13 @@ mod tests {
         let (_, problems) = ColumnMapping::propose(&headers(&["transaction_id", "item"]), &[]);
         assert_eq!(
             problems,
-            vec![
-                MappingProblem::Missing(Canonical::CustomerId),
-                MappingProblem::Missing(Canonical::Timestamp)
-            ]
+            vec![MappingProblem::Missing(Canonical::CustomerId), MappingProblem::Missing(Canonical::Timestamp)]
         );
     }
 
     #[test]
     fn parse_map_argument() {
-        assert_eq!(
-            parse_override("customer_id=Kunde"),
-            Ok((Canonical::CustomerId, "Kunde".to_string()))
-        );
+        assert_eq!(parse_override("customer_id=Kunde"), Ok((Canonical::CustomerId, "Kunde".to_string())));
         assert!(parse_override("customer=Kunde").is_err());
         assert!(parse_override("customer_id").is_err());
     }

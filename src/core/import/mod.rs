@@ -35,43 +35,23 @@ pub enum ImportError {
     #[error("{path}: cannot read: {message}")]
     Io { path: String, message: String },
     #[error("{path}: line {line}{}: bytes that are not UTF-8 at byte offset {byte_offset}; save the file as UTF-8 and try again", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
-    NotUtf8 {
-        path: String,
-        line: u64,
-        column: Option<String>,
-        byte_offset: u64,
-    },
+    NotUtf8 { path: String, line: u64, column: Option<String>, byte_offset: u64 },
     #[error("{path}: {}", describe_mapping_problems(problems, headers))]
-    Mapping {
-        path: String,
-        problems: Vec<MappingProblem>,
-        headers: Vec<String>,
-    },
+    Mapping { path: String, problems: Vec<MappingProblem>, headers: Vec<String> },
     #[error("{path}: {message}")]
     Read { path: String, message: String },
     #[error("{path}: none of the {rows_read} rows is usable:\n{}", details.join("\n"))]
-    NoUsableRows {
-        path: String,
-        rows_read: u64,
-        details: Vec<String>,
-    },
+    NoUsableRows { path: String, rows_read: u64, details: Vec<String> },
 }
 
 impl ImportError {
     pub(crate) fn polars(path: &str, e: PolarsError) -> ImportError {
-        ImportError::Read {
-            path: path.to_string(),
-            message: e.to_string(),
-        }
+        ImportError::Read { path: path.to_string(), message: e.to_string() }
     }
 }
 
 fn describe_mapping_problems(problems: &[MappingProblem], headers: &[String]) -> String {
-    let found = headers
-        .iter()
-        .map(|h| format!("'{h}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let found = headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ");
     problems
         .iter()
         .map(|p| match p {
@@ -105,10 +85,7 @@ pub enum ReportDetail {
 }
 
 /// Opens, maps and loads an events file in one call, with the full report.
-pub fn load_events(
-    path: &Path,
-    overrides: &[(Canonical, String)],
-) -> Result<LoadedEvents, ImportError> {
+pub fn load_events(path: &Path, overrides: &[(Canonical, String)]) -> Result<LoadedEvents, ImportError> {
     load_events_with(path, overrides, ReportDetail::Full)
 }
 
@@ -124,19 +101,12 @@ pub fn load_events_with(
 }
 
 /// Proposes the column mapping for a file, failing when a required column is missing.
-pub fn map_columns(
-    file: &EventsFile,
-    overrides: &[(Canonical, String)],
-) -> Result<ColumnMapping, ImportError> {
+pub fn map_columns(file: &EventsFile, overrides: &[(Canonical, String)]) -> Result<ColumnMapping, ImportError> {
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
     if problems.is_empty() {
         Ok(mapping)
     } else {
-        Err(ImportError::Mapping {
-            path: file.shown(),
-            problems,
-            headers: file.headers.clone(),
-        })
+        Err(ImportError::Mapping { path: file.shown(), problems, headers: file.headers.clone() })
     }
 }
 
@@ -158,21 +128,13 @@ fn read_checked(
         .columns
         .iter()
         .map(|(canonical, file_column)| {
-            let dtype = schema
-                .get(file_column.as_str())
-                .cloned()
-                .unwrap_or(DataType::String);
+            let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
             rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
         })
         .collect();
     let batches = lf
         .select(select)
-        .collect_batches(
-            Engine::Streaming,
-            true,
-            std::num::NonZeroUsize::new(BATCH_ROWS),
-            false,
-        )
+        .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
         .map_err(err)?;
     let mut checked = Vec::new();
     let mut first_row = 0u64;
@@ -192,12 +154,7 @@ pub fn load_mapped(
     detail: ReportDetail,
 ) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
-    let numeric: Vec<&str> = mapping
-        .columns
-        .iter()
-        .filter(|(c, _)| c.is_numeric())
-        .map(|(_, f)| f.as_str())
-        .collect();
+    let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
     let batches = {
         let _t = crate::core::trace::phase("read + check");
         match read_checked(file, mapping, &numeric) {
@@ -211,8 +168,7 @@ pub fn load_mapped(
     if batches.iter().all(|b| b.rows_read() == 0) {
         return Err(ImportError::HeaderOnly { path: shown });
     }
-    let (events, mut report) =
-        rows::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    let (events, mut report) = rows::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
     if detail == ReportDetail::Full {
         let _t = crate::core::trace::phase("count contents");
         rows::count_contents(&events, &mut report).map_err(|e| ImportError::polars(&shown, e))?;
@@ -220,21 +176,13 @@ pub fn load_mapped(
     report.file = shown.clone();
     report.format = file.format.describe();
     report.columns_found = file.headers.clone();
-    report.mapping = mapping
-        .columns
-        .iter()
-        .map(|(c, f)| (c.name().to_string(), f.clone()))
-        .collect();
+    report.mapping = mapping.columns.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect();
     if report.rows_usable == 0 {
         let mut details = report.warnings();
         if details.is_empty() {
             details.push("no row could be read".into());
         }
-        return Err(ImportError::NoUsableRows {
-            path: shown,
-            rows_read: report.rows_read,
-            details,
-        });
+        return Err(ImportError::NoUsableRows { path: shown, rows_read: report.rows_read, details });
     }
     Ok(LoadedEvents { events, report })
 }

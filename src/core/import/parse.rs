@@ -48,12 +48,13 @@ impl EventKind {
         }
         let key = normalise_name(label);
         match key.as_str() {
-            "view" | "views" | "viewed" | "pageview" | "productview" | "viewitem"
-            | "viewproduct" | "detail" | "detailview" | "click" | "visit" => Some(EventKind::View),
-            "cart" | "addtocart" | "addcart" | "cartadd" | "addtobasket" | "basket"
-            | "addedtocart" | "carted" => Some(EventKind::Cart),
-            "purchase" | "purchased" | "transaction" | "order" | "buy" | "bought" | "sale"
-            | "checkout" | "conversion" => Some(EventKind::Purchase),
+            "view" | "views" | "viewed" | "pageview" | "productview" | "viewitem" | "viewproduct" | "detail"
+            | "detailview" | "click" | "visit" => Some(EventKind::View),
+            "cart" | "addtocart" | "addcart" | "cartadd" | "addtobasket" | "basket" | "addedtocart" | "carted" => {
+                Some(EventKind::Cart)
+            }
+            "purchase" | "purchased" | "transaction" | "order" | "buy" | "bought" | "sale" | "checkout"
+            | "conversion" => Some(EventKind::Purchase),
             _ => None,
         }
     }
@@ -62,10 +63,7 @@ impl EventKind {
 /// Lower-cases a header or label and drops everything but letters and digits,
 /// so that `Customer ID`, `customer_id` and `CustomerID` compare equal.
 pub fn normalise_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Normalises an id cell: trimmed, empty is missing, and a number written as a
@@ -145,16 +143,12 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 fn valid_date(year: i64, month: u32, day: u32) -> bool {
-    (1000..=9999).contains(&year)
-        && (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
+    (1000..=9999).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
 /// Milliseconds since the Unix epoch (UTC) of a civil date and time.
 pub fn epoch_ms(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> i64 {
-    days_from_civil(year, month, day) * MS_PER_DAY
-        + i64::from(hour * 3600 + minute * 60 + second) * MS_PER_SECOND
+    days_from_civil(year, month, day) * MS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second) * MS_PER_SECOND
 }
 
 /// Formats epoch milliseconds as `YYYY-MM-DD HH:MM:SS` (UTC).
@@ -162,12 +156,7 @@ pub fn format_ms(ms: i64) -> String {
     let days = ms.div_euclid(MS_PER_DAY);
     let rest = ms.rem_euclid(MS_PER_DAY) / MS_PER_SECOND;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rest / 3600,
-        (rest / 60) % 60,
-        rest % 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rest / 3600, (rest / 60) % 60, rest % 60)
 }
 
 /// A tiny cursor over the bytes of one cell.
@@ -240,9 +229,7 @@ fn parse_time(c: &mut Cursor) -> Option<i64> {
     let save = c.i;
     c.skip_spaces();
     let rest = &c.b[c.i..];
-    if rest.len() >= 2
-        && (rest[..2].eq_ignore_ascii_case(b"am") || rest[..2].eq_ignore_ascii_case(b"pm"))
-    {
+    if rest.len() >= 2 && (rest[..2].eq_ignore_ascii_case(b"am") || rest[..2].eq_ignore_ascii_case(b"pm")) {
         if !(1..=12).contains(&hour) {
             return None;
         }
@@ -321,9 +308,7 @@ pub fn parse_timestamp(raw: &str) -> Option<i64> {
     if b.is_empty() {
         return None;
     }
-    if b.iter().all(u8::is_ascii_digit)
-        || (b[0] == b'-' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit))
-    {
+    if b.iter().all(u8::is_ascii_digit) || (b[0] == b'-' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit)) {
         return parse_all_digits(s);
     }
     // Unix seconds with a fraction, e.g. `1570000000.25`.
@@ -360,11 +345,7 @@ pub fn parse_timestamp(raw: &str) -> Option<i64> {
             return None;
         }
         let year = c.digits(4, 4)?;
-        if sep == b'.' {
-            (i64::from(year), second, first)
-        } else {
-            (i64::from(year), first, second)
-        }
+        if sep == b'.' { (i64::from(year), second, first) } else { (i64::from(year), first, second) }
     };
     if !valid_date(year, month, day) {
         return None;

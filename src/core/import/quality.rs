@@ -107,10 +107,7 @@ pub struct QualityReport {
 
 impl QualityReport {
     pub fn unusable_count(&self, reason: UnusableReason) -> u64 {
-        self.unusable
-            .iter()
-            .find(|u| u.reason == reason)
-            .map_or(0, |u| u.count)
+        self.unusable.iter().find(|u| u.reason == reason).map_or(0, |u| u.count)
     }
 
     /// Plain-text lines for the warnings a command prints when rows were left out.
@@ -140,10 +137,7 @@ impl QualityReport {
 }
 
 fn join_rows(rows: &[u64]) -> String {
-    rows.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    rows.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn examples_text(examples: &[RowExample]) -> String {
@@ -184,18 +178,12 @@ impl fmt::Display for QualityReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
         let _ = writeln!(s, "Quality report for {} ({})", self.file, self.format);
-        let mapping: Vec<String> = Canonical::ALL
-            .iter()
-            .filter_map(|c| self.mapping.get(c.name()).map(|f| format!("{c} ← {f}")))
-            .collect();
+        let mapping: Vec<String> =
+            Canonical::ALL.iter().filter_map(|c| self.mapping.get(c.name()).map(|f| format!("{c} ← {f}"))).collect();
         let _ = writeln!(s, "  columns mapped   {}", mapping.join(", "));
         let _ = writeln!(s, "  rows read        {:>12}", thousands(self.rows_read));
         let _ = writeln!(s, "  rows usable      {:>12}", thousands(self.rows_usable));
-        let _ = writeln!(
-            s,
-            "  rows left out    {:>12}",
-            thousands(self.rows_unusable)
-        );
+        let _ = writeln!(s, "  rows left out    {:>12}", thousands(self.rows_unusable));
         for u in &self.unusable {
             let _ = writeln!(
                 s,
@@ -206,20 +194,12 @@ impl fmt::Display for QualityReport {
                 examples_text(&u.examples)
             );
         }
-        let _ = write!(
-            s,
-            "  duplicates removed {:>10}",
-            thousands(self.duplicates_removed)
-        );
+        let _ = write!(s, "  duplicates removed {:>10}", thousands(self.duplicates_removed));
         if !self.duplicate_examples.is_empty() {
             let _ = write!(s, "   e.g. rows {}", join_rows(&self.duplicate_examples));
         }
         s.push('\n');
-        let _ = writeln!(
-            s,
-            "  negative prices  {:>12}",
-            thousands(self.negative_prices)
-        );
+        let _ = writeln!(s, "  negative prices  {:>12}", thousands(self.negative_prices));
         let _ = writeln!(s, "  zero prices      {:>12}", thousands(self.zero_prices));
         let _ = writeln!(s, "  return lines     {:>12}", thousands(self.returns));
         let _ = writeln!(
@@ -229,16 +209,8 @@ impl fmt::Display for QualityReport {
             thousands(self.events.cart),
             thousands(self.events.purchase)
         );
-        let _ = writeln!(
-            s,
-            "  purchase orders  {:>12}",
-            self.purchase_orders.map_or("–".into(), thousands)
-        );
-        let _ = writeln!(
-            s,
-            "  customers        {:>12}",
-            self.customers.map_or("–".into(), thousands)
-        );
+        let _ = writeln!(s, "  purchase orders  {:>12}", self.purchase_orders.map_or("–".into(), thousands));
+        let _ = writeln!(s, "  customers        {:>12}", self.customers.map_or("–".into(), thousands));
         if let Some(items) = self.items {
             let _ = writeln!(s, "  items            {:>12}", thousands(items));
         }
@@ -248,10 +220,7 @@ impl fmt::Display for QualityReport {
             self.first_timestamp.as_deref().unwrap_or("–"),
             self.last_timestamp.as_deref().unwrap_or("–")
         );
-        let _ = writeln!(
-            s,
-            "  (rows are numbered from 1 = first data row; the header is not counted)"
-        );
+        let _ = writeln!(s, "  (rows are numbered from 1 = first data row; the header is not counted)");
         f.write_str(&s)
     }
 }

@@ -6,9 +6,7 @@ use rayon::prelude::*;
 
 use super::columns::{Canonical, ColumnMapping};
 use super::parse::{self, EventKind, NumberCell};
-use super::quality::{
-    EventCounts, MAX_EXAMPLES, QualityReport, RowExample, UnusableReason, UnusableRows,
-};
+use super::quality::{EventCounts, MAX_EXAMPLES, QualityReport, RowExample, UnusableReason, UnusableRows};
 use crate::core::events::{EventTable, col_name, is_kind};
 
 /// Rows per parallel work unit.
@@ -20,12 +18,12 @@ const CHUNK: usize = 1 << 15;
 pub(super) fn raw_expr(canonical: Canonical, file_column: &str, dtype: &DataType) -> Expr {
     let c = col(file_column);
     match (canonical, dtype) {
-        (Canonical::Timestamp, DataType::Date) => c
-            .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-            .cast(DataType::Int64),
-        (Canonical::Timestamp, DataType::Datetime(_, tz)) => c
-            .cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
-            .cast(DataType::Int64),
+        (Canonical::Timestamp, DataType::Date) => {
+            c.cast(DataType::Datetime(TimeUnit::Milliseconds, None)).cast(DataType::Int64)
+        }
+        (Canonical::Timestamp, DataType::Datetime(_, tz)) => {
+            c.cast(DataType::Datetime(TimeUnit::Milliseconds, tz.clone())).cast(DataType::Int64)
+        }
         (k, d) if k.is_numeric() && d.is_primitive_numeric() => c.cast(DataType::Float64),
         // Integer ids stay numbers: writing 10M of them out as text only to
         // parse them back costs a second and a few hundred MB.
@@ -78,9 +76,7 @@ impl<'a> Cells<'a> {
                 Some(v) if v.is_finite() => NumberCell::Value(v),
                 Some(_) => NumberCell::Invalid,
             },
-            Cells::Integer(c) => c
-                .get(i)
-                .map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
+            Cells::Integer(c) => c.get(i).map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
         }
     }
 
@@ -88,9 +84,7 @@ impl<'a> Cells<'a> {
         match self {
             Cells::Text(c) => c.get(i).and_then(parse::parse_timestamp),
             Cells::Integer(c) => c.get(i),
-            Cells::Number(c) => c
-                .get(i)
-                .and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
+            Cells::Number(c) => c.get(i).and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
         }
     }
 
@@ -115,10 +109,7 @@ impl<'a> Cells<'a> {
     }
 }
 
-fn cells<'a>(
-    series: &'a [(Canonical, Series)],
-    canonical: Canonical,
-) -> PolarsResult<Option<Cells<'a>>> {
+fn cells<'a>(series: &'a [(Canonical, Series)], canonical: Canonical) -> PolarsResult<Option<Cells<'a>>> {
     let Some((_, s)) = series.iter().find(|(c, _)| *c == canonical) else {
         return Ok(None);
     };
@@ -163,11 +154,7 @@ struct TextChanges {
 impl TextChanges {
     /// Nothing seen yet: no changes, and every id numeric so far.
     fn numeric() -> TextChanges {
-        TextChanges {
-            numeric_ids: true,
-            numeric_items: true,
-            ..Default::default()
-        }
+        TextChanges { numeric_ids: true, numeric_items: true, ..Default::default() }
     }
 
     fn merge(self, o: TextChanges) -> TextChanges {
@@ -186,11 +173,7 @@ impl TextChanges {
 /// most 19 digits) as a number; other ids (`00001`, `C123`) have none.
 fn decimal_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
-    if b.is_empty()
-        || b.len() > 19
-        || (b[0] == b'0' && b.len() > 1)
-        || !b.iter().all(u8::is_ascii_digit)
-    {
+    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
     id.parse().ok()
@@ -229,11 +212,7 @@ const FINGERPRINT: &str = "__fingerprint";
 
 /// Checks and converts every row of one batch of raw columns; `first_row` is
 /// the number of data rows before this batch.
-pub(super) fn check_batch(
-    raw: DataFrame,
-    mapping: &ColumnMapping,
-    first_row: u64,
-) -> PolarsResult<CheckedBatch> {
+pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u64) -> PolarsResult<CheckedBatch> {
     let n = raw.height();
     // One contiguous array per column (fast random access); each original is
     // dropped as soon as its copy exists, so only one column is held twice.
@@ -281,116 +260,103 @@ pub(super) fn check_batch(
         .zip(fingerprint.par_chunks_mut(CHUNK))
         .zip(item_key_out.par_chunks_mut(CHUNK))
         .enumerate()
-        .map(
-            |(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
-                use std::hash::BuildHasher;
-                let base = chunk * CHUNK;
-                let mut seen = TextChanges::numeric();
-                for j in 0..r.len() {
-                    let i = base + j;
-                    let fail = |why| reason_code(why);
-                    let (id, id_changed) = customer.id_at(i, parse::normalise_id);
-                    seen.customer |= id_changed;
-                    let Some(id) = id else {
-                        r[j] = fail(UnusableReason::MissingCustomerId);
-                        continue;
-                    };
-                    match id.key() {
-                        Some(k) if seen.numeric_ids => keys[j] = k,
-                        _ => seen.numeric_ids = false,
-                    }
-                    let mut texts: [Option<Id>; 3] = [None; 3];
-                    for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
-                        (
-                            &order,
-                            parse::normalise_id as fn(&str) -> Option<&str>,
-                            &mut seen.order,
-                        ),
-                        (&item, parse::normalise_id, &mut seen.item),
-                        (&category, normalise_category, &mut seen.category),
-                    ]) {
-                        if let Some(cells) = cells {
-                            let (value, value_changed) = cells.id_at(i, norm);
-                            *slot = value;
-                            *flag |= value_changed;
-                        }
-                    }
-                    if let Some(item_id) = texts[1] {
-                        match item_id.key() {
-                            Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
-                            _ => seen.numeric_items = false,
-                        }
-                    }
-                    match timestamp.timestamp(i) {
-                        Some(t) => ts[j] = t,
-                        None => {
-                            r[j] = fail(UnusableReason::UnparseableTimestamp);
-                            continue;
-                        }
-                    }
-                    if let Some(event) = &event {
-                        let label = event.str_at(i);
-                        match label.and_then(EventKind::parse) {
-                            Some(k) => {
-                                kind[j] = k;
-                            }
-                            None => {
-                                r[j] = fail(UnusableReason::UnknownEventType);
-                                continue;
-                            }
-                        }
-                    }
-                    if let Some(quantity) = &quantity {
-                        match quantity.number(i) {
-                            NumberCell::Value(v) => qty[j] = v,
-                            NumberCell::Empty => {}
-                            NumberCell::Invalid => {
-                                r[j] = fail(UnusableReason::NonNumericQuantity);
-                                continue;
-                            }
-                        }
-                    }
-                    if let Some(price) = &price {
-                        match price.number(i) {
-                            NumberCell::Value(v) => pr[j] = v,
-                            NumberCell::Empty => {}
-                            NumberCell::Invalid => {
-                                r[j] = fail(UnusableReason::NonNumericPrice);
-                                continue;
-                            }
-                        }
-                    }
-                    let derived = if pr[j].is_nan() { 0.0 } else { qty[j] * pr[j] };
-                    amt[j] = match amount.as_ref().map(|a| a.number(i)) {
-                        Some(NumberCell::Value(v)) => v,
-                        Some(NumberCell::Invalid) => {
-                            r[j] = fail(UnusableReason::NonNumericAmount);
-                            continue;
-                        }
-                        Some(NumberCell::Empty) | None => derived,
-                    };
-                    if !amt[j].is_finite() {
-                        // quantity × price overflowed: the inputs are absurd, not the arithmetic.
-                        r[j] = fail(if amount.is_some() {
-                            UnusableReason::NonNumericAmount
-                        } else {
-                            UnusableReason::NonNumericQuantity
-                        });
-                        continue;
-                    }
-                    fp[j] = hasher.hash_one((
-                        id,
-                        ts[j],
-                        kind[j],
-                        texts,
-                        qty[j].to_bits(),
-                        pr[j].to_bits(),
-                        amt[j].to_bits(),
-                    ));
+        .map(|(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
+            use std::hash::BuildHasher;
+            let base = chunk * CHUNK;
+            let mut seen = TextChanges::numeric();
+            for j in 0..r.len() {
+                let i = base + j;
+                let fail = |why| reason_code(why);
+                let (id, id_changed) = customer.id_at(i, parse::normalise_id);
+                seen.customer |= id_changed;
+                let Some(id) = id else {
+                    r[j] = fail(UnusableReason::MissingCustomerId);
+                    continue;
+                };
+                match id.key() {
+                    Some(k) if seen.numeric_ids => keys[j] = k,
+                    _ => seen.numeric_ids = false,
                 }
-                seen
-            },
-        )
+                let mut texts: [Option<Id>; 3] = [None; 3];
+                for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
+                    (&order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
+                    (&item, parse::normalise_id, &mut seen.item),
+                    (&category, normalise_category, &mut seen.category),
+                ]) {
+                    if let Some(cells) = cells {
+                        let (value, value_changed) = cells.id_at(i, norm);
+                        *slot = value;
+                        *flag |= value_changed;
+                    }
+                }
+                if let Some(item_id) = texts[1] {
+                    match item_id.key() {
+                        Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
+                        _ => seen.numeric_items = false,
+                    }
+                }
+                match timestamp.timestamp(i) {
+                    Some(t) => ts[j] = t,
+                    None => {
+                        r[j] = fail(UnusableReason::UnparseableTimestamp);
+                        continue;
+                    }
+                }
+                if let Some(event) = &event {
+                    let label = event.str_at(i);
+                    match label.and_then(EventKind::parse) {
+                        Some(k) => {
+                            kind[j] = k;
+                        }
+                        None => {
+                            r[j] = fail(UnusableReason::UnknownEventType);
+                            continue;
+                        }
+                    }
+                }
+                if let Some(quantity) = &quantity {
+                    match quantity.number(i) {
+                        NumberCell::Value(v) => qty[j] = v,
+                        NumberCell::Empty => {}
+                        NumberCell::Invalid => {
+                            r[j] = fail(UnusableReason::NonNumericQuantity);
+                            continue;
+                        }
+                    }
+                }
+                if let Some(price) = &price {
+                    match price.number(i) {
+                        NumberCell::Value(v) => pr[j] = v,
+                        NumberCell::Empty => {}
+                        NumberCell::Invalid => {
+                            r[j] = fail(UnusableReason::NonNumericPrice);
+                            continue;
+                        }
+                    }
+                }
+                let derived = if pr[j].is_nan() { 0.0 } else { qty[j] * pr[j] };
+                amt[j] = match amount.as_ref().map(|a| a.number(i)) {
+                    Some(NumberCell::Value(v)) => v,
+                    Some(NumberCell::Invalid) => {
+                        r[j] = fail(UnusableReason::NonNumericAmount);
+                        continue;
+                    }
+                    Some(NumberCell::Empty) | None => derived,
+                };
+                if !amt[j].is_finite() {
+                    // quantity × price overflowed: the inputs are absurd, not the arithmetic.
+                    r[j] = fail(if amount.is_some() {
+                        UnusableReason::NonNumericAmount
+                    } else {
+                        UnusableReason::NonNumericQuantity
+                    });
+                    continue;
+                }
+                fp[j] =
+                    hasher.hash_one((id, ts[j], kind[j], texts, qty[j].to_bits(), pr[j].to_bits(), amt[j].to_bits()));
+            }
+            seen
+        })
         .reduce(TextChanges::numeric, TextChanges::merge);
 
     let mut unusable = Vec::new();
@@ -413,10 +379,7 @@ pub(super) fn check_batch(
             .enumerate()
             .filter(|&(_, &r)| r == code)
             .take(MAX_EXAMPLES)
-            .map(|(i, _)| RowExample {
-                row: first_row + i as u64 + 1,
-                value: cells_at_fault.and_then(|c| c.text(i)),
-            })
+            .map(|(i, _)| RowExample { row: first_row + i as u64 + 1, value: cells_at_fault.and_then(|c| c.text(i)) })
             .collect();
         unusable.push(UnusableRows {
             reason: why,
@@ -427,78 +390,46 @@ pub(super) fn check_batch(
         });
     }
     // A text column: the raw one where no cell changes, else a normalised copy.
-    let text_column = |cells: &Option<Cells>,
-                       name: &str,
-                       changed: bool,
-                       norm: fn(&str) -> Option<&str>|
-     -> Option<Column> {
-        let cells = cells.as_ref()?;
-        match cells {
-            Cells::Text(ca) if !changed => {
-                return Some((*ca).clone().with_name(name.into()).into_column());
+    let text_column =
+        |cells: &Option<Cells>, name: &str, changed: bool, norm: fn(&str) -> Option<&str>| -> Option<Column> {
+            let cells = cells.as_ref()?;
+            match cells {
+                Cells::Text(ca) if !changed => {
+                    return Some((*ca).clone().with_name(name.into()).into_column());
+                }
+                Cells::Integer(ca) => {
+                    return (*ca).cast(&DataType::String).ok().map(|s| s.with_name(name.into()).into_column());
+                }
+                _ => {}
             }
-            Cells::Integer(ca) => {
-                return (*ca)
-                    .cast(&DataType::String)
-                    .ok()
-                    .map(|s| s.with_name(name.into()).into_column());
-            }
-            _ => {}
-        }
-        let values: Vec<Option<&str>> = (0..n)
-            .into_par_iter()
-            .map(|i| cells.str_at(i).and_then(norm))
-            .collect();
-        Some(StringChunked::from_slice_options(name.into(), &values).into_column())
-    };
+            let values: Vec<Option<&str>> = (0..n).into_par_iter().map(|i| cells.str_at(i).and_then(norm)).collect();
+            Some(StringChunked::from_slice_options(name.into(), &values).into_column())
+        };
     let codes: Vec<i32> = kind_out.iter().map(|k| k.code()).collect();
     let event_column = Int32Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
     let customer_column = Some(customer);
     let first = first_row as u32 + 1;
-    let mut columns = vec![
-        UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32)
-            .into_column(),
-    ];
+    let mut columns =
+        vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32).into_column()];
     if changes.numeric_ids {
         columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
     } else {
         drop(key_out);
-        columns.extend(text_column(
-            &customer_column,
-            col_name::CUSTOMER_ID,
-            changes.customer,
-            parse::normalise_id,
-        ));
+        columns.extend(text_column(&customer_column, col_name::CUSTOMER_ID, changes.customer, parse::normalise_id));
     }
     columns.push(Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), ts_out).into_column());
     columns.push(event_column);
     drop(kind_out);
-    columns.extend(text_column(
-        &order,
-        col_name::ORDER_ID,
-        changes.order,
-        parse::normalise_id,
-    ));
+    columns.extend(text_column(&order, col_name::ORDER_ID, changes.order, parse::normalise_id));
     let numeric_items = item.is_some() && changes.numeric_items;
     if numeric_items {
         let keys = item_key_out.iter().map(|&k| (k != NO_ITEM).then_some(k));
-        columns
-            .push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
+        columns.push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
     } else {
-        columns.extend(text_column(
-            &item,
-            col_name::ITEM_ID,
-            changes.item,
-            parse::normalise_id,
-        ));
+        columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
     }
     drop(item_key_out);
-    columns.extend(text_column(
-        &category,
-        col_name::CATEGORY,
-        changes.category,
-        normalise_category,
-    ));
+    columns.extend(text_column(&category, col_name::CATEGORY, changes.category, normalise_category));
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
         columns.push(
@@ -514,10 +445,7 @@ pub(super) fn check_batch(
     columns.push(UInt64Chunked::from_vec(FINGERPRINT.into(), fingerprint).into_column());
     let mut df = DataFrame::new(n, columns)?;
     if reason.iter().any(|&r| r != OK) {
-        df = df.filter(&BooleanChunked::from_iter_values(
-            "usable".into(),
-            reason.iter().map(|&r| r == OK),
-        ))?;
+        df = df.filter(&BooleanChunked::from_iter_values("usable".into(), reason.iter().map(|&r| r == OK)))?;
     }
     Ok(CheckedBatch {
         df,
@@ -535,23 +463,14 @@ pub(super) fn assemble(
     batches: Vec<CheckedBatch>,
     mapping: &ColumnMapping,
 ) -> PolarsResult<(EventTable, QualityReport)> {
-    let mut report = QualityReport {
-        rows_read: batches.iter().map(|b| b.rows_read).sum(),
-        ..Default::default()
-    };
+    let mut report = QualityReport { rows_read: batches.iter().map(|b| b.rows_read).sum(), ..Default::default() };
     for why in REASONS {
-        let parts: Vec<&UnusableRows> = batches
-            .iter()
-            .flat_map(|b| b.unusable.iter().filter(move |u| u.reason == why))
-            .collect();
+        let parts: Vec<&UnusableRows> =
+            batches.iter().flat_map(|b| b.unusable.iter().filter(move |u| u.reason == why)).collect();
         let Some(first) = parts.first() else { continue };
         report.unusable.push(UnusableRows {
             count: parts.iter().map(|u| u.count).sum(),
-            examples: parts
-                .iter()
-                .flat_map(|u| u.examples.iter().cloned())
-                .take(MAX_EXAMPLES)
-                .collect(),
+            examples: parts.iter().flat_map(|u| u.examples.iter().cloned()).take(MAX_EXAMPLES).collect(),
             ..(*first).clone()
         });
     }
@@ -565,24 +484,11 @@ pub(super) fn assemble(
         let mut part = batch.df;
         // A batch with numeric ids joins others with text ids: write its numbers out.
         for (numeric, batch_numeric, key, text) in [
-            (
-                numeric_ids,
-                batch.numeric_ids,
-                col_name::CUSTOMER_KEY,
-                col_name::CUSTOMER_ID,
-            ),
-            (
-                numeric_items,
-                batch.numeric_items,
-                col_name::ITEM_KEY,
-                col_name::ITEM_ID,
-            ),
+            (numeric_ids, batch.numeric_ids, col_name::CUSTOMER_KEY, col_name::CUSTOMER_ID),
+            (numeric_items, batch.numeric_items, col_name::ITEM_KEY, col_name::ITEM_ID),
         ] {
             if !numeric && batch_numeric {
-                let as_text = part
-                    .column(key)?
-                    .cast(&DataType::String)?
-                    .with_name(text.into());
+                let as_text = part.column(key)?.cast(&DataType::String)?.with_name(text.into());
                 part.replace_column(part.try_get_column_index(key)?, as_text)?;
             }
         }
@@ -601,21 +507,15 @@ pub(super) fn assemble(
     let duplicates = find_duplicates(&df)?;
     report.duplicates_removed = duplicates.len() as u64;
     let rows = df.column(col_name::ROW)?.u32()?;
-    report.duplicate_examples = duplicates
-        .iter()
-        .take(MAX_EXAMPLES)
-        .filter_map(|&i| rows.get(i as usize).map(u64::from))
-        .collect();
+    report.duplicate_examples =
+        duplicates.iter().take(MAX_EXAMPLES).filter_map(|&i| rows.get(i as usize).map(u64::from)).collect();
     let _ = df.drop_in_place(FINGERPRINT)?;
     if !duplicates.is_empty() {
         let mut keep = vec![true; df.height()];
         for &i in &duplicates {
             keep[i as usize] = false;
         }
-        df = df.filter(&BooleanChunked::from_iter_values(
-            "keep".into(),
-            keep.into_iter(),
-        ))?;
+        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
     }
     drop(t);
 
@@ -646,11 +546,8 @@ fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     }
     order.par_sort_unstable();
     // Columns compared in full: all but the row number and the fingerprint.
-    let compared: Vec<&Column> = df
-        .columns()
-        .iter()
-        .filter(|c| c.name() != col_name::ROW && c.name() != FINGERPRINT)
-        .collect();
+    let compared: Vec<&Column> =
+        df.columns().iter().filter(|c| c.name() != col_name::ROW && c.name() != FINGERPRINT).collect();
     let same = |a: usize, b: usize| -> PolarsResult<bool> {
         for c in &compared {
             if c.get(a)? != c.get(b)? {
@@ -693,29 +590,12 @@ fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
 /// Apart from the row counts because it costs three group-bys, which a
 /// command that computes features anyway can skip.
 pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
-    let mut aggs = vec![
-        col(events.customer_key())
-            .n_unique()
-            .cast(DataType::UInt64)
-            .alias("customers"),
-    ];
+    let mut aggs = vec![col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers")];
     if events.has_item_id {
-        aggs.push(
-            col(events.item_key())
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("items"),
-        );
+        aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get = |name: &str| {
-        stats
-            .column(name)
-            .ok()
-            .and_then(|c| c.u64().ok())
-            .and_then(|c| c.get(0))
-    };
+    let get = |name: &str| stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0));
     report.customers = get("customers");
     report.items = get("items");
     report.purchase_orders = Some(events.purchase_orders().collect()?.height() as u64);
@@ -737,20 +617,10 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
         aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get = |name: &str| -> u64 {
-        stats
-            .column(name)
-            .ok()
-            .and_then(|c| c.u64().ok())
-            .and_then(|c| c.get(0))
-            .unwrap_or(0)
-    };
+    let get =
+        |name: &str| -> u64 { stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0)).unwrap_or(0) };
     report.rows_usable = events.len() as u64;
-    report.events = EventCounts {
-        view: get("view"),
-        cart: get("cart"),
-        purchase: get("purchase"),
-    };
+    report.events = EventCounts { view: get("view"), cart: get("cart"), purchase: get("purchase") };
     report.returns = get("returns");
     report.negative_prices = get("negative_prices");
     report.zero_prices = get("zero_prices");

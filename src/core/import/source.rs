@@ -45,14 +45,9 @@ impl EventsFile {
         let shown = path.display().to_string();
         let meta = std::fs::metadata(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                ImportError::NotFound {
-                    path: shown.clone(),
-                }
+                ImportError::NotFound { path: shown.clone() }
             } else {
-                ImportError::Io {
-                    path: shown.clone(),
-                    message: e.to_string(),
-                }
+                ImportError::Io { path: shown.clone(), message: e.to_string() }
             }
         })?;
         if meta.is_dir() {
@@ -61,30 +56,20 @@ impl EventsFile {
         if meta.len() == 0 {
             return Err(ImportError::EmptyFile { path: shown });
         }
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
         let (format, headers) = match ext.as_str() {
             "parquet" | "pq" => {
                 let schema = scan(path, FileFormat::Parquet)
                     .and_then(|mut lf| lf.collect_schema())
                     .map_err(|e| ImportError::polars(&shown, e))?;
-                (
-                    FileFormat::Parquet,
-                    schema.iter_names().map(|n| n.to_string()).collect(),
-                )
+                (FileFormat::Parquet, schema.iter_names().map(|n| n.to_string()).collect())
             }
             "json" | "ndjson" | "jsonl" => {
                 check_utf8(path, None)?;
                 let schema = scan(path, FileFormat::NdJson)
                     .and_then(|mut lf| lf.collect_schema())
                     .map_err(|e| ImportError::polars(&shown, e))?;
-                (
-                    FileFormat::NdJson,
-                    schema.iter_names().map(|n| n.to_string()).collect(),
-                )
+                (FileFormat::NdJson, schema.iter_names().map(|n| n.to_string()).collect())
             }
             _ => {
                 let header_line = read_header_line(path)?;
@@ -97,11 +82,7 @@ impl EventsFile {
                 (FileFormat::Csv { separator }, headers)
             }
         };
-        Ok(EventsFile {
-            path: path.to_path_buf(),
-            format,
-            headers,
-        })
+        Ok(EventsFile { path: path.to_path_buf(), format, headers })
     }
 
     pub fn shown(&self) -> String {
@@ -128,18 +109,15 @@ fn pl_path(path: &Path) -> PolarsResult<PlRefPath> {
 fn scan(path: &Path, format: FileFormat) -> PolarsResult<LazyFrame> {
     match format {
         FileFormat::Parquet => LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default()),
-        FileFormat::NdJson => LazyJsonLineReader::new(pl_path(path)?)
-            .with_infer_schema_length(std::num::NonZeroUsize::new(1000))
-            .finish(),
+        FileFormat::NdJson => {
+            LazyJsonLineReader::new(pl_path(path)?).with_infer_schema_length(std::num::NonZeroUsize::new(1000)).finish()
+        }
         FileFormat::Csv { separator } => scan_csv(path, separator, &[]),
     }
 }
 
 fn scan_csv(path: &Path, separator: u8, numeric_columns: &[&str]) -> PolarsResult<LazyFrame> {
-    let numbers: Schema = numeric_columns
-        .iter()
-        .map(|c| Field::new((*c).into(), DataType::Float64))
-        .collect();
+    let numbers: Schema = numeric_columns.iter().map(|c| Field::new((*c).into(), DataType::Float64)).collect();
     LazyCsvReader::new(pl_path(path)?)
         .with_separator(separator)
         .with_has_header(true)
@@ -153,10 +131,7 @@ fn scan_csv(path: &Path, separator: u8, numeric_columns: &[&str]) -> PolarsResul
 /// Reads the first line (of any length) and checks that data follows it.
 fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
-    let io = |e: std::io::Error| ImportError::Io {
-        path: shown.clone(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let mut line = Vec::new();
     reader.read_until(b'\n', &mut line).map_err(io)?;
@@ -196,14 +171,8 @@ fn sniff_separator(header: &[u8]) -> u8 {
             counts[i] += 1;
         }
     }
-    let best = (0..counts.len())
-        .max_by_key(|&i| (counts[i], usize::MAX - i))
-        .unwrap_or(0);
-    if counts[best] == 0 {
-        b','
-    } else {
-        SEPARATOR_CANDIDATES[best]
-    }
+    let best = (0..counts.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
+    if counts[best] == 0 { b',' } else { SEPARATOR_CANDIDATES[best] }
 }
 
 fn split_header(header: &[u8], separator: u8) -> Vec<String> {
@@ -228,10 +197,7 @@ fn split_header(header: &[u8], separator: u8) -> Vec<String> {
 /// (for CSV) its column. Reads the file once in large blocks.
 fn check_utf8(path: &Path, separator: Option<u8>) -> Result<(), ImportError> {
     let shown = path.display().to_string();
-    let io = |e: std::io::Error| ImportError::Io {
-        path: shown.clone(),
-        message: e.to_string(),
-    };
+    let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
     let mut file = File::open(path).map_err(io)?;
     let mut buf = vec![0u8; 8 << 20];
     let mut carry = 0usize;
@@ -294,16 +260,9 @@ fn locate_bad_utf8(path: &Path, bad_at: u64, separator: Option<u8>) -> ImportErr
             return None;
         }
         let index = line_start.iter().filter(|&&b| b == sep).count();
-        split_header(&header, sep)
-            .get(index)
-            .map(|h| h.trim_end().to_string())
+        split_header(&header, sep).get(index).map(|h| h.trim_end().to_string())
     });
-    ImportError::NotUtf8 {
-        path: shown,
-        line,
-        column,
-        byte_offset: bad_at,
-    }
+    ImportError::NotUtf8 { path: shown, line, column, byte_offset: bad_at }
 }
 
 #[cfg(test)]
@@ -322,9 +281,6 @@ mod tests {
 
     #[test]
     fn splits_quoted_header() {
-        assert_eq!(
-            split_header(b"\"Customer ID\",date", b','),
-            vec!["Customer ID", "date"]
-        );
+        assert_eq!(split_header(b"\"Customer ID\",date", b','), vec!["Customer ID", "date"]);
     }
 }

@@ -142,12 +142,7 @@ pub const CATEGORIES: &[CategorySpec] = &[
     CategorySpec {
         name: "Pet Supplies",
         name_zh: "宠物用品",
-        nouns: &[
-            ("Cat Toy", "猫玩具"),
-            ("Dog Treats", "狗零食"),
-            ("Pet Bed", "宠物窝"),
-            ("Litter Scoop", "猫砂铲"),
-        ],
+        nouns: &[("Cat Toy", "猫玩具"), ("Dog Treats", "狗零食"), ("Pet Bed", "宠物窝"), ("Litter Scoop", "猫砂铲")],
         brands: &["Whiskers", "Good Boy"],
         price: (3.0, 55.0),
         margin: (0.3, 0.5),

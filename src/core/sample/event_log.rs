@@ -51,9 +51,7 @@ struct Block {
 const KINDS: [&str; 3] = ["view", "cart", "purchase"];
 
 fn make_block(cfg: &EventLogConfig, block: usize) -> Block {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-        cfg.seed ^ (block as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
-    );
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed ^ (block as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
     let start = block * BLOCK;
     let n = BLOCK.min(cfg.rows - start);
     let t0 = days_from_civil(2025, 1, 1) * MS_PER_DAY;
@@ -85,13 +83,8 @@ fn make_block(cfg: &EventLogConfig, block: usize) -> Block {
         b.item.push(item);
         b.category.push(category);
         b.price.push((base_price * 100.0).round() / 100.0);
-        b.quantity.push(if rng.gen_bool(0.85) {
-            1
-        } else {
-            rng.gen_range(2..4)
-        });
-        b.ts_ms
-            .push(t0 + (rng.r#gen::<f64>() * span as f64) as i64 / 1000 * 1000);
+        b.quantity.push(if rng.gen_bool(0.85) { 1 } else { rng.gen_range(2..4) });
+        b.ts_ms.push(t0 + (rng.r#gen::<f64>() * span as f64) as i64 / 1000 * 1000);
         b.kind.push(kind);
     }
     b
@@ -103,10 +96,7 @@ fn blocks(cfg: &EventLogConfig) -> impl IndexedParallelIterator<Item = usize> {
 
 /// Writes the log as CSV, generating blocks in parallel and writing them in order.
 pub fn write_csv(cfg: &EventLogConfig, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "user_id,item_id,category,price,quantity,timestamp,event_type"
-    )?;
+    writeln!(out, "user_id,item_id,category,price,quantity,timestamp,event_type")?;
     let n_blocks = cfg.rows.div_ceil(BLOCK);
     // A window of blocks at a time keeps memory flat.
     let window = rayon::current_num_threads().max(1) * 2;
@@ -152,37 +142,23 @@ pub fn to_frame(cfg: &EventLogConfig) -> PolarsResult<DataFrame> {
         }
         Ok(first)
     };
-    let user = flat(&|b| {
-        UInt32Chunked::from_iter_values("user_id".into(), b.user.iter().map(|u| u + 1))
-            .into_column()
-    })?;
-    let item = flat(&|b| {
-        UInt32Chunked::from_iter_values("item_id".into(), b.item.iter().map(|u| u + 1))
-            .into_column()
-    })?;
+    let user =
+        flat(&|b| UInt32Chunked::from_iter_values("user_id".into(), b.user.iter().map(|u| u + 1)).into_column())?;
+    let item =
+        flat(&|b| UInt32Chunked::from_iter_values("item_id".into(), b.item.iter().map(|u| u + 1)).into_column())?;
     let category = flat(&|b| {
-        StringChunked::from_iter_values(
-            "category".into(),
-            b.category.iter().map(|c| format!("cat_{c:03}")),
-        )
-        .into_column()
+        StringChunked::from_iter_values("category".into(), b.category.iter().map(|c| format!("cat_{c:03}")))
+            .into_column()
     })?;
     let price = flat(&|b| Float64Chunked::from_slice("price".into(), &b.price).into_column())?;
     let quantity = flat(&|b| {
-        Int64Chunked::from_iter_values("quantity".into(), b.quantity.iter().map(|&q| q as i64))
-            .into_column()
+        Int64Chunked::from_iter_values("quantity".into(), b.quantity.iter().map(|&q| q as i64)).into_column()
     })?;
     let ts = flat(&|b| {
-        Int64Chunked::from_slice("timestamp".into(), &b.ts_ms)
-            .into_datetime(TimeUnit::Milliseconds, None)
-            .into_column()
+        Int64Chunked::from_slice("timestamp".into(), &b.ts_ms).into_datetime(TimeUnit::Milliseconds, None).into_column()
     })?;
     let kind = flat(&|b| {
-        StringChunked::from_iter_values(
-            "event_type".into(),
-            b.kind.iter().map(|&k| KINDS[k as usize]),
-        )
-        .into_column()
+        StringChunked::from_iter_values("event_type".into(), b.kind.iter().map(|&k| KINDS[k as usize])).into_column()
     })?;
     let mut df = DataFrame::new(n, vec![user, item, category, price, quantity, ts, kind])?;
     df.rechunk_mut_par();

@@ -146,96 +146,32 @@ struct Profile {
 fn make_profile(rng: &mut impl Rng, persona: Persona, cfg: &ShopConfig) -> Profile {
     let start = cfg.start_day;
     let end = cfg.start_day + cfg.days - 1;
-    let within = |rng: &mut dyn RngCore, a: i64, b: i64| {
-        a + (rng.next_u64() % (b - a + 1).max(1) as u64) as i64
+    let within = |rng: &mut dyn RngCore, a: i64, b: i64| a + (rng.next_u64() % (b - a + 1).max(1) as u64) as i64;
+    let (first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, max_orders) = match persona {
+        Persona::LoyalHighSpender => {
+            (within(rng, start, start + 180), end, 1.0 / 24.0, 1.0 / 16.0, 3.2, 0.6, usize::MAX)
+        }
+        Persona::Regular => (within(rng, start, start + 360), end, 1.0 / 55.0, 1.0 / 25.0, 2.0, 0.0, usize::MAX),
+        Persona::BargainHunter => {
+            (within(rng, start, start + 240), end, 1.0 / 150.0, 1.0 / 10.0, 2.4, -0.8, usize::MAX)
+        }
+        Persona::NewCustomer => (within(rng, end - 90, end - 3), end, 1.0 / 30.0, 1.0 / 10.0, 2.0, 0.1, usize::MAX),
+        Persona::Lapsing => {
+            let first = within(rng, start, start + 240);
+            (first, within(rng, end - 240, end - 120), 1.0 / 40.0, 1.0 / 25.0, 2.2, 0.2, usize::MAX)
+        }
+        Persona::Churned => {
+            let first = within(rng, start, start + 300);
+            (first, first + within(rng, 20, 90), 1.0 / 30.0, 1.0 / 20.0, 1.6, 0.0, usize::MAX)
+        }
+        Persona::WindowShopper => (within(rng, start, end - 60), end, 1.0 / 700.0, 1.0 / 7.0, 1.2, -0.2, 1),
     };
-    let (first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, max_orders) =
-        match persona {
-            Persona::LoyalHighSpender => (
-                within(rng, start, start + 180),
-                end,
-                1.0 / 24.0,
-                1.0 / 16.0,
-                3.2,
-                0.6,
-                usize::MAX,
-            ),
-            Persona::Regular => (
-                within(rng, start, start + 360),
-                end,
-                1.0 / 55.0,
-                1.0 / 25.0,
-                2.0,
-                0.0,
-                usize::MAX,
-            ),
-            Persona::BargainHunter => (
-                within(rng, start, start + 240),
-                end,
-                1.0 / 150.0,
-                1.0 / 10.0,
-                2.4,
-                -0.8,
-                usize::MAX,
-            ),
-            Persona::NewCustomer => (
-                within(rng, end - 90, end - 3),
-                end,
-                1.0 / 30.0,
-                1.0 / 10.0,
-                2.0,
-                0.1,
-                usize::MAX,
-            ),
-            Persona::Lapsing => {
-                let first = within(rng, start, start + 240);
-                (
-                    first,
-                    within(rng, end - 240, end - 120),
-                    1.0 / 40.0,
-                    1.0 / 25.0,
-                    2.2,
-                    0.2,
-                    usize::MAX,
-                )
-            }
-            Persona::Churned => {
-                let first = within(rng, start, start + 300);
-                (
-                    first,
-                    first + within(rng, 20, 90),
-                    1.0 / 30.0,
-                    1.0 / 20.0,
-                    1.6,
-                    0.0,
-                    usize::MAX,
-                )
-            }
-            Persona::WindowShopper => (
-                within(rng, start, end - 60),
-                end,
-                1.0 / 700.0,
-                1.0 / 7.0,
-                1.2,
-                -0.2,
-                1,
-            ),
-        };
     let mut affinity = vec![0.25; CATEGORIES.len()];
     let favourite = rng.gen_range(0..CATEGORIES.len());
     let second = rng.gen_range(0..CATEGORIES.len());
     affinity[favourite] += 6.0;
     affinity[second] += 2.5;
-    Profile {
-        first_day,
-        last_day,
-        order_rate,
-        browse_rate,
-        basket_mean,
-        price_taste,
-        affinity,
-        max_orders,
-    }
+    Profile { first_day, last_day, order_rate, browse_rate, basket_mean, price_taste, affinity, max_orders }
 }
 
 /// One generated event, before it becomes a table row.
@@ -261,9 +197,7 @@ impl ItemPicker {
         let weights: Vec<f64> = items
             .iter()
             .enumerate()
-            .map(|(rank, &i)| {
-                (products[i].price.powf(profile.price_taste)) / (rank as f64 + 1.0).powf(1.1)
-            })
+            .map(|(rank, &i)| (products[i].price.powf(profile.price_taste)) / (rank as f64 + 1.0).powf(1.1))
             .collect();
         items[weighted(rng, &weights)]
     }
@@ -284,8 +218,8 @@ fn weighted(rng: &mut impl Rng, weights: &[f64]) -> usize {
 /// A time of day in ms, busiest in the evening.
 fn time_of_day(rng: &mut impl Rng) -> i64 {
     const HOURS: [f64; 24] = [
-        0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.0, 1.2, 1.3, 1.4, 1.6, 1.4, 1.3, 1.3, 1.4, 1.6,
-        1.9, 2.3, 2.6, 2.4, 1.7, 0.9,
+        0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.0, 1.2, 1.3, 1.4, 1.6, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.3, 2.6, 2.4,
+        1.7, 0.9,
     ];
     let hour = weighted(rng, &HOURS) as i64;
     hour * 3_600_000 + rng.gen_range(0..3_600) * 1_000
@@ -298,9 +232,7 @@ fn simulate_customer(
     products: &[Product],
     picker: &ItemPicker,
 ) -> (Persona, Vec<Event>) {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(
-        seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-    );
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let shares: Vec<f64> = Persona::ALL.iter().map(|p| p.share()).collect();
     let persona = Persona::ALL[weighted(&mut rng, &shares)];
     let profile = make_profile(&mut rng, persona, cfg);
@@ -315,11 +247,7 @@ fn simulate_customer(
         }
         // Everyone's first active day brings their first order (window shoppers aside).
         let first_order = day == profile.first_day && persona != Persona::WindowShopper;
-        let n_orders = if first_order {
-            1
-        } else {
-            poisson(&mut rng, rate)
-        };
+        let n_orders = if first_order { 1 } else { poisson(&mut rng, rate) };
         for _ in 0..n_orders {
             if orders >= profile.max_orders {
                 break;
@@ -337,13 +265,8 @@ fn simulate_customer(
                 }
                 basket.push(item);
                 let list_price = products[item].price;
-                let price = if sale {
-                    (list_price * 0.8 * 100.0).round() / 100.0
-                } else {
-                    list_price
-                };
-                let quantity =
-                    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0][rng.gen_range(0..10)];
+                let price = if sale { (list_price * 0.8 * 100.0).round() / 100.0 } else { list_price };
+                let quantity = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 3.0][rng.gen_range(0..10)];
                 let browse_start = at - 600_000 * (line as i64 + 1);
                 for v in 0..rng.gen_range(0..3) {
                     events.push(Event {
@@ -393,14 +316,7 @@ fn simulate_customer(
                 let item = picker.pick(&mut rng, products, &profile);
                 let price = products[item].price;
                 let seen = at + v * 45_000 + rng.gen_range(0..40) * 1_000;
-                events.push(Event {
-                    ts_ms: seen,
-                    kind: "view",
-                    order_id: None,
-                    item,
-                    quantity: 1.0,
-                    price,
-                });
+                events.push(Event { ts_ms: seen, kind: "view", order_id: None, item, quantity: 1.0, price });
                 if rng.gen_bool(0.06) {
                     events.push(Event {
                         ts_ms: seen + rng.gen_range(5..60) * 1_000,
@@ -443,9 +359,7 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
         .map(|i| simulate_customer(customer_seed, i, cfg, &products, &picker))
         .collect();
 
-    let customer_ids: Vec<String> = (0..cfg.customers)
-        .map(|i| format!("{}", 100_001 + i))
-        .collect();
+    let customer_ids: Vec<String> = (0..cfg.customers).map(|i| format!("{}", 100_001 + i)).collect();
     let mut ev_customer = Vec::new();
     let mut ev_ts = Vec::new();
     let mut ev_kind = Vec::new();
@@ -471,9 +385,7 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
         n,
         vec![
             StringChunked::from_slice("customer_id".into(), &ev_customer).into_column(),
-            Int64Chunked::from_vec("timestamp".into(), ev_ts)
-                .into_datetime(TimeUnit::Milliseconds, None)
-                .into_column(),
+            Int64Chunked::from_vec("timestamp".into(), ev_ts).into_datetime(TimeUnit::Milliseconds, None).into_column(),
             StringChunked::from_slice("event_type".into(), &ev_kind).into_column(),
             StringChunked::from_slice_options("order_id".into(), &ev_order).into_column(),
             StringChunked::from_slice("item_id".into(), &ev_item).into_column(),
@@ -482,49 +394,29 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
             Float64Chunked::from_vec("price".into(), ev_price).into_column(),
         ],
     )?
-    .sort(
-        ["timestamp", "customer_id"],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )?;
+    .sort(["timestamp", "customer_id"], SortMultipleOptions::default().with_maintain_order(true))?;
 
     products.sort_by(|a, b| a.item_id.cmp(&b.item_id));
     let products_df = DataFrame::new(
         products.len(),
         vec![
-            StringChunked::from_iter_values(
-                "item_id".into(),
-                products.iter().map(|p| p.item_id.as_str()),
-            )
-            .into_column(),
-            StringChunked::from_iter_values(
-                "name".into(),
-                products.iter().map(|p| p.name.as_str()),
-            )
-            .into_column(),
-            StringChunked::from_iter_values(
-                "name_zh".into(),
-                products.iter().map(|p| p.name_zh.as_str()),
-            )
-            .into_column(),
-            StringChunked::from_iter_values(
-                "category".into(),
-                products.iter().map(|p| CATEGORIES[p.category].name),
-            )
-            .into_column(),
+            StringChunked::from_iter_values("item_id".into(), products.iter().map(|p| p.item_id.as_str()))
+                .into_column(),
+            StringChunked::from_iter_values("name".into(), products.iter().map(|p| p.name.as_str())).into_column(),
+            StringChunked::from_iter_values("name_zh".into(), products.iter().map(|p| p.name_zh.as_str()))
+                .into_column(),
+            StringChunked::from_iter_values("category".into(), products.iter().map(|p| CATEGORIES[p.category].name))
+                .into_column(),
             StringChunked::from_iter_values(
                 "category_zh".into(),
                 products.iter().map(|p| CATEGORIES[p.category].name_zh),
             )
             .into_column(),
-            StringChunked::from_iter_values("brand".into(), products.iter().map(|p| p.brand))
-                .into_column(),
-            Float64Chunked::from_iter_values("price".into(), products.iter().map(|p| p.price))
-                .into_column(),
+            StringChunked::from_iter_values("brand".into(), products.iter().map(|p| p.brand)).into_column(),
+            Float64Chunked::from_iter_values("price".into(), products.iter().map(|p| p.price)).into_column(),
             Float64Chunked::from_iter_values(
                 "margin".into(),
-                products
-                    .iter()
-                    .map(|p| (p.margin * 1000.0).round() / 1000.0),
+                products.iter().map(|p| (p.margin * 1000.0).round() / 1000.0),
             )
             .into_column(),
         ],
@@ -532,23 +424,12 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
     let customers = DataFrame::new(
         cfg.customers,
         vec![
-            StringChunked::from_iter_values(
-                "customer_id".into(),
-                customer_ids.iter().map(String::as_str),
-            )
-            .into_column(),
-            StringChunked::from_iter_values(
-                "persona".into(),
-                simulated.iter().map(|(p, _)| p.name()),
-            )
-            .into_column(),
+            StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str))
+                .into_column(),
+            StringChunked::from_iter_values("persona".into(), simulated.iter().map(|(p, _)| p.name())).into_column(),
         ],
     )?;
-    Ok(SampleShop {
-        events,
-        products: products_df,
-        customers,
-    })
+    Ok(SampleShop { events, products: products_df, customers })
 }
 
 #[cfg(test)]
@@ -556,11 +437,7 @@ mod tests {
     use super::*;
 
     fn small() -> ShopConfig {
-        ShopConfig {
-            customers: 120,
-            seed: 7,
-            ..Default::default()
-        }
+        ShopConfig { customers: 120, seed: 7, ..Default::default() }
     }
 
     #[test]
@@ -575,11 +452,7 @@ mod tests {
 
     #[test]
     fn november_is_the_peak() {
-        let shop = generate_shop(&ShopConfig {
-            customers: 400,
-            ..small()
-        })
-        .unwrap();
+        let shop = generate_shop(&ShopConfig { customers: 400, ..small() }).unwrap();
         let months = shop
             .events
             .clone()
@@ -587,15 +460,9 @@ mod tests {
             .filter(col("event_type").eq(lit("purchase")))
             .group_by([col("timestamp").dt().month().alias("month")])
             .agg([len().alias("n")])
-            .sort(
-                ["n"],
-                SortMultipleOptions::default().with_order_descending(true),
-            )
+            .sort(["n"], SortMultipleOptions::default().with_order_descending(true))
             .collect()
             .unwrap();
-        assert_eq!(
-            months.column("month").unwrap().get(0).unwrap(),
-            AnyValue::Int8(11)
-        );
+        assert_eq!(months.column("month").unwrap().get(0).unwrap(), AnyValue::Int8(11));
     }
 }

@@ -51,12 +51,7 @@ pub fn silhouette(data: ArrayView2<f64>, labels: &[usize], k: usize) -> f64 {
             let row = data.row(i);
             for j in 0..n {
                 if i != j {
-                    let d: f64 = row
-                        .iter()
-                        .zip(data.row(j).iter())
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt();
+                    let d: f64 = row.iter().zip(data.row(j).iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt();
                     sums[labels[j]] += d;
                 }
             }
@@ -69,11 +64,7 @@ pub fn silhouette(data: ArrayView2<f64>, labels: &[usize], k: usize) -> f64 {
                 .filter(|&c| c != own && sizes[c] > 0)
                 .map(|c| sums[c] / sizes[c] as f64)
                 .fold(f64::INFINITY, f64::min);
-            if !b.is_finite() {
-                0.0
-            } else {
-                (b - a) / a.max(b)
-            }
+            if !b.is_finite() { 0.0 } else { (b - a) / a.max(b) }
         })
         .collect();
     scores.iter().sum::<f64>() / n as f64
@@ -92,21 +83,12 @@ pub fn choose_k(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(params.seed);
     let mut picked: Vec<usize> = sample(&mut rng, n, sample_size.min(n)).into_vec();
     picked.sort_unstable();
-    let sampled =
-        Array2::from_shape_fn((picked.len(), data.ncols()), |(i, j)| data[[picked[i], j]]);
+    let sampled = Array2::from_shape_fn((picked.len(), data.ncols()), |(i, j)| data[[picked[i], j]]);
     let fits: Vec<(usize, f64, Vec<usize>)> = ks
         .par_iter()
         .map(|&k| {
-            let fit = KMeansParams {
-                k,
-                ..params.clone()
-            }
-            .fit(data)?;
-            Ok((
-                k,
-                fit.inertia,
-                picked.iter().map(|&i| fit.labels[i]).collect(),
-            ))
+            let fit = KMeansParams { k, ..params.clone() }.fit(data)?;
+            Ok((k, fit.inertia, picked.iter().map(|&i| fit.labels[i]).collect()))
         })
         .collect::<Result<_, KMeansError>>()?;
     let started = std::time::Instant::now();
@@ -134,11 +116,7 @@ pub fn choose_k(
         .unwrap_or(top);
     let previous = scores.iter().find(|s| s.k + 1 == best.k);
     let elbow = previous.map_or(String::new(), |p| {
-        format!(
-            "; inertia falls {:.0}% from k = {}",
-            100.0 * (1.0 - best.inertia / p.inertia),
-            p.k
-        )
+        format!("; inertia falls {:.0}% from k = {}", 100.0 * (1.0 - best.inertia / p.inertia), p.k)
     });
     let reason = if best.k == top.k {
         format!(
@@ -159,13 +137,7 @@ pub fn choose_k(
             elbow
         )
     };
-    Ok(KSuggestion {
-        suggested_k: best.k,
-        scores,
-        reason,
-        sample_size: picked.len(),
-        silhouette_seconds,
-    })
+    Ok(KSuggestion { suggested_k: best.k, scores, reason, sample_size: picked.len(), silhouette_seconds })
 }
 
 #[cfg(test)]
@@ -192,23 +164,10 @@ mod tests {
             }
         }
         let data = Array2::from_shape_vec((rows.len(), 2), rows.concat()).unwrap();
-        let s = choose_k(
-            data.view(),
-            &[2, 3, 4, 5, 6],
-            &KMeansParams {
-                n_init: 3,
-                ..Default::default()
-            },
-            1000,
-        )
-        .unwrap();
+        let s =
+            choose_k(data.view(), &[2, 3, 4, 5, 6], &KMeansParams { n_init: 3, ..Default::default() }, 1000).unwrap();
         assert_eq!(s.suggested_k, 4, "{s:?}");
         assert!(s.reason.starts_with("k = 4 has the highest silhouette"));
-        assert!(
-            s.scores
-                .windows(2)
-                .all(|w| w[1].inertia <= w[0].inertia + 1e-9),
-            "inertia falls with k"
-        );
+        assert!(s.scores.windows(2).all(|w| w[1].inertia <= w[0].inertia + 1e-9), "inertia falls with k");
     }
 }

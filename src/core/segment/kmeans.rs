@@ -28,13 +28,7 @@ pub struct KMeansParams {
 
 impl Default for KMeansParams {
     fn default() -> Self {
-        KMeansParams {
-            k: 5,
-            n_init: 10,
-            max_iter: 300,
-            tol: 1e-4,
-            seed: 42,
-        }
+        KMeansParams { k: 5, n_init: 10, max_iter: 300, tol: 1e-4, seed: 42 }
     }
 }
 
@@ -53,11 +47,7 @@ pub enum KMeansError {
     #[error("the matrix has no columns")]
     NoColumns,
     #[error("value {value} at row {row}, column {column} is not a finite number")]
-    NotFinite {
-        row: usize,
-        column: usize,
-        value: f64,
-    },
+    NotFinite { row: usize, column: usize, value: f64 },
     #[error("{0}")]
     Linfa(String),
 }
@@ -70,8 +60,8 @@ impl From<linfa::Error> for KMeansError {
 
 // The model behind linfa's traits, so that it slots in wherever linfa's own
 // KMeans would (`Fit::fit(&params, &dataset)`, `Predict::predict(&model, &records)`).
-impl<D: ndarray::Data<Elem = f64>, T>
-    linfa::traits::Fit<ndarray::ArrayBase<D, ndarray::Ix2>, T, KMeansError> for KMeansParams
+impl<D: ndarray::Data<Elem = f64>, T> linfa::traits::Fit<ndarray::ArrayBase<D, ndarray::Ix2>, T, KMeansError>
+    for KMeansParams
 {
     type Object = KMeansFit;
 
@@ -84,14 +74,9 @@ impl<D: ndarray::Data<Elem = f64>, T>
 }
 
 impl<D: ndarray::Data<Elem = f64>>
-    linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<usize>>
-    for KMeansFit
+    linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<usize>> for KMeansFit
 {
-    fn predict_inplace(
-        &self,
-        x: &ndarray::ArrayBase<D, ndarray::Ix2>,
-        y: &mut ndarray::Array1<usize>,
-    ) {
+    fn predict_inplace(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>, y: &mut ndarray::Array1<usize>) {
         for (target, label) in y.iter_mut().zip(assign(x.view(), self.centroids.view()).0) {
             *target = label;
         }
@@ -121,10 +106,7 @@ impl KMeansParams {
             return Err(KMeansError::NoColumns);
         }
         if data.nrows() < self.k {
-            return Err(KMeansError::TooFewRows {
-                k: self.k,
-                n: data.nrows(),
-            });
+            return Err(KMeansError::TooFewRows { k: self.k, n: data.nrows() });
         }
         if let Some(((row, column), &value)) = data.indexed_iter().find(|(_, v)| !v.is_finite()) {
             return Err(KMeansError::NotFinite { row, column, value });
@@ -142,19 +124,12 @@ impl KMeansParams {
             .into_par_iter()
             .map(|init| {
                 // One generator per initialisation, derived from the seed: runs are independent.
-                let mut rng =
-                    Xoshiro256PlusPlus::seed_from_u64(self.seed.wrapping_add(init as u64));
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed.wrapping_add(init as u64));
                 let centroids = kmeans_plus_plus(data, self.k, &mut rng);
                 lloyd(data, centroids, self.max_iter, tol)
             })
             .collect();
-        let best = fits.into_iter().reduce(|best, fit| {
-            if fit.inertia < best.inertia {
-                fit
-            } else {
-                best
-            }
-        });
+        let best = fits.into_iter().reduce(|best, fit| if fit.inertia < best.inertia { fit } else { best });
         // n_init ≥ 1 was checked, so there is a best run.
         best.ok_or(KMeansError::ZeroInits)
     }
@@ -214,10 +189,7 @@ fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Arra
     let x: &[f64] = &x;
     let point = |i: usize| &x[i * d..(i + 1) * d];
     let mut chosen = vec![rng.gen_range(0..n)];
-    let mut closest: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|i| dist2(point(i), point(chosen[0])))
-        .collect();
+    let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| dist2(point(i), point(chosen[0]))).collect();
     let tries = 2 + (k as f64).ln().floor() as usize;
     for _ in 1..k {
         let total: f64 = closest.iter().sum();
@@ -237,17 +209,11 @@ fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Arra
             })
             .collect();
         // Potential (sum of squared distances to the nearest centre) with each candidate added.
-        let potentials: Vec<f64> = (0..tries)
-            .map(|t| chunked_sum(n, |i| closest[i].min(dist2(point(i), point(candidates[t])))))
-            .collect();
-        let best = (0..tries)
-            .min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b)))
-            .unwrap_or(0);
+        let potentials: Vec<f64> =
+            (0..tries).map(|t| chunked_sum(n, |i| closest[i].min(dist2(point(i), point(candidates[t]))))).collect();
+        let best = (0..tries).min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b))).unwrap_or(0);
         let pick = candidates[best];
-        closest
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(i, c)| *c = c.min(dist2(point(i), point(pick))));
+        closest.par_iter_mut().enumerate().for_each(|(i, c)| *c = c.min(dist2(point(i), point(pick))));
         chosen.push(pick);
     }
     Array2::from_shape_fn((k, d), |(c, j)| x[chosen[c] * d + j])
@@ -268,10 +234,7 @@ fn assign(data: ArrayView2<f64>, centroids: ArrayView2<f64>) -> (Vec<usize>, f64
                     .outer_iter()
                     .enumerate()
                     .map(|(c, centre)| (c, squared_distance(row, centre)))
-                    .fold(
-                        (0, f64::INFINITY),
-                        |best, x| if x.1 < best.1 { x } else { best },
-                    );
+                    .fold((0, f64::INFINITY), |best, x| if x.1 < best.1 { x } else { best });
                 labels.push(label);
                 inertia += d;
             }
@@ -302,10 +265,7 @@ struct ClusterSums {
 
 impl ClusterSums {
     fn zero(k: usize, d: usize) -> ClusterSums {
-        ClusterSums {
-            sums: vec![0.0; k * d],
-            counts: vec![0; k],
-        }
+        ClusterSums { sums: vec![0.0; k * d], counts: vec![0; k] }
     }
 
     fn add(&mut self, c: usize, p: &[f64], sign: f64) {
@@ -318,10 +278,7 @@ impl ClusterSums {
 
     fn merge(&mut self, o: &ClusterSums) {
         self.sums.iter_mut().zip(&o.sums).for_each(|(a, b)| *a += b);
-        self.counts
-            .iter_mut()
-            .zip(&o.counts)
-            .for_each(|(a, b)| *a += b);
+        self.counts.iter_mut().zip(&o.counts).for_each(|(a, b)| *a += b);
     }
 }
 
@@ -385,10 +342,7 @@ fn lloyd(data: ArrayView2<f64>, centroids: Array2<f64>, max_iter: usize, tol: f6
             if totals.counts[c] <= 0 {
                 continue; // an empty cluster keeps its centre
             }
-            let new: Vec<f64> = totals.sums[c * d..(c + 1) * d]
-                .iter()
-                .map(|v| v / totals.counts[c] as f64)
-                .collect();
+            let new: Vec<f64> = totals.sums[c * d..(c + 1) * d].iter().map(|v| v / totals.counts[c] as f64).collect();
             let d2 = dist2(&new, &centres[c * d..(c + 1) * d]);
             shift += d2;
             moved[c] = d2.sqrt();
@@ -437,10 +391,7 @@ fn lloyd(data: ArrayView2<f64>, centroids: Array2<f64>, max_iter: usize, tol: f6
                 delta
             })
             .collect();
-        deltas
-            .iter()
-            .flatten()
-            .for_each(|delta| totals.merge(delta));
+        deltas.iter().flatten().for_each(|delta| totals.merge(delta));
         if shift <= tol {
             break;
         }
@@ -476,12 +427,7 @@ mod tests {
     #[test]
     fn finds_separated_groups() {
         let data = blobs();
-        let fit = KMeansParams {
-            k: 3,
-            ..Default::default()
-        }
-        .fit(data.view())
-        .unwrap();
+        let fit = KMeansParams { k: 3, ..Default::default() }.fit(data.view()).unwrap();
         let mut sizes = [0; 3];
         for &l in &fit.labels {
             sizes[l] += 1;
@@ -490,24 +436,13 @@ mod tests {
         assert_eq!(sizes, [20, 25, 30]);
         let mut xs: Vec<f64> = fit.centroids.column(0).to_vec();
         xs.sort_by(f64::total_cmp);
-        assert!(
-            (xs[0] - 0.2).abs() < 1e-9
-                && (xs[1] - 10.2).abs() < 1e-9
-                && (xs[2] - 20.2).abs() < 1e-9,
-            "{xs:?}"
-        );
+        assert!((xs[0] - 0.2).abs() < 1e-9 && (xs[1] - 10.2).abs() < 1e-9 && (xs[2] - 20.2).abs() < 1e-9, "{xs:?}");
     }
 
     #[test]
     fn same_seed_same_result_on_any_thread_count() {
-        let data = Array2::from_shape_fn((20_000, 3), |(i, j)| {
-            ((i * 7919 + j * 104_729) % 1000) as f64 / 37.0
-        });
-        let params = KMeansParams {
-            k: 6,
-            n_init: 3,
-            ..Default::default()
-        };
+        let data = Array2::from_shape_fn((20_000, 3), |(i, j)| ((i * 7919 + j * 104_729) % 1000) as f64 / 37.0);
+        let params = KMeansParams { k: 6, n_init: 3, ..Default::default() };
         let many = params.fit(data.view()).unwrap();
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
@@ -522,10 +457,7 @@ mod tests {
         use linfa::traits::{Fit, Predict};
         let data = blobs();
         let dataset = linfa::DatasetBase::from(data.clone());
-        let params = KMeansParams {
-            k: 3,
-            ..Default::default()
-        };
+        let params = KMeansParams { k: 3, ..Default::default() };
         let model: Result<KMeansFit, KMeansError> = Fit::fit(&params, &dataset);
         let model = model.unwrap();
         let predicted: ndarray::Array1<usize> = Predict::predict(&model, &data);
@@ -536,33 +468,14 @@ mod tests {
     #[test]
     fn bad_settings_and_data_are_named() {
         let data = array![[1.0, 2.0], [3.0, f64::NAN]];
+        assert_eq!(KMeansParams { k: 0, ..Default::default() }.fit(data.view()), Err(KMeansError::ZeroClusters));
         assert_eq!(
-            KMeansParams {
-                k: 0,
-                ..Default::default()
-            }
-            .fit(data.view()),
-            Err(KMeansError::ZeroClusters)
-        );
-        assert_eq!(
-            KMeansParams {
-                k: 3,
-                ..Default::default()
-            }
-            .fit(data.view()),
+            KMeansParams { k: 3, ..Default::default() }.fit(data.view()),
             Err(KMeansError::TooFewRows { k: 3, n: 2 })
         );
         assert!(matches!(
-            KMeansParams {
-                k: 2,
-                ..Default::default()
-            }
-            .fit(data.view()),
-            Err(KMeansError::NotFinite {
-                row: 1,
-                column: 1,
-                ..
-            })
+            KMeansParams { k: 2, ..Default::default() }.fit(data.view()),
+            Err(KMeansError::NotFinite { row: 1, column: 1, .. })
         ));
     }
 }

@@ -30,10 +30,7 @@ pub struct FeatureSpec {
 
 impl FeatureSpec {
     pub fn new(column: &str, transform: Transform) -> FeatureSpec {
-        FeatureSpec {
-            column: column.to_string(),
-            transform,
-        }
+        FeatureSpec { column: column.to_string(), transform }
     }
 
     /// DATA.md §3: recency_days, log1p(frequency), log1p(max(monetary, 0)).
@@ -61,16 +58,10 @@ pub struct ClusteringMatrix {
 fn column_f64(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, SegmentError> {
     let column = df.column(name).map_err(|_| SegmentError::UnknownFeature {
         column: name.to_string(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        available: df.get_column_names().iter().map(|c| c.to_string()).collect(),
     })?;
     if !column.dtype().is_primitive_numeric() {
-        return Err(SegmentError::NotNumeric {
-            column: name.to_string(),
-        });
+        return Err(SegmentError::NotNumeric { column: name.to_string() });
     }
     Ok(f64_values(column)?)
 }
@@ -86,21 +77,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Builds the matrix from a feature table (one row per customer, with
 /// `customer_id` and `frequency`): purchasers only.
-pub fn clustering_matrix(
-    features: &DataFrame,
-    specs: &[FeatureSpec],
-) -> Result<ClusteringMatrix, SegmentError> {
+pub fn clustering_matrix(features: &DataFrame, specs: &[FeatureSpec]) -> Result<ClusteringMatrix, SegmentError> {
     if specs.is_empty() {
         return Err(SegmentError::NoFeatures);
     }
     let frequency = column_f64(features, "frequency")?;
-    let rows: Vec<usize> = (0..frequency.len())
-        .filter(|&i| frequency[i].is_some_and(|f| f >= 1.0))
-        .collect();
+    let rows: Vec<usize> = (0..frequency.len()).filter(|&i| frequency[i].is_some_and(|f| f >= 1.0)).collect();
     if rows.is_empty() {
-        return Err(SegmentError::NoPurchasers {
-            customers: features.height(),
-        });
+        return Err(SegmentError::NoPurchasers { customers: features.height() });
     }
     let ids = text_column(features, "customer_id")?;
     let mut values = Array2::<f64>::zeros((rows.len(), specs.len()));
@@ -125,10 +109,7 @@ pub fn clustering_matrix(
             Transform::Log1p => col.iter_mut().for_each(|v| *v = v.max(0.0).ln_1p()),
             Transform::Winsorise { percentile: p } => {
                 if !(50.0..=100.0).contains(&p) {
-                    return Err(SegmentError::BadPercentile {
-                        column: spec.column.clone(),
-                        percentile: p,
-                    });
+                    return Err(SegmentError::BadPercentile { column: spec.column.clone(), percentile: p });
                 }
                 let mut sorted = col.clone();
                 sorted.sort_by(f64::total_cmp);
@@ -140,10 +121,7 @@ pub fn clustering_matrix(
         let mean = col.iter().sum::<f64>() / n;
         let std = (col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
         if std == 0.0 || !std.is_finite() {
-            return Err(SegmentError::ZeroVariance {
-                column: spec.column.clone(),
-                value: mean,
-            });
+            return Err(SegmentError::ZeroVariance { column: spec.column.clone(), value: mean });
         }
         for (r, v) in col.iter().enumerate() {
             values[[r, j]] = (v - mean) / std;
@@ -151,11 +129,5 @@ pub fn clustering_matrix(
         means.push(mean);
         stds.push(std);
     }
-    Ok(ClusteringMatrix {
-        rows,
-        values,
-        features: specs.to_vec(),
-        means,
-        stds,
-    })
+    Ok(ClusteringMatrix { rows, values, features: specs.to_vec(), means, stds })
 }

@@ -28,27 +28,18 @@ pub enum SegmentError {
     #[error("no clustering features chosen")]
     NoFeatures,
     #[error("feature column '{column}' not found; the feature table has: {}", available.join(", "))]
-    UnknownFeature {
-        column: String,
-        available: Vec<String>,
-    },
+    UnknownFeature { column: String, available: Vec<String> },
     #[error("feature column '{column}' is not numeric")]
     NotNumeric { column: String },
     #[error("feature column '{column}' has no usable value for customer {customer} ({value})")]
-    NotFinite {
-        column: String,
-        customer: String,
-        value: String,
-    },
+    NotFinite { column: String, customer: String, value: String },
     #[error(
         "feature column '{column}' has the same value ({value}) for every buyer, so it cannot separate segments; leave it out"
     )]
     ZeroVariance { column: String, value: f64 },
     #[error("winsorising '{column}' needs a percentile between 50 and 100, got {percentile}")]
     BadPercentile { column: String, percentile: f64 },
-    #[error(
-        "none of the {customers} customers has a purchase order, so there is nothing to segment"
-    )]
+    #[error("none of the {customers} customers has a purchase order, so there is nothing to segment")]
     NoPurchasers { customers: usize },
     #[error("{0}")]
     KMeans(#[from] KMeansError),
@@ -65,10 +56,7 @@ pub struct SegmentationSettings {
 
 impl Default for SegmentationSettings {
     fn default() -> Self {
-        SegmentationSettings {
-            features: FeatureSpec::defaults(),
-            kmeans: KMeansParams::default(),
-        }
+        SegmentationSettings { features: FeatureSpec::defaults(), kmeans: KMeansParams::default() }
     }
 }
 
@@ -113,26 +101,14 @@ impl Segmentation {
 }
 
 /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
-pub fn segments_frame(
-    customer_ids: &[String],
-    assignment: &[i32],
-    segments: &[Segment],
-) -> PolarsResult<DataFrame> {
-    let name_of = |id: i32| {
-        segments
-            .iter()
-            .find(|s| s.id == id)
-            .map_or("", |s| s.name.as_str())
-    };
+pub fn segments_frame(customer_ids: &[String], assignment: &[i32], segments: &[Segment]) -> PolarsResult<DataFrame> {
+    let name_of = |id: i32| segments.iter().find(|s| s.id == id).map_or("", |s| s.name.as_str());
     let names: Vec<&str> = assignment.iter().map(|&s| name_of(s)).collect();
     DataFrame::new(
         customer_ids.len(),
         vec![
-            StringChunked::from_iter_values(
-                "customer_id".into(),
-                customer_ids.iter().map(String::as_str),
-            )
-            .into_column(),
+            StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str))
+                .into_column(),
             Int32Chunked::from_slice("segment".into(), assignment).into_column(),
             StringChunked::from_slice("segment_name".into(), &names).into_column(),
         ],
@@ -169,22 +145,13 @@ pub const RFM_RULES: [&str; 11] = [
 
 /// Scores every buyer of the feature table and puts them in RFM groups.
 pub fn rfm_segments(features: &DataFrame) -> Result<RfmSegmentation, SegmentError> {
-    let (recency, frequency, monetary) = (
-        f64_column(features, "recency_days")?,
-        f64_column(features, "frequency")?,
-        f64_column(features, "monetary")?,
-    );
-    let buyer_rows: Vec<usize> = (0..features.height())
-        .filter(|&i| frequency[i].is_some_and(|f| f >= 1.0))
-        .collect();
+    let (recency, frequency, monetary) =
+        (f64_column(features, "recency_days")?, f64_column(features, "frequency")?, f64_column(features, "monetary")?);
+    let buyer_rows: Vec<usize> = (0..features.height()).filter(|&i| frequency[i].is_some_and(|f| f >= 1.0)).collect();
     if buyer_rows.is_empty() {
-        return Err(SegmentError::NoPurchasers {
-            customers: features.height(),
-        });
+        return Err(SegmentError::NoPurchasers { customers: features.height() });
     }
-    let pick = |v: &[Option<f64>]| -> Vec<f64> {
-        buyer_rows.iter().map(|&i| v[i].unwrap_or(0.0)).collect()
-    };
+    let pick = |v: &[Option<f64>]| -> Vec<f64> { buyer_rows.iter().map(|&i| v[i].unwrap_or(0.0)).collect() };
     let scores = rfm::rfm_scores(&pick(&recency), &pick(&frequency), &pick(&monetary));
     let mut assignment = vec![NO_PURCHASE_SEGMENT; features.height()];
     let mut sizes = [0usize; rfm::RFM_GROUPS.len()];
@@ -218,8 +185,7 @@ fn no_purchase_segment(customers: usize) -> Segment {
     Segment {
         id: NO_PURCHASE_SEGMENT,
         name: NO_PURCHASE_YET.to_string(),
-        description: "Seen in the data (views, carts or returns) but no purchase order yet."
-            .to_string(),
+        description: "Seen in the data (views, carts or returns) but no purchase order yet.".to_string(),
         customers,
     }
 }
@@ -230,10 +196,7 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Segments the customers of a feature table.
-pub fn segment_customers(
-    features: &DataFrame,
-    settings: &SegmentationSettings,
-) -> Result<Segmentation, SegmentError> {
+pub fn segment_customers(features: &DataFrame, settings: &SegmentationSettings) -> Result<Segmentation, SegmentError> {
     let matrix = clustering_matrix(features, &settings.features)?;
     let started = std::time::Instant::now();
     let fit = settings.kmeans.fit(matrix.values.view())?;
@@ -258,16 +221,9 @@ pub fn segment_customers(
 
     // Names and descriptions from each segment's average recency, frequency and spend.
     let column = |name: &str| -> Result<Vec<f64>, SegmentError> {
-        Ok(f64_column(features, name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect())
+        Ok(f64_column(features, name)?.into_iter().map(|v| v.unwrap_or(0.0)).collect())
     };
-    let (recency, frequency, monetary) = (
-        column("recency_days")?,
-        column("frequency")?,
-        column("monetary")?,
-    );
+    let (recency, frequency, monetary) = (column("recency_days")?, column("frequency")?, column("monetary")?);
     let averages_of = |rows: &mut dyn Iterator<Item = usize>| {
         let rows: Vec<usize> = rows.collect();
         SegmentAverages {
@@ -292,9 +248,7 @@ pub fn segment_customers(
     let mut positions = Vec::with_capacity(k);
     let mut averages = Vec::with_capacity(k);
     for id in 0..k as i32 {
-        let members: Vec<usize> = (0..assignment.len())
-            .filter(|&i| assignment[i] == id)
-            .collect();
+        let members: Vec<usize> = (0..assignment.len()).filter(|&i| assignment[i] == id).collect();
         positions.push(Position {
             recency: (mean(members.iter().map(|&i| recency[i])) - r_mean) / r_sd,
             frequency: (mean(members.iter().map(|&i| log_f(i))) - f_mean) / f_sd,

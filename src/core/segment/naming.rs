@@ -43,9 +43,7 @@ pub fn name_segments(positions: &[Position]) -> Vec<String> {
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (s, p) in positions.iter().enumerate() {
         for (a, (_, proto)) in ARCHETYPES.iter().enumerate() {
-            let d = (p.recency - proto[0]).powi(2)
-                + (p.frequency - proto[1]).powi(2)
-                + (p.monetary - proto[2]).powi(2);
+            let d = (p.recency - proto[0]).powi(2) + (p.frequency - proto[1]).powi(2) + (p.monetary - proto[2]).powi(2);
             pairs.push((d, s, a));
         }
     }
@@ -61,10 +59,7 @@ pub fn name_segments(positions: &[Position]) -> Vec<String> {
     let mut taken: Vec<String> = names.iter().flatten().cloned().collect();
     for (s, name) in names.iter_mut().enumerate() {
         if name.is_none() {
-            let nearest = pairs
-                .iter()
-                .find(|&&(_, seg, _)| seg == s)
-                .map_or("Segment", |&(_, _, a)| ARCHETYPES[a].0);
+            let nearest = pairs.iter().find(|&&(_, seg, _)| seg == s).map_or("Segment", |&(_, _, a)| ARCHETYPES[a].0);
             let mut n = 2;
             while taken.contains(&format!("{nearest} {n}")) {
                 n += 1;
@@ -78,11 +73,7 @@ pub fn name_segments(positions: &[Position]) -> Vec<String> {
 
 /// "Bought 6.2 times, last 40 days ago on average; spends 3.1× the average buyer."
 pub fn describe(segment: &SegmentAverages, all_buyers: &SegmentAverages) -> String {
-    let ratio = if all_buyers.monetary > 0.0 {
-        segment.monetary / all_buyers.monetary
-    } else {
-        0.0
-    };
+    let ratio = if all_buyers.monetary > 0.0 { segment.monetary / all_buyers.monetary } else { 0.0 };
     let times = if (segment.frequency - 1.0).abs() < 0.05 {
         "once".to_string()
     } else {
@@ -99,11 +90,7 @@ mod tests {
     use super::*;
 
     fn at(recency: f64, frequency: f64, monetary: f64) -> Position {
-        Position {
-            recency,
-            frequency,
-            monetary,
-        }
+        Position { recency, frequency, monetary }
     }
 
     #[test]
@@ -130,25 +117,13 @@ mod tests {
 
     #[test]
     fn descriptions_speak_plainly() {
-        let all = SegmentAverages {
-            recency_days: 120.0,
-            frequency: 3.0,
-            monetary: 300.0,
-        };
-        let seg = SegmentAverages {
-            recency_days: 40.2,
-            frequency: 6.0,
-            monetary: 930.0,
-        };
+        let all = SegmentAverages { recency_days: 120.0, frequency: 3.0, monetary: 300.0 };
+        let seg = SegmentAverages { recency_days: 40.2, frequency: 6.0, monetary: 930.0 };
         assert_eq!(
             describe(&seg, &all),
             "Bought 6.0 times, the last time 40 days ago on average; spends 3.1× the average buyer."
         );
-        let once = SegmentAverages {
-            recency_days: 300.0,
-            frequency: 1.0,
-            monetary: 60.0,
-        };
+        let once = SegmentAverages { recency_days: 300.0, frequency: 1.0, monetary: 60.0 };
         assert!(describe(&once, &all).starts_with("Bought once,"));
     }
 }

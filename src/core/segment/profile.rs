@@ -33,17 +33,9 @@ pub struct SegmentProfile {
 }
 
 /// Adds P(alive) and CLV from a fitted value model to the profiles.
-pub fn add_value(
-    profiles: &mut [SegmentProfile],
-    customer_ids: &[String],
-    assignment: &[i32],
-    value: &CustomerValue,
-) {
-    let segment_of: std::collections::HashMap<&str, i32> = customer_ids
-        .iter()
-        .map(String::as_str)
-        .zip(assignment.iter().copied())
-        .collect();
+pub fn add_value(profiles: &mut [SegmentProfile], customer_ids: &[String], assignment: &[i32], value: &CustomerValue) {
+    let segment_of: std::collections::HashMap<&str, i32> =
+        customer_ids.iter().map(String::as_str).zip(assignment.iter().copied()).collect();
     for p in profiles.iter_mut() {
         let members: Vec<usize> = (0..value.history.len())
             .filter(|&i| segment_of.get(value.history.customer_ids[i].as_str()) == Some(&p.id))
@@ -63,11 +55,7 @@ pub fn add_value(
 
 /// Profiles of every segment, computed on the feature table the assignment
 /// (one segment id per row) was made from.
-pub fn profiles(
-    features: &DataFrame,
-    assignment: &[i32],
-    segments: &[Segment],
-) -> PolarsResult<Vec<SegmentProfile>> {
+pub fn profiles(features: &DataFrame, assignment: &[i32], segments: &[Segment]) -> PolarsResult<Vec<SegmentProfile>> {
     let n = features.height();
     let monetary = f64_column(features, "monetary")?;
     let total_revenue: f64 = monetary.iter().flatten().sum();
@@ -77,10 +65,7 @@ pub fn profiles(
         .filter(|c| c.dtype().is_primitive_numeric())
         .map(|c| Ok((c.name().to_string(), f64_values(c)?)))
         .collect::<PolarsResult<_>>()?;
-    let top = features
-        .column("top_category")
-        .ok()
-        .and_then(|c| c.str().ok().cloned());
+    let top = features.column("top_category").ok().and_then(|c| c.str().ok().cloned());
     let mut out = Vec::new();
     for seg in segments {
         let members: Vec<usize> = (0..n).filter(|&i| assignment[i] == seg.id).collect();
@@ -94,14 +79,7 @@ pub fn profiles(
             mean.insert(name.clone(), v.iter().sum::<f64>() / v.len() as f64);
             v.sort_by(f64::total_cmp);
             let mid = v.len() / 2;
-            median.insert(
-                name.clone(),
-                if v.len() % 2 == 1 {
-                    v[mid]
-                } else {
-                    (v[mid - 1] + v[mid]) / 2.0
-                },
-            );
+            median.insert(name.clone(), if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 });
         }
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         if let Some(top) = &top {
@@ -121,11 +99,7 @@ pub fn profiles(
             description: seg.description.clone(),
             customers: members.len(),
             share_of_customers: members.len() as f64 / n.max(1) as f64,
-            share_of_revenue: if total_revenue != 0.0 {
-                revenue / total_revenue
-            } else {
-                0.0
-            },
+            share_of_revenue: if total_revenue != 0.0 { revenue / total_revenue } else { 0.0 },
             mean,
             median,
             top_categories,

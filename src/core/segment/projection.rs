@@ -62,9 +62,7 @@ fn jacobi_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
 pub fn principal_components(data: ArrayView2<f64>) -> Projection {
     let n = data.nrows().max(1) as f64;
     let d = data.ncols();
-    let mean = data
-        .mean_axis(Axis(0))
-        .unwrap_or_else(|| ndarray::Array1::zeros(d));
+    let mean = data.mean_axis(Axis(0)).unwrap_or_else(|| ndarray::Array1::zeros(d));
     let centred = &data - &mean;
     let cov = centred.t().dot(&centred) / n;
     let (values, vectors) = jacobi_eigen(cov);
@@ -76,25 +74,13 @@ pub fn principal_components(data: ArrayView2<f64>) -> Projection {
     for (c, &component) in order.iter().take(2).enumerate() {
         // A fixed sign (largest loading positive) keeps plots from flipping between runs.
         let mut axis = vectors.column(component).to_owned();
-        if axis
-            .iter()
-            .copied()
-            .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m })
-            < 0.0
-        {
+        if axis.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m }) < 0.0 {
             axis.mapv_inplace(|x| -x);
         }
         coordinates.column_mut(c).assign(&centred.dot(&axis));
-        explained[c] = if total > 0.0 {
-            values[component].max(0.0) / total
-        } else {
-            0.0
-        };
+        explained[c] = if total > 0.0 { values[component].max(0.0) / total } else { 0.0 };
     }
-    Projection {
-        coordinates,
-        explained_variance: explained,
-    }
+    Projection { coordinates, explained_variance: explained }
 }
 
 #[cfg(test)]
@@ -104,26 +90,12 @@ mod tests {
 
     #[test]
     fn a_line_is_one_component() {
-        let data = array![
-            [0.0, 0.0, 1.0],
-            [1.0, 2.0, 1.0],
-            [2.0, 4.0, 1.0],
-            [3.0, 6.0, 1.0]
-        ];
+        let data = array![[0.0, 0.0, 1.0], [1.0, 2.0, 1.0], [2.0, 4.0, 1.0], [3.0, 6.0, 1.0]];
         let p = principal_components(data.view());
-        assert!(
-            (p.explained_variance[0] - 1.0).abs() < 1e-9,
-            "{:?}",
-            p.explained_variance
-        );
+        assert!((p.explained_variance[0] - 1.0).abs() < 1e-9, "{:?}", p.explained_variance);
         assert!(p.explained_variance[1].abs() < 1e-9);
         // Distances along the line are kept: consecutive points are √5 apart.
-        let gaps: Vec<f64> = (1..4)
-            .map(|i| p.coordinates[[i, 0]] - p.coordinates[[i - 1, 0]])
-            .collect();
-        assert!(
-            gaps.iter().all(|g| (g - 5f64.sqrt()).abs() < 1e-9),
-            "{gaps:?}"
-        );
+        let gaps: Vec<f64> = (1..4).map(|i| p.coordinates[[i, 0]] - p.coordinates[[i - 1, 0]]).collect();
+        assert!(gaps.iter().all(|g| (g - 5f64.sqrt()).abs() < 1e-9), "{gaps:?}");
     }
 }

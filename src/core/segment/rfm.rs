@@ -72,12 +72,7 @@ pub fn rfm_scores(recency_days: &[f64], frequency: &[f64], monetary: &[f64]) -> 
     (0..r.len())
         .map(|i| {
             let fm = (f[i] + m[i]).div_ceil(2);
-            RfmScore {
-                r: r[i],
-                f: f[i],
-                m: m[i],
-                group: rfm_group(r[i], fm),
-            }
+            RfmScore { r: r[i], f: f[i], m: m[i], group: rfm_group(r[i], fm) }
         })
         .collect()
 }
@@ -91,24 +86,13 @@ mod tests {
         // Ten buyers: recency 1..10 days, frequency 10..1, monetary in steps.
         let recency: Vec<f64> = (1..=10).map(f64::from).collect();
         let frequency: Vec<f64> = (1..=10).rev().map(f64::from).collect();
-        let monetary = [
-            500.0, 400.0, 400.0, 300.0, 200.0, 150.0, 100.0, 50.0, 20.0, 10.0,
-        ];
+        let monetary = [500.0, 400.0, 400.0, 300.0, 200.0, 150.0, 100.0, 50.0, 20.0, 10.0];
         let s = rfm_scores(&recency, &frequency, &monetary);
         // The most recent two buyers score R = 5, the least recent two R = 1.
-        assert_eq!(
-            s.iter().map(|x| x.r).collect::<Vec<_>>(),
-            [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
-        );
-        assert_eq!(
-            s.iter().map(|x| x.f).collect::<Vec<_>>(),
-            [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
-        );
+        assert_eq!(s.iter().map(|x| x.r).collect::<Vec<_>>(), [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
+        assert_eq!(s.iter().map(|x| x.f).collect::<Vec<_>>(), [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]);
         // Ties share a score: both 400s are above 7 of 10 values → M = 1 + ⌊3.5⌋ = 4.
-        assert_eq!(
-            s.iter().map(|x| x.m).collect::<Vec<_>>(),
-            [5, 4, 4, 4, 3, 3, 2, 2, 1, 1]
-        );
+        assert_eq!(s.iter().map(|x| x.m).collect::<Vec<_>>(), [5, 4, 4, 4, 3, 3, 2, 2, 1, 1]);
         assert_eq!(RFM_GROUPS[s[0].group], "Champions");
         assert_eq!(RFM_GROUPS[s[9].group], "Lost");
     }

@@ -37,10 +37,7 @@ fn log_likelihood(r: f64, alpha: f64, a: f64, b: f64, x: f64, t_x: f64, t: f64) 
 pub fn fit(history: &CustomerHistory) -> Result<BgNbd, ValueError> {
     let repeaters = history.x.iter().filter(|&&x| x > 0.0).count();
     if history.len() < 10 || repeaters < 5 {
-        return Err(ValueError::TooFewBuyers {
-            buyers: history.len(),
-            repeaters,
-        });
+        return Err(ValueError::TooFewBuyers { buyers: history.len(), repeaters });
     }
     // Identical (x, t_x, T) triples are evaluated once, weighted by their count.
     let groups = history.grouped();
@@ -48,44 +45,24 @@ pub fn fit(history: &CustomerHistory) -> Result<BgNbd, ValueError> {
         let (r, alpha, a, b) = (phi[0].exp(), phi[1].exp(), phi[2].exp(), phi[3].exp());
         -groups
             .par_chunks(256)
-            .map(|chunk| {
-                chunk
-                    .iter()
-                    .map(|&(x, t_x, t, n)| n * log_likelihood(r, alpha, a, b, x, t_x, t))
-                    .sum::<f64>()
-            })
+            .map(|chunk| chunk.iter().map(|&(x, t_x, t, n)| n * log_likelihood(r, alpha, a, b, x, t_x, t)).sum::<f64>())
             .collect::<Vec<f64>>()
             .iter()
             .sum::<f64>()
     };
     let mean_t = history.big_t.iter().sum::<f64>() / history.len() as f64;
     let start = [0.0, mean_t.max(1e-3).ln(), 0.0, 0.0];
-    let Minimum {
-        point,
-        value,
-        iterations,
-        converged,
-    } = nelder_mead(neg_ll, &start, 0.5, 4000, 1e-12);
+    let Minimum { point, value, iterations, converged } = nelder_mead(neg_ll, &start, 0.5, 4000, 1e-12);
     let params: Vec<f64> = point.iter().map(|p| p.exp()).collect();
     if !converged || !value.is_finite() || params.iter().any(|p| !p.is_finite() || *p <= 0.0) {
         return Err(ValueError::NoConvergence {
             model: "BG/NBD",
             iterations,
             log_likelihood: -value,
-            state: format!(
-                "r={:.4}, α={:.4}, a={:.4}, b={:.4}",
-                params[0], params[1], params[2], params[3]
-            ),
+            state: format!("r={:.4}, α={:.4}, a={:.4}, b={:.4}", params[0], params[1], params[2], params[3]),
         });
     }
-    Ok(BgNbd {
-        r: params[0],
-        alpha: params[1],
-        a: params[2],
-        b: params[3],
-        log_likelihood: -value,
-        iterations,
-    })
+    Ok(BgNbd { r: params[0], alpha: params[1], a: params[2], b: params[3], log_likelihood: -value, iterations })
 }
 
 impl BgNbd {
@@ -94,8 +71,7 @@ impl BgNbd {
         if x == 0.0 {
             return 1.0;
         }
-        let ratio = (self.a / (self.b + x - 1.0))
-            * ((self.alpha + t) / (self.alpha + t_x)).powf(self.r + x);
+        let ratio = (self.a / (self.b + x - 1.0)) * ((self.alpha + t) / (self.alpha + t_x)).powf(self.r + x);
         1.0 / (1.0 + ratio)
     }
 
@@ -109,14 +85,9 @@ impl BgNbd {
         }
         let z = horizon / (alpha + t + horizon);
         let head = (a + b + x - 1.0) / (a - 1.0);
-        let tail = 1.0
-            - ((alpha + t) / (alpha + t + horizon)).powf(r + x)
-                * hyp2f1(r + x, b + x, a + b + x - 1.0, z);
-        let denominator = if x > 0.0 {
-            1.0 + (a / (b + x - 1.0)) * ((alpha + t) / (alpha + t_x)).powf(r + x)
-        } else {
-            1.0
-        };
+        let tail = 1.0 - ((alpha + t) / (alpha + t + horizon)).powf(r + x) * hyp2f1(r + x, b + x, a + b + x - 1.0, z);
+        let denominator =
+            if x > 0.0 { 1.0 + (a / (b + x - 1.0)) * ((alpha + t) / (alpha + t_x)).powf(r + x) } else { 1.0 };
         head * tail / denominator
     }
 }

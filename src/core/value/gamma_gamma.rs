@@ -17,10 +17,7 @@ pub struct GammaGamma {
 }
 
 fn log_likelihood(p: f64, q: f64, v: f64, x: f64, m: f64) -> f64 {
-    ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
-        + q * v.ln()
-        + (p * x - 1.0) * m.ln()
-        + (p * x) * x.ln()
+    ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * v.ln() + (p * x - 1.0) * m.ln() + (p * x) * x.ln()
         - (p * x + q) * (x * m + v).ln()
 }
 
@@ -36,26 +33,15 @@ pub fn fit(history: &CustomerHistory) -> Result<GammaGamma, ValueError> {
         })
         .collect();
     if data.len() < 5 {
-        return Err(ValueError::TooFewBuyers {
-            buyers: history.len(),
-            repeaters: data.len(),
-        });
+        return Err(ValueError::TooFewBuyers { buyers: history.len(), repeaters: data.len() });
     }
     let neg_ll = |phi: &[f64]| -> f64 {
         let (p, q, v) = (phi[0].exp(), phi[1].exp(), phi[2].exp());
-        -data
-            .iter()
-            .map(|&(x, m)| log_likelihood(p, q, v, x, m))
-            .sum::<f64>()
+        -data.iter().map(|&(x, m)| log_likelihood(p, q, v, x, m)).sum::<f64>()
     };
     let mean_m = data.iter().map(|d| d.1).sum::<f64>() / data.len() as f64;
     let start = [0.0, 0.0, mean_m.ln()];
-    let Minimum {
-        point,
-        value,
-        iterations,
-        converged,
-    } = nelder_mead(neg_ll, &start, 0.5, 4000, 1e-12);
+    let Minimum { point, value, iterations, converged } = nelder_mead(neg_ll, &start, 0.5, 4000, 1e-12);
     let (p, q, v) = (point[0].exp(), point[1].exp(), point[2].exp());
     if !converged || !value.is_finite() || ![p, q, v].iter().all(|x| x.is_finite() && *x > 0.0) {
         return Err(ValueError::NoConvergence {
@@ -65,13 +51,7 @@ pub fn fit(history: &CustomerHistory) -> Result<GammaGamma, ValueError> {
             state: format!("p={p:.4}, q={q:.4}, v={v:.4}"),
         });
     }
-    Ok(GammaGamma {
-        p,
-        q,
-        v,
-        log_likelihood: -value,
-        customers: data.len(),
-    })
+    Ok(GammaGamma { p, q, v, log_likelihood: -value, customers: data.len() })
 }
 
 impl GammaGamma {

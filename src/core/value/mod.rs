@@ -27,12 +27,7 @@ pub enum ValueError {
     #[error(
         "the {model} fit did not converge after {iterations} iterations (log-likelihood {log_likelihood:.3} at {state}); try --time-unit week, a longer history, or an earlier --as-of"
     )]
-    NoConvergence {
-        model: &'static str,
-        iterations: usize,
-        log_likelihood: f64,
-        state: String,
-    },
+    NoConvergence { model: &'static str, iterations: usize, log_likelihood: f64, state: String },
     #[error("no purchase orders on or before {as_of}")]
     NoPurchases { as_of: String },
     #[error("computing customer histories failed: {0}")]
@@ -81,23 +76,12 @@ impl CustomerHistory {
 
     /// Distinct (x, t_x, T) with their counts, in a fixed order.
     pub fn grouped(&self) -> Vec<(f64, f64, f64, f64)> {
-        let mut keys: Vec<(u64, u64, u64)> = (0..self.len())
-            .map(|i| {
-                (
-                    self.x[i].to_bits(),
-                    self.t_x[i].to_bits(),
-                    self.big_t[i].to_bits(),
-                )
-            })
-            .collect();
+        let mut keys: Vec<(u64, u64, u64)> =
+            (0..self.len()).map(|i| (self.x[i].to_bits(), self.t_x[i].to_bits(), self.big_t[i].to_bits())).collect();
         keys.sort_unstable();
         let mut out: Vec<(f64, f64, f64, f64)> = Vec::new();
         for k in keys {
-            let v = (
-                f64::from_bits(k.0),
-                f64::from_bits(k.1),
-                f64::from_bits(k.2),
-            );
+            let v = (f64::from_bits(k.0), f64::from_bits(k.1), f64::from_bits(k.2));
             match out.last_mut() {
                 Some(last) if (last.0, last.1, last.2) == v => last.3 += 1.0,
                 _ => out.push((v.0, v.1, v.2, 1.0)),
@@ -108,18 +92,12 @@ impl CustomerHistory {
 }
 
 /// Builds the histories of every customer with a purchase order up to `as_of_ms`.
-pub fn customer_history(
-    events: &EventTable,
-    as_of_ms: i64,
-    unit: TimeUnit,
-) -> Result<CustomerHistory, ValueError> {
+pub fn customer_history(events: &EventTable, as_of_ms: i64, unit: TimeUnit) -> Result<CustomerHistory, ValueError> {
     let events = events.up_to(as_of_ms)?;
     let key = events.customer_key();
     let day = |c: &str| col(c).floor_div(lit(MS_PER_DAY));
-    let order_days = events
-        .purchase_orders()
-        .select([col(key), day("order_ms").alias("day")])
-        .unique(None, UniqueKeepStrategy::Any);
+    let order_days =
+        events.purchase_orders().select([col(key), day("order_ms").alias("day")]).unique(None, UniqueKeepStrategy::Any);
     // Spend per purchase day: purchase lines (returns included) on days with a purchase order.
     let spend = events
         .df
@@ -134,37 +112,20 @@ pub fn customer_history(
         col(key).alias("customer_id")
     };
     let df = order_days
-        .join(
-            spend,
-            [col(key), col("day")],
-            [col(key), col("day")],
-            JoinArgs::new(JoinType::Left),
-        )
+        .join(spend, [col(key), col("day")], [col(key), col("day")], JoinArgs::new(JoinType::Left))
         .sort([key, "day"], SortMultipleOptions::default())
         .group_by([col(key)])
         .agg([
             col("day").min().alias("first"),
             col("day").max().alias("last"),
             len().alias("days"),
-            col("spend")
-                .fill_null(lit(0.0))
-                .slice(lit(1), lit(u32::MAX as i64))
-                .mean()
-                .alias("mean_spend"),
+            col("spend").fill_null(lit(0.0)).slice(lit(1), lit(u32::MAX as i64)).mean().alias("mean_spend"),
         ])
-        .select([
-            ids,
-            col("first"),
-            col("last"),
-            col("days"),
-            col("mean_spend"),
-        ])
+        .select([ids, col("first"), col("last"), col("days"), col("mean_spend")])
         .sort(["customer_id"], SortMultipleOptions::default())
         .collect()?;
     if df.height() == 0 {
-        return Err(ValueError::NoPurchases {
-            as_of: format_ms(as_of_ms),
-        });
+        return Err(ValueError::NoPurchases { as_of: format_ms(as_of_ms) });
     }
     let as_of_days = as_of_ms as f64 / MS_PER_DAY as f64;
     let u = unit.days();
@@ -178,19 +139,11 @@ pub fn customer_history(
     let spend = df.column("mean_spend")?.cast(&DataType::Float64)?;
     let spend = spend.f64()?;
     Ok(CustomerHistory {
-        customer_ids: (0..ids.len())
-            .map(|i| ids.get(i).unwrap_or_default().to_string())
-            .collect(),
+        customer_ids: (0..ids.len()).map(|i| ids.get(i).unwrap_or_default().to_string()).collect(),
         x: days.iter().map(|&d| (d - 1) as f64).collect(),
-        t_x: first
-            .iter()
-            .zip(&last)
-            .map(|(&f, &l)| (l - f) as f64 / u)
-            .collect(),
+        t_x: first.iter().zip(&last).map(|(&f, &l)| (l - f) as f64 / u).collect(),
         big_t: first.iter().map(|&f| (as_of_days - f as f64) / u).collect(),
-        mean_spend: (0..spend.len())
-            .map(|i| spend.get(i).filter(|v| v.is_finite()))
-            .collect(),
+        mean_spend: (0..spend.len()).map(|i| spend.get(i).filter(|v| v.is_finite())).collect(),
     })
 }
 
@@ -241,24 +194,16 @@ pub fn customer_value(
     let gamma_gamma = gamma_gamma::fit(&history)?;
     let horizon = horizon_days / unit.days();
     let n = history.len();
-    let p_alive: Vec<f64> = (0..n)
-        .map(|i| bgnbd.p_alive(history.x[i], history.t_x[i], history.big_t[i]))
-        .collect();
-    let expected_purchases: Vec<f64> = (0..n)
-        .map(|i| bgnbd.expected_purchases(history.x[i], history.t_x[i], history.big_t[i], horizon))
-        .collect();
+    let p_alive: Vec<f64> = (0..n).map(|i| bgnbd.p_alive(history.x[i], history.t_x[i], history.big_t[i])).collect();
+    let expected_purchases: Vec<f64> =
+        (0..n).map(|i| bgnbd.expected_purchases(history.x[i], history.t_x[i], history.big_t[i], horizon)).collect();
     let expected_spend: Vec<Option<f64>> = (0..n)
         .map(|i| {
             let m = history.mean_spend[i].filter(|m| *m > 0.0 && history.x[i] > 0.0);
-            gamma_gamma.expected_spend(
-                if m.is_some() { history.x[i] } else { 0.0 },
-                m.unwrap_or(0.0),
-            )
+            gamma_gamma.expected_spend(if m.is_some() { history.x[i] } else { 0.0 }, m.unwrap_or(0.0))
         })
         .collect();
-    let clv = (0..n)
-        .map(|i| expected_spend[i].map(|s| s * expected_purchases[i] * margin))
-        .collect();
+    let clv = (0..n).map(|i| expected_spend[i].map(|s| s * expected_purchases[i] * margin)).collect();
     Ok(CustomerValue {
         history,
         bgnbd,
@@ -300,21 +245,15 @@ impl CustomerValue {
         DataFrame::new(
             h.len(),
             vec![
-                StringChunked::from_iter_values(
-                    "customer_id".into(),
-                    h.customer_ids.iter().map(String::as_str),
-                )
-                .into_column(),
+                StringChunked::from_iter_values("customer_id".into(), h.customer_ids.iter().map(String::as_str))
+                    .into_column(),
                 Float64Chunked::from_slice("x".into(), &h.x).into_column(),
                 Float64Chunked::from_slice("t_x".into(), &h.t_x).into_column(),
                 Float64Chunked::from_slice("T".into(), &h.big_t).into_column(),
-                Float64Chunked::from_slice_options("mean_spend".into(), &h.mean_spend)
-                    .into_column(),
+                Float64Chunked::from_slice_options("mean_spend".into(), &h.mean_spend).into_column(),
                 Float64Chunked::from_slice("p_alive".into(), &self.p_alive).into_column(),
-                Float64Chunked::from_slice("expected_purchases".into(), &self.expected_purchases)
-                    .into_column(),
-                Float64Chunked::from_slice_options("expected_spend".into(), &self.expected_spend)
-                    .into_column(),
+                Float64Chunked::from_slice("expected_purchases".into(), &self.expected_purchases).into_column(),
+                Float64Chunked::from_slice_options("expected_spend".into(), &self.expected_spend).into_column(),
                 Float64Chunked::from_slice_options("clv".into(), &self.clv).into_column(),
             ],
         )

@@ -15,23 +15,14 @@ pub struct Minimum {
 /// Minimises `f` from `start` with an initial simplex of side `step`;
 /// restarts from the best point until a restart no longer improves (a guard
 /// against the simplex collapsing early).
-pub fn nelder_mead(
-    f: impl Fn(&[f64]) -> f64,
-    start: &[f64],
-    step: f64,
-    max_iter: usize,
-    tol: f64,
-) -> Minimum {
+pub fn nelder_mead(f: impl Fn(&[f64]) -> f64, start: &[f64], step: f64, max_iter: usize, tol: f64) -> Minimum {
     let mut best = simplex_search(&f, start, step, max_iter, tol);
     for _ in 0..5 {
         let again = simplex_search(&f, &best.point, step, max_iter, tol);
         let improved = again.value < best.value - tol;
         let iterations = best.iterations + again.iterations;
         if again.value <= best.value {
-            best = Minimum {
-                iterations,
-                ..again
-            };
+            best = Minimum { iterations, ..again };
         } else {
             best.iterations = iterations;
         }
@@ -42,13 +33,7 @@ pub fn nelder_mead(
     best
 }
 
-fn simplex_search(
-    f: &impl Fn(&[f64]) -> f64,
-    start: &[f64],
-    step: f64,
-    max_iter: usize,
-    tol: f64,
-) -> Minimum {
+fn simplex_search(f: &impl Fn(&[f64]) -> f64, start: &[f64], step: f64, max_iter: usize, tol: f64) -> Minimum {
     let n = start.len();
     let value = |x: &[f64]| {
         let v = f(x);
@@ -72,32 +57,20 @@ fn simplex_search(
             converged = true;
             break;
         }
-        let centroid: Vec<f64> = (0..n)
-            .map(|j| simplex[..n].iter().map(|(x, _)| x[j]).sum::<f64>() / n as f64)
-            .collect();
-        let along = |t: f64| -> Vec<f64> {
-            (0..n)
-                .map(|j| centroid[j] + t * (simplex[n].0[j] - centroid[j]))
-                .collect()
-        };
+        let centroid: Vec<f64> =
+            (0..n).map(|j| simplex[..n].iter().map(|(x, _)| x[j]).sum::<f64>() / n as f64).collect();
+        let along =
+            |t: f64| -> Vec<f64> { (0..n).map(|j| centroid[j] + t * (simplex[n].0[j] - centroid[j])).collect() };
         let reflected = along(-1.0);
         let fr = value(&reflected);
         if fr < simplex[0].1 {
             let expanded = along(-2.0);
             let fe = value(&expanded);
-            simplex[n] = if fe < fr {
-                (expanded, fe)
-            } else {
-                (reflected, fr)
-            };
+            simplex[n] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
         } else if fr < simplex[n - 1].1 {
             simplex[n] = (reflected, fr);
         } else {
-            let contracted = if fr < simplex[n].1 {
-                along(-0.5)
-            } else {
-                along(0.5)
-            };
+            let contracted = if fr < simplex[n].1 { along(-0.5) } else { along(0.5) };
             let fc = value(&contracted);
             if fc < simplex[n].1.min(fr) {
                 simplex[n] = (contracted, fc);
@@ -115,12 +88,7 @@ fn simplex_search(
     }
     simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (point, value) = simplex.swap_remove(0);
-    Minimum {
-        point,
-        value,
-        iterations,
-        converged,
-    }
+    Minimum { point, value, iterations, converged }
 }
 
 #[cfg(test)]
@@ -132,9 +100,6 @@ mod tests {
         let rosenbrock = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
         let m = nelder_mead(rosenbrock, &[-1.2, 1.0], 0.5, 5000, 1e-14);
         assert!(m.converged);
-        assert!(
-            (m.point[0] - 1.0).abs() < 1e-4 && (m.point[1] - 1.0).abs() < 1e-4,
-            "{m:?}"
-        );
+        assert!((m.point[0] - 1.0).abs() < 1e-4 && (m.point[1] - 1.0).abs() < 1e-4, "{m:?}");
     }
 }

@@ -1,0 +1,173 @@
+//! Recommendations (DATA.md §4): interactions, models, the offline
+//! evaluation protocol and its metrics.
+
+pub mod interactions;
+pub mod models;
+pub mod split;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use interactions::{Interactions, InteractionsError};
+pub use models::{ItemKnn, Popularity, Reason, Recommendation};
+pub use split::{Holdout, temporal_holdout};
+
+/// The models the command line and the app offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Popularity,
+    ItemKnn,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Popularity => "popularity",
+            ModelKind::ItemKnn => "item-knn",
+        }
+    }
+}
+
+/// A fitted model.
+pub enum Model {
+    Popularity(Popularity),
+    ItemKnn(ItemKnn),
+}
+
+impl Model {
+    /// Fits `kind` on training items per customer.
+    pub fn fit(kind: ModelKind, train: &[Vec<u32>], n_items: usize, neighbours: usize) -> Model {
+        match kind {
+            ModelKind::Popularity => Model::Popularity(Popularity::fit(train, n_items)),
+            ModelKind::ItemKnn => Model::ItemKnn(ItemKnn::fit(train, n_items, neighbours)),
+        }
+    }
+
+    /// Top `k` items for a customer who bought `bought` (sorted), none of them.
+    pub fn recommend(&self, bought: &[u32], k: usize) -> Vec<Recommendation> {
+        self.recommend_with(bought, k, true)
+    }
+
+    /// Top `k` items; with `exclude_bought` false, items already bought may appear.
+    pub fn recommend_with(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+        match self {
+            Model::Popularity(m) => m.recommend(if exclude_bought { bought } else { &[] }, k),
+            Model::ItemKnn(m) => m.recommend_with(bought, k, exclude_bought),
+        }
+    }
+}
+
+/// DATA.md §4's metrics, averaged over evaluated customers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub model: String,
+    pub k: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub ndcg: f64,
+    pub hit_rate: f64,
+    pub coverage: f64,
+    pub evaluated_customers: usize,
+}
+
+/// One customer's metrics: (hits / k, hits / |held out|, NDCG, 1 if any hit).
+pub type CustomerMetrics = (f64, f64, f64, f64);
+
+/// Per-customer metrics of a top-`k` list against the held-out items.
+pub fn customer_metrics(recommended: &[u32], held_out: &[u32], k: usize) -> CustomerMetrics {
+    let mut dcg = 0.0;
+    let mut hits = 0usize;
+    for (rank, item) in recommended.iter().take(k).enumerate() {
+        if held_out.contains(item) {
+            hits += 1;
+            dcg += 1.0 / ((rank + 2) as f64).log2();
+        }
+    }
+    let ideal: f64 = (0..held_out.len().min(k)).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
+    (
+        hits as f64 / k as f64,
+        hits as f64 / held_out.len().max(1) as f64,
+        if ideal > 0.0 { dcg / ideal } else { 0.0 },
+        if hits > 0 { 1.0 } else { 0.0 },
+    )
+}
+
+/// Trains `kind` on the holdout's training items and scores its top `k` for
+/// every evaluated customer.
+pub fn evaluate(kind: ModelKind, interactions: &Interactions, k: usize, neighbours: usize) -> Evaluation {
+    let holdout = temporal_holdout(interactions);
+    let model = Model::fit(kind, &holdout.train, interactions.items.len(), neighbours);
+    let evaluated: Vec<usize> = (0..holdout.test.len()).filter(|&c| !holdout.test[c].is_empty()).collect();
+    let per_customer: Vec<(CustomerMetrics, Vec<u32>)> = evaluated
+        .par_iter()
+        .map(|&c| {
+            let items: Vec<u32> = model.recommend(&holdout.train[c], k).iter().map(|r| r.item).collect();
+            (customer_metrics(&items, &holdout.test[c], k), items)
+        })
+        .collect();
+    let n = per_customer.len().max(1) as f64;
+    let mut sums = (0.0, 0.0, 0.0, 0.0);
+    let mut recommended = vec![false; interactions.items.len()];
+    for ((p, r, g, h), items) in &per_customer {
+        sums = (sums.0 + p, sums.1 + r, sums.2 + g, sums.3 + h);
+        for &i in items {
+            recommended[i as usize] = true;
+        }
+    }
+    let mut in_training = vec![false; interactions.items.len()];
+    holdout.train.iter().flatten().for_each(|&i| in_training[i as usize] = true);
+    let training_items = in_training.iter().filter(|&&b| b).count();
+    Evaluation {
+        model: kind.name().to_string(),
+        k,
+        precision: sums.0 / n,
+        recall: sums.1 / n,
+        ndcg: sums.2 / n,
+        hit_rate: sums.3 / n,
+        coverage: recommended.iter().filter(|&&b| b).count() as f64 / training_items.max(1) as f64,
+        evaluated_customers: per_customer.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_by_hand() {
+        // Held out {5, 9}; recommended [5, 1, 9] at k = 3: hits at ranks 1 and 3.
+        let (p, r, g, h) = customer_metrics(&[5, 1, 9], &[5, 9], 3);
+        assert!((p - 2.0 / 3.0).abs() < 1e-12);
+        assert!((r - 1.0).abs() < 1e-12);
+        let dcg = 1.0 + 1.0 / 4f64.log2();
+        let ideal = 1.0 + 1.0 / 3f64.log2();
+        assert!((g - dcg / ideal).abs() < 1e-12);
+        assert_eq!(h, 1.0);
+        assert_eq!(customer_metrics(&[1, 2], &[7], 2), (0.0, 0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn evaluation_never_recommends_training_items_and_is_deterministic() {
+        let mut triples = Vec::new();
+        let names: Vec<String> = (0..30).map(|i| format!("i{i:02}")).collect();
+        let customers: Vec<String> = (0..40).map(|c| format!("c{c:02}")).collect();
+        for c in 0..40usize {
+            for j in 0..(3 + c % 5) {
+                triples.push((customers[c].as_str(), names[(c * 7 + j * 3) % 30].as_str(), (j * 10 + c) as i64));
+            }
+        }
+        let interactions = Interactions::from_triples(&triples);
+        let a = evaluate(ModelKind::ItemKnn, &interactions, 5, 50);
+        let b = evaluate(ModelKind::ItemKnn, &interactions, 5, 50);
+        assert_eq!(a, b);
+        assert_eq!(a.evaluated_customers, 40);
+        let holdout = temporal_holdout(&interactions);
+        let model = Model::fit(ModelKind::ItemKnn, &holdout.train, interactions.items.len(), 50);
+        for c in 0..40 {
+            for r in model.recommend(&holdout.train[c], 5) {
+                assert!(holdout.train[c].binary_search(&r.item).is_err());
+            }
+        }
+    }
+}

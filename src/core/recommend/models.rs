@@ -1,0 +1,231 @@
+//! Recommendation models: popularity (the cold-start fallback) and item-kNN
+//! (item–item cosine on the customer × item purchase matrix).
+
+use rayon::prelude::*;
+
+/// One recommended item with its score and a reason a marketer can read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recommendation {
+    pub item: u32,
+    pub score: f64,
+    pub reason: Reason,
+}
+
+/// Why an item is recommended; `describe` turns it into a sentence.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    /// Bought by this many customers in the training data.
+    Popular { customers: u32 },
+    /// Bought together with `with` (an item the customer bought) by `customers` customers.
+    BoughtTogether { with: u32, customers: u32 },
+}
+
+impl Reason {
+    pub fn describe(&self, item_name: impl Fn(u32) -> String) -> String {
+        match self {
+            Reason::Popular { customers } => format!("popular: bought by {customers} customers"),
+            Reason::BoughtTogether { with, customers } => {
+                format!("bought together with {} by {customers} customers", item_name(*with))
+            }
+        }
+    }
+}
+
+/// Top `k` of `(item, score)` by score (descending), ties by item (ascending).
+fn top_k(mut scored: Vec<(u32, f64)>, k: usize) -> Vec<(u32, f64)> {
+    let order = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > k && k > 0 {
+        scored.select_nth_unstable_by(k - 1, order);
+        scored.truncate(k);
+    }
+    scored.sort_by(order);
+    scored.truncate(k);
+    scored
+}
+
+/// Items ranked by how many customers bought them.
+#[derive(Clone, Debug)]
+pub struct Popularity {
+    /// Items by descending buyer count (ties: lower item number first).
+    ranked: Vec<(u32, u32)>,
+}
+
+impl Popularity {
+    pub fn fit(train: &[Vec<u32>], n_items: usize) -> Popularity {
+        let mut counts = vec![0u32; n_items];
+        for items in train {
+            for &i in items {
+                counts[i as usize] += 1;
+            }
+        }
+        let mut ranked: Vec<(u32, u32)> =
+            (0..n_items as u32).filter(|&i| counts[i as usize] > 0).map(|i| (i, counts[i as usize])).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Popularity { ranked }
+    }
+
+    /// The `k` most popular items not in `exclude` (sorted).
+    pub fn recommend(&self, exclude: &[u32], k: usize) -> Vec<Recommendation> {
+        self.ranked
+            .iter()
+            .filter(|(i, _)| exclude.binary_search(i).is_err())
+            .take(k)
+            .map(|&(item, customers)| Recommendation {
+                item,
+                score: f64::from(customers),
+                reason: Reason::Popular { customers },
+            })
+            .collect()
+    }
+}
+
+/// One neighbour of an item.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Neighbour {
+    pub item: u32,
+    /// Cosine similarity of the two items' buyer sets.
+    pub similarity: f64,
+    /// Customers who bought both.
+    pub together: u32,
+}
+
+/// Item–item cosine neighbours, at most `k` per item.
+#[derive(Clone, Debug)]
+pub struct ItemKnn {
+    pub neighbours: Vec<Vec<Neighbour>>,
+    popularity: Popularity,
+}
+
+impl ItemKnn {
+    /// Cosine similarity on the binary customer × item matrix: |A ∩ B| / √(|A| |B|).
+    pub fn fit(train: &[Vec<u32>], n_items: usize, k: usize) -> ItemKnn {
+        let mut buyers: Vec<Vec<u32>> = vec![Vec::new(); n_items];
+        for (c, items) in train.iter().enumerate() {
+            for &i in items {
+                buyers[i as usize].push(c as u32);
+            }
+        }
+        let neighbours: Vec<Vec<Neighbour>> = (0..n_items)
+            .into_par_iter()
+            .map_init(
+                || (vec![0u32; n_items], Vec::<u32>::new()),
+                |(together, touched), i| {
+                    for &c in &buyers[i] {
+                        for &j in &train[c as usize] {
+                            if j as usize != i {
+                                if together[j as usize] == 0 {
+                                    touched.push(j);
+                                }
+                                together[j as usize] += 1;
+                            }
+                        }
+                    }
+                    let ni = buyers[i].len() as f64;
+                    let scored: Vec<(u32, f64)> = touched
+                        .iter()
+                        .map(|&j| (j, f64::from(together[j as usize]) / (ni * buyers[j as usize].len() as f64).sqrt()))
+                        .collect();
+                    let best = top_k(scored, k)
+                        .into_iter()
+                        .map(|(j, similarity)| Neighbour { item: j, similarity, together: together[j as usize] })
+                        .collect();
+                    for &j in touched.iter() {
+                        together[j as usize] = 0;
+                    }
+                    touched.clear();
+                    best
+                },
+            )
+            .collect();
+        ItemKnn { neighbours, popularity: Popularity::fit(train, n_items) }
+    }
+
+    /// Scores every item by the summed similarity to the customer's items
+    /// (`bought`, sorted), leaving those out; the top `k`, then popular items
+    /// if the neighbours run out (cold start).
+    pub fn recommend(&self, bought: &[u32], k: usize) -> Vec<Recommendation> {
+        self.recommend_with(bought, k, true)
+    }
+
+    /// [`ItemKnn::recommend`], optionally keeping already bought items in the running.
+    pub fn recommend_with(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+        let mut score: std::collections::BTreeMap<u32, (f64, Neighbour, u32)> = std::collections::BTreeMap::new();
+        for &i in bought {
+            for n in &self.neighbours[i as usize] {
+                if exclude_bought && bought.binary_search(&n.item).is_ok() {
+                    continue;
+                }
+                let entry = score.entry(n.item).or_insert((0.0, *n, i));
+                entry.0 += n.similarity;
+                // The reason names the strongest link.
+                if n.similarity > entry.1.similarity {
+                    (entry.1, entry.2) = (*n, i);
+                }
+            }
+        }
+        let scored: Vec<(u32, f64)> = score.iter().map(|(&j, &(s, _, _))| (j, s)).collect();
+        let mut out: Vec<Recommendation> = top_k(scored, k)
+            .into_iter()
+            .map(|(item, s)| {
+                let (_, link, with) = score[&item];
+                Recommendation { item, score: s, reason: Reason::BoughtTogether { with, customers: link.together } }
+            })
+            .collect();
+        if out.len() < k {
+            let already: &[u32] = if exclude_bought { bought } else { &[] };
+            let mut exclude: Vec<u32> = already.iter().copied().chain(out.iter().map(|r| r.item)).collect();
+            exclude.sort_unstable();
+            out.extend(self.popularity.recommend(&exclude, k - out.len()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four items, four customers (rows: customers, their items):
+    /// c0: {0, 1}, c1: {0, 1, 2}, c2: {1, 2}, c3: {3}.
+    fn toy() -> Vec<Vec<u32>> {
+        vec![vec![0, 1], vec![0, 1, 2], vec![1, 2], vec![3]]
+    }
+
+    #[test]
+    fn cosine_neighbours_by_hand() {
+        let knn = ItemKnn::fit(&toy(), 4, 50);
+        // Buyers: item0 {c0,c1}, item1 {c0,c1,c2}, item2 {c1,c2}, item3 {c3}.
+        // sim(0,1) = 2/√(2·3) = 0.8165, sim(0,2) = 1/√(2·2) = 0.5, sim(1,2) = 2/√(3·2) = 0.8165.
+        let n0 = &knn.neighbours[0];
+        assert_eq!(n0.iter().map(|n| n.item).collect::<Vec<_>>(), [1, 2]);
+        assert!((n0[0].similarity - 2.0 / 6f64.sqrt()).abs() < 1e-12);
+        assert!((n0[1].similarity - 0.5).abs() < 1e-12);
+        assert_eq!(n0[0].together, 2);
+        assert!(knn.neighbours[3].is_empty(), "item 3 shares no buyer");
+    }
+
+    #[test]
+    fn scores_sum_similarities_and_skip_bought_items() {
+        let knn = ItemKnn::fit(&toy(), 4, 50);
+        // A customer who bought item 0 only: item 1 scores 0.8165, item 2 scores 0.5.
+        let recs = knn.recommend(&[0], 3);
+        assert_eq!(recs.iter().map(|r| r.item).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!((recs[0].score - 2.0 / 6f64.sqrt()).abs() < 1e-12);
+        assert_eq!(recs[0].reason, Reason::BoughtTogether { with: 0, customers: 2 });
+        // Item 3 has no link: it comes from popularity, after the neighbours.
+        assert_eq!(recs[2].reason, Reason::Popular { customers: 1 });
+        // Bought items 0 and 2: item 1 scores 0.8165 + 0.8165.
+        let recs = knn.recommend(&[0, 2], 1);
+        assert_eq!(recs[0].item, 1);
+        assert!((recs[0].score - 4.0 / 6f64.sqrt()).abs() < 1e-12);
+        assert!(recs.iter().all(|r| r.item != 0 && r.item != 2));
+    }
+
+    #[test]
+    fn cold_start_gets_popularity() {
+        let knn = ItemKnn::fit(&toy(), 4, 50);
+        let recs = knn.recommend(&[], 2);
+        assert_eq!(recs.iter().map(|r| r.item).collect::<Vec<_>>(), [1, 0]);
+        assert!(recs.iter().all(|r| matches!(r.reason, Reason::Popular { .. })));
+    }
+}

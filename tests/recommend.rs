@@ -1,0 +1,101 @@
+//! Recommendations (DATA.md §4) through the real binary.
+
+mod common;
+
+use common::{fixture, run, shared_data, stderr, stdout};
+use promo_studio::cli::sample_events_path;
+
+fn evaluate(events: &std::path::Path, model: &str) -> serde_json::Value {
+    let o = run(&["recommend", "--events", events.to_str().unwrap(), "--model", model, "--evaluate", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_str(stdout(&o).trim()).unwrap()
+}
+
+#[test]
+fn item_knn_beats_popularity_on_online_retail() {
+    let Some(path) = shared_data("online_retail/online_retail.parquet") else { return };
+    let pop = evaluate(&path, "popularity");
+    let knn = evaluate(&path, "item-knn");
+    for key in ["model", "k", "precision", "recall", "ndcg", "hit_rate", "coverage", "evaluated_customers"] {
+        assert!(!knn[key].is_null(), "{key}");
+    }
+    assert_eq!(knn["k"], 10);
+    assert_eq!(knn["evaluated_customers"], pop["evaluated_customers"]);
+    let (p, k) = (pop["precision"].as_f64().unwrap(), knn["precision"].as_f64().unwrap());
+    // Measured: popularity 0.0229, item-knn 0.0562.
+    assert!(k >= 2.0 * p, "item-knn {k} vs popularity {p}");
+    // The `implicit` package's CosineRecommender(K=50) under the same protocol:
+    // precision@10 0.056251 over 4,247 customers (tests/reference/implicit_online_retail.py).
+    // Neighbour ties are broken differently; we ask for a match within 1%.
+    assert!(k >= 0.99 * 0.056251, "item-knn {k} vs implicit 0.056251");
+    assert_eq!(knn["evaluated_customers"], 4_247);
+}
+
+#[test]
+fn recs_csv_excludes_bought_items_and_serves_newcomers() {
+    let (_d, events) = fixture(
+        "e.csv",
+        "customer_id,timestamp,item_id,event_type\n\
+         a,2024-01-01,x,purchase\na,2024-01-02,y,purchase\n\
+         b,2024-01-01,x,purchase\nb,2024-01-03,y,purchase\nb,2024-01-04,z,purchase\n\
+         c,2024-01-05,x,purchase\n\
+         d,2024-01-05,x,view\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("recs.csv");
+    let o = run(&["recommend", "--events", events.to_str().unwrap(), "--k", "2", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "customer_id,rank,item_id,score,reason");
+    // a bought x and y: z is the one item left. Buyers x {a,b,c}, y {a,b}, z {b}:
+    // score = sim(x,z) + sim(y,z) = 1/√3 + 1/√2; the strongest link is y, shared by b.
+    let expected = format!("a,1,z,{},bought together with y by 1 customers", 1.0 / 3f64.sqrt() + 1.0 / 2f64.sqrt());
+    assert!(lines.contains(&expected.as_str()), "{csv}");
+    // b bought everything: nothing left to recommend.
+    assert!(!lines.iter().any(|l| l.starts_with("b,")));
+    // c bought x: y (with x by 2) then z.
+    assert!(lines.iter().any(|l| l.starts_with("c,1,y,")), "{csv}");
+    // d never bought: the most popular items.
+    assert!(lines.contains(&"d,1,x,3.0,popular: bought by 3 customers"), "{csv}");
+    assert!(!lines.iter().any(|l| l.starts_with("a,") && (l.contains(",x,") || l.contains(",y,"))));
+}
+
+#[test]
+fn customer_preview_says_what_is_excluded() {
+    let sample = sample_events_path();
+    let o = run(&["recommend", "--events", sample.to_str().unwrap(), "--customer", "100001", "--k", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("items already bought are excluded"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains("bought together with") || l.contains("popular:")).count(), 5);
+    let o = run(&["recommend", "--events", sample.to_str().unwrap(), "--customer", "100001", "--include-bought"]);
+    assert!(stdout(&o).contains("items already bought may appear"));
+}
+
+#[test]
+fn same_recommendations_on_one_or_many_threads() {
+    let sample = sample_events_path();
+    let mut files = Vec::new();
+    for threads in ["1", "3"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.csv");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_promo-studio"))
+            .args(["recommend", "--events", sample.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(std::fs::read(&out).unwrap());
+    }
+    assert_eq!(files[0], files[1]);
+}
+
+#[test]
+fn no_item_column_is_explained() {
+    let (_d, events) = fixture("e.csv", "customer_id,timestamp\n1,2024-01-01\n");
+    let o = run(&["recommend", "--events", events.to_str().unwrap(), "--evaluate"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no item_id column"), "{}", stderr(&o));
+}
