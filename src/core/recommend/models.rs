@@ -79,6 +79,37 @@ impl Popularity {
     }
 }
 
+/// Per-thread working arrays for scoring one customer: dense by item, reset
+/// through the list of touched items (no allocation per customer).
+struct Scratch {
+    score: Vec<f64>,
+    /// (similarity, customers who bought both, the bought item) of the strongest link.
+    link: Vec<(f64, u32, u32)>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, n_items: usize) {
+        if self.score.len() < n_items {
+            self.score.resize(n_items, 0.0);
+            self.link.resize(n_items, (0.0, 0, u32::MAX));
+        }
+    }
+
+    fn clear(&mut self) {
+        for &j in &self.touched {
+            self.score[j as usize] = 0.0;
+            self.link[j as usize] = (0.0, 0, u32::MAX);
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> =
+        const { std::cell::RefCell::new(Scratch { score: Vec::new(), link: Vec::new(), touched: Vec::new() }) };
+}
+
 /// One neighbour of an item.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Neighbour {
@@ -149,28 +180,36 @@ impl ItemKnn {
 
     /// [`ItemKnn::recommend`], optionally keeping already bought items in the running.
     pub fn recommend_with(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
-        let mut score: std::collections::BTreeMap<u32, (f64, Neighbour, u32)> = std::collections::BTreeMap::new();
-        for &i in bought {
-            for n in &self.neighbours[i as usize] {
-                if exclude_bought && bought.binary_search(&n.item).is_ok() {
-                    continue;
-                }
-                let entry = score.entry(n.item).or_insert((0.0, *n, i));
-                entry.0 += n.similarity;
-                // The reason names the strongest link.
-                if n.similarity > entry.1.similarity {
-                    (entry.1, entry.2) = (*n, i);
+        let mut out = SCRATCH.with(|scratch| {
+            let mut s = scratch.borrow_mut();
+            s.prepare(self.neighbours.len());
+            for &i in bought {
+                for n in &self.neighbours[i as usize] {
+                    if exclude_bought && bought.binary_search(&n.item).is_ok() {
+                        continue;
+                    }
+                    let j = n.item as usize;
+                    if s.score[j] == 0.0 && s.link[j].2 == u32::MAX {
+                        s.touched.push(n.item);
+                    }
+                    s.score[j] += n.similarity;
+                    // The reason names the strongest link.
+                    if s.link[j].2 == u32::MAX || n.similarity > s.link[j].0 {
+                        s.link[j] = (n.similarity, n.together, i);
+                    }
                 }
             }
-        }
-        let scored: Vec<(u32, f64)> = score.iter().map(|(&j, &(s, _, _))| (j, s)).collect();
-        let mut out: Vec<Recommendation> = top_k(scored, k)
-            .into_iter()
-            .map(|(item, s)| {
-                let (_, link, with) = score[&item];
-                Recommendation { item, score: s, reason: Reason::BoughtTogether { with, customers: link.together } }
-            })
-            .collect();
+            let scored: Vec<(u32, f64)> = s.touched.iter().map(|&j| (j, s.score[j as usize])).collect();
+            let out: Vec<Recommendation> = top_k(scored, k)
+                .into_iter()
+                .map(|(item, score)| {
+                    let (_, together, with) = s.link[item as usize];
+                    Recommendation { item, score, reason: Reason::BoughtTogether { with, customers: together } }
+                })
+                .collect();
+            s.clear();
+            out
+        });
         if out.len() < k {
             let already: &[u32] = if exclude_bought { bought } else { &[] };
             let mut exclude: Vec<u32> = already.iter().copied().chain(out.iter().map(|r| r.item)).collect();
