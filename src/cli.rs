@@ -144,6 +144,12 @@ pub enum Command {
         /// Let items the customer already bought be recommended again (excluded by default).
         #[arg(long)]
         include_bought: bool,
+        /// A segments.csv (from `segment`): also write each segment's most recommended products.
+        #[arg(long, requires = "segment_out")]
+        segments: Option<PathBuf>,
+        /// Where the per-segment products go: segment,segment_name,rank,item_id,members,share.
+        #[arg(long, requires = "segments")]
+        segment_out: Option<PathBuf>,
     },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
@@ -205,6 +211,7 @@ pub enum Method {
 pub enum ModelArg {
     Popularity,
     ItemKnn,
+    UserKnn,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -422,13 +429,26 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Recommend { input, model, k, neighbours, evaluate, json, out, customer, include_bought } => {
+        Command::Recommend {
+            input,
+            model,
+            k,
+            neighbours,
+            evaluate,
+            json,
+            out,
+            customer,
+            include_bought,
+            segments,
+            segment_out,
+        } => {
             if k == 0 {
                 return Err(Failure("--k must be at least 1".into()));
             }
             let kind = match model {
                 ModelArg::Popularity => ModelKind::Popularity,
                 ModelArg::ItemKnn => ModelKind::ItemKnn,
+                ModelArg::UserKnn => ModelKind::UserKnn,
             };
             let loaded = load(&input)?;
             let interactions = Interactions::from_events(&loaded.events)?;
@@ -446,7 +466,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     );
                 }
             }
-            if out.is_none() && customer.is_none() {
+            if out.is_none() && customer.is_none() && segments.is_none() {
                 if !evaluate {
                     return Err(Failure("give --evaluate, --out recs.csv or --customer ID".into()));
                 }
@@ -455,14 +475,15 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             let all: Vec<Vec<u32>> = interactions.bought.iter().map(|b| b.iter().map(|x| x.0).collect()).collect();
             let fitted = recommend::Model::fit(kind, &all, interactions.items.len(), neighbours);
             let item_name = |i: u32| interactions.items[i as usize].clone();
-            let bought_of = |id: &str| -> &[u32] {
+            // The customer's number in the interactions (buyers only) and what they bought.
+            let history = |id: &str| -> (Option<usize>, &[u32]) {
                 match interactions.customers.binary_search_by(|c| c.as_str().cmp(id)) {
-                    Ok(c) => &all[c],
-                    Err(_) => &[],
+                    Ok(c) => (Some(c), &all[c]),
+                    Err(_) => (None, &[]),
                 }
             };
             if let Some(id) = customer {
-                let bought = bought_of(&id);
+                let (number, bought) = history(&id);
                 println!(
                     "customer {id}: {} items bought{}",
                     bought.len(),
@@ -480,7 +501,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                         "items already bought are excluded"
                     }
                 );
-                for (rank, r) in fitted.recommend_with(bought, k, !include_bought).iter().enumerate() {
+                for (rank, r) in fitted.recommend_with(number, bought, k, !include_bought).iter().enumerate() {
                     println!(
                         "  {:>2}. {:<16} {:>8.4}  {}",
                         rank + 1,
@@ -506,8 +527,9 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 let rows: Vec<Vec<(usize, String, f64, String)>> = customers
                     .par_iter()
                     .map(|id| {
+                        let (number, bought) = history(id);
                         fitted
-                            .recommend_with(bought_of(id), k, !include_bought)
+                            .recommend_with(number, bought, k, !include_bought)
                             .iter()
                             .enumerate()
                             .map(|(rank, r)| (rank + 1, item_name(r.item), r.score, r.reason.describe(item_name)))
@@ -544,6 +566,46 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     customers.len(),
                     path.display()
                 );
+            }
+            if let (Some(segments_path), Some(segment_out)) = (segments, segment_out) {
+                let table = read_segments_csv(&segments_path)?;
+                let recommended: Vec<Vec<u32>> = table
+                    .par_iter()
+                    .map(|(id, _, _)| {
+                        let (number, bought) = history(id);
+                        fitted.recommend_with(number, bought, k, !include_bought).iter().map(|r| r.item).collect()
+                    })
+                    .collect();
+                let labels: Vec<(i32, String)> = table.iter().map(|(_, s, n)| (*s, n.clone())).collect();
+                let view = recommend::segment_top_products(&recommended, &labels, k);
+                let mut rows: Vec<(i32, String, u32, String, u64, f64)> = Vec::new();
+                for seg in &view {
+                    for (rank, &(item, members, share)) in seg.items.iter().enumerate() {
+                        rows.push((
+                            seg.segment,
+                            seg.name.clone(),
+                            rank as u32 + 1,
+                            item_name(item),
+                            members as u64,
+                            share,
+                        ));
+                    }
+                }
+                let mut df = DataFrame::new(
+                    rows.len(),
+                    vec![
+                        Int32Chunked::from_iter_values("segment".into(), rows.iter().map(|r| r.0)).into_column(),
+                        StringChunked::from_iter_values("segment_name".into(), rows.iter().map(|r| r.1.as_str()))
+                            .into_column(),
+                        UInt32Chunked::from_iter_values("rank".into(), rows.iter().map(|r| r.2)).into_column(),
+                        StringChunked::from_iter_values("item_id".into(), rows.iter().map(|r| r.3.as_str()))
+                            .into_column(),
+                        UInt64Chunked::from_iter_values("members".into(), rows.iter().map(|r| r.4)).into_column(),
+                        Float64Chunked::from_iter_values("share".into(), rows.iter().map(|r| r.5)).into_column(),
+                    ],
+                )?;
+                output::write_csv(&segment_out, &mut df)?;
+                println!("recommend: top {k} products of {} segments → {}", view.len(), segment_out.display());
             }
             Ok(())
         }
@@ -644,6 +706,31 @@ fn parse_feature(arg: &str) -> Result<FeatureSpec, String> {
         }
     };
     Ok(FeatureSpec::new(column, transform))
+}
+
+/// Reads a segments.csv: (customer_id, segment, segment_name) per row.
+fn read_segments_csv(path: &Path) -> Result<Vec<(String, i32, String)>, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some("customer_id,segment,segment_name") {
+        return Err(Failure(format!("{}: expected the header customer_id,segment,segment_name", path.display())));
+    }
+    lines
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, line)| {
+            let mut parts = line.splitn(3, ',');
+            let (id, segment, name) = (parts.next(), parts.next(), parts.next());
+            match (id, segment.and_then(|s| s.trim().parse::<i32>().ok()), name) {
+                (Some(id), Some(segment), Some(name)) => Ok((id.to_string(), segment, name.to_string())),
+                _ => Err(Failure(format!(
+                    "{}: row {}: expected customer_id,segment,segment_name, got {line:?}",
+                    path.display(),
+                    n + 1
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {

@@ -99,3 +99,35 @@ fn no_item_column_is_explained() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no item_id column"), "{}", stderr(&o));
 }
+
+#[test]
+fn user_knn_and_the_segment_view() {
+    let sample = sample_events_path();
+    let e = evaluate(&sample, "user-knn");
+    assert_eq!(e["model"], "user-knn");
+    assert!(e["precision"].as_f64().unwrap() > 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let segments = dir.path().join("segments.csv");
+    let o = run(&["segment", "--events", sample.to_str().unwrap(), "--out", segments.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let view = dir.path().join("segment_products.csv");
+    let o = run(&[
+        "recommend",
+        "--events",
+        sample.to_str().unwrap(),
+        "--k",
+        "3",
+        "--segments",
+        segments.to_str().unwrap(),
+        "--segment-out",
+        view.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(view).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "segment,segment_name,rank,item_id,members,share");
+    // 6 segments × 3 products.
+    assert_eq!(lines.len(), 1 + 18, "{csv}");
+    // Customers without history all get the same popular items: share 1.
+    assert!(lines.iter().any(|l| l.starts_with("-1,No purchase yet,1,") && l.ends_with(",270,1.0")), "{csv}");
+}

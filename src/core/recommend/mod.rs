@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use interactions::{Interactions, InteractionsError};
-pub use models::{ItemKnn, Popularity, Reason, Recommendation};
+pub use models::{ItemKnn, Popularity, Reason, Recommendation, UserKnn};
 pub use split::{Holdout, temporal_holdout};
 
 /// The models the command line and the app offer.
@@ -18,6 +18,7 @@ pub use split::{Holdout, temporal_holdout};
 pub enum ModelKind {
     Popularity,
     ItemKnn,
+    UserKnn,
 }
 
 impl ModelKind {
@@ -25,6 +26,7 @@ impl ModelKind {
         match self {
             ModelKind::Popularity => "popularity",
             ModelKind::ItemKnn => "item-knn",
+            ModelKind::UserKnn => "user-knn",
         }
     }
 }
@@ -33,6 +35,7 @@ impl ModelKind {
 pub enum Model {
     Popularity(Popularity),
     ItemKnn(ItemKnn),
+    UserKnn(UserKnn),
 }
 
 impl Model {
@@ -41,19 +44,29 @@ impl Model {
         match kind {
             ModelKind::Popularity => Model::Popularity(Popularity::fit(train, n_items)),
             ModelKind::ItemKnn => Model::ItemKnn(ItemKnn::fit(train, n_items, neighbours)),
+            ModelKind::UserKnn => Model::UserKnn(UserKnn::fit(train, n_items, neighbours)),
         }
     }
 
-    /// Top `k` items for a customer who bought `bought` (sorted), none of them.
-    pub fn recommend(&self, bought: &[u32], k: usize) -> Vec<Recommendation> {
-        self.recommend_with(bought, k, true)
+    /// Top `k` items for training customer `customer` (None: not in the
+    /// training data) who bought `bought` (sorted), none of them.
+    pub fn recommend(&self, customer: Option<usize>, bought: &[u32], k: usize) -> Vec<Recommendation> {
+        self.recommend_with(customer, bought, k, true)
     }
 
     /// Top `k` items; with `exclude_bought` false, items already bought may appear.
-    pub fn recommend_with(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+    pub fn recommend_with(
+        &self,
+        customer: Option<usize>,
+        bought: &[u32],
+        k: usize,
+        exclude_bought: bool,
+    ) -> Vec<Recommendation> {
+        let exclude: &[u32] = if exclude_bought { bought } else { &[] };
         match self {
-            Model::Popularity(m) => m.recommend(if exclude_bought { bought } else { &[] }, k),
+            Model::Popularity(m) => m.recommend(exclude, k),
             Model::ItemKnn(m) => m.recommend_with(bought, k, exclude_bought),
+            Model::UserKnn(m) => m.recommend(customer, exclude, k),
         }
     }
 }
@@ -102,7 +115,7 @@ pub fn evaluate(kind: ModelKind, interactions: &Interactions, k: usize, neighbou
     let per_customer: Vec<(CustomerMetrics, Vec<u32>)> = evaluated
         .par_iter()
         .map(|&c| {
-            let items: Vec<u32> = model.recommend(&holdout.train[c], k).iter().map(|r| r.item).collect();
+            let items: Vec<u32> = model.recommend(Some(c), &holdout.train[c], k).iter().map(|r| r.item).collect();
             (customer_metrics(&items, &holdout.test[c], k), items)
         })
         .collect();
@@ -165,9 +178,59 @@ mod tests {
         let holdout = temporal_holdout(&interactions);
         let model = Model::fit(ModelKind::ItemKnn, &holdout.train, interactions.items.len(), 50);
         for c in 0..40 {
-            for r in model.recommend(&holdout.train[c], 5) {
+            for r in model.recommend(Some(c), &holdout.train[c], 5) {
                 assert!(holdout.train[c].binary_search(&r.item).is_err());
             }
         }
+    }
+}
+
+/// One segment's most recommended products.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentProducts {
+    pub segment: i32,
+    pub name: String,
+    pub members: usize,
+    /// (item number, members who get it in their top-k, share of members), most common first.
+    pub items: Vec<(u32, usize, f64)>,
+}
+
+/// Aggregates members' top-k lists per segment: the `n` items most often
+/// recommended to a segment's members, with the share of members who get each.
+/// `segments`: (segment id, name) per customer, aligned with `recommended`.
+pub fn segment_top_products(recommended: &[Vec<u32>], segments: &[(i32, String)], n: usize) -> Vec<SegmentProducts> {
+    let mut by_segment: std::collections::BTreeMap<i32, (String, usize, std::collections::BTreeMap<u32, usize>)> =
+        std::collections::BTreeMap::new();
+    for (items, (id, name)) in recommended.iter().zip(segments) {
+        let entry = by_segment.entry(*id).or_insert_with(|| (name.clone(), 0, Default::default()));
+        entry.1 += 1;
+        for &i in items {
+            *entry.2.entry(i).or_default() += 1;
+        }
+    }
+    by_segment
+        .into_iter()
+        .map(|(segment, (name, members, counts))| {
+            let mut items: Vec<(u32, usize, f64)> =
+                counts.into_iter().map(|(i, c)| (i, c, c as f64 / members as f64)).collect();
+            items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            items.truncate(n);
+            SegmentProducts { segment, name, members, items }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::*;
+
+    #[test]
+    fn segment_view_by_hand() {
+        let recs = vec![vec![1, 2], vec![2, 3], vec![2], vec![9]];
+        let segs = vec![(0, "A".to_string()), (0, "A".to_string()), (0, "A".to_string()), (-1, "New".to_string())];
+        let v = segment_top_products(&recs, &segs, 2);
+        assert_eq!(v[0].segment, -1);
+        assert_eq!(v[1].members, 3);
+        assert_eq!(v[1].items, vec![(2, 3, 1.0), (1, 1, 1.0 / 3.0)]);
     }
 }

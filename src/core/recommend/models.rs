@@ -18,6 +18,8 @@ pub enum Reason {
     Popular { customers: u32 },
     /// Bought together with `with` (an item the customer bought) by `customers` customers.
     BoughtTogether { with: u32, customers: u32 },
+    /// Bought by this many of the customer's most similar customers.
+    SimilarCustomers { customers: u32 },
 }
 
 impl Reason {
@@ -27,6 +29,7 @@ impl Reason {
             Reason::BoughtTogether { with, customers } => {
                 format!("bought together with {} by {customers} customers", item_name(*with))
             }
+            Reason::SimilarCustomers { customers } => format!("bought by {customers} customers with similar baskets"),
         }
     }
 }
@@ -220,6 +223,91 @@ impl ItemKnn {
     }
 }
 
+/// Customer–customer cosine neighbours (for comparison with item-kNN): a
+/// customer's score for an item sums the similarities of their neighbours who
+/// bought it.
+#[derive(Clone, Debug)]
+pub struct UserKnn {
+    /// Per customer: (neighbour, similarity), at most k.
+    neighbours: Vec<Vec<(u32, f64)>>,
+    train: Vec<Vec<u32>>,
+    popularity: Popularity,
+    n_items: usize,
+}
+
+impl UserKnn {
+    pub fn fit(train: &[Vec<u32>], n_items: usize, k: usize) -> UserKnn {
+        let mut buyers: Vec<Vec<u32>> = vec![Vec::new(); n_items];
+        for (c, items) in train.iter().enumerate() {
+            for &i in items {
+                buyers[i as usize].push(c as u32);
+            }
+        }
+        let n = train.len();
+        let neighbours = (0..n)
+            .into_par_iter()
+            .map_init(
+                || (vec![0u32; n], Vec::<u32>::new()),
+                |(together, touched), u| {
+                    for &i in &train[u] {
+                        for &v in &buyers[i as usize] {
+                            if v as usize != u {
+                                if together[v as usize] == 0 {
+                                    touched.push(v);
+                                }
+                                together[v as usize] += 1;
+                            }
+                        }
+                    }
+                    let nu = train[u].len() as f64;
+                    let scored: Vec<(u32, f64)> = touched
+                        .iter()
+                        .map(|&v| (v, f64::from(together[v as usize]) / (nu * train[v as usize].len() as f64).sqrt()))
+                        .collect();
+                    for &v in touched.iter() {
+                        together[v as usize] = 0;
+                    }
+                    touched.clear();
+                    top_k(scored, k)
+                },
+            )
+            .collect();
+        UserKnn { neighbours, train: train.to_vec(), popularity: Popularity::fit(train, n_items), n_items }
+    }
+
+    /// Top `k` for training customer `customer` (or, for an unknown customer, popularity).
+    pub fn recommend(&self, customer: Option<usize>, bought: &[u32], k: usize) -> Vec<Recommendation> {
+        let mut score = vec![0.0f64; self.n_items];
+        let mut votes = vec![0u32; self.n_items];
+        if let Some(u) = customer.filter(|&u| u < self.neighbours.len()) {
+            for &(v, sim) in &self.neighbours[u] {
+                for &i in &self.train[v as usize] {
+                    if bought.binary_search(&i).is_err() {
+                        score[i as usize] += sim;
+                        votes[i as usize] += 1;
+                    }
+                }
+            }
+        }
+        let scored: Vec<(u32, f64)> =
+            (0..self.n_items as u32).filter(|&i| votes[i as usize] > 0).map(|i| (i, score[i as usize])).collect();
+        let mut out: Vec<Recommendation> = top_k(scored, k)
+            .into_iter()
+            .map(|(item, s)| Recommendation {
+                item,
+                score: s,
+                reason: Reason::SimilarCustomers { customers: votes[item as usize] },
+            })
+            .collect();
+        if out.len() < k {
+            let mut exclude: Vec<u32> = bought.iter().copied().chain(out.iter().map(|r| r.item)).collect();
+            exclude.sort_unstable();
+            out.extend(self.popularity.recommend(&exclude, k - out.len()));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +346,18 @@ mod tests {
         assert_eq!(recs[0].item, 1);
         assert!((recs[0].score - 4.0 / 6f64.sqrt()).abs() < 1e-12);
         assert!(recs.iter().all(|r| r.item != 0 && r.item != 2));
+    }
+
+    #[test]
+    fn user_knn_by_hand() {
+        // c0 {0,1} and c1 {0,1,2}: cosine 2/√(2·3); c0 and c2 {1,2}: 1/√(2·2).
+        let knn = UserKnn::fit(&toy(), 4, 50);
+        let recs = knn.recommend(Some(0), &[0, 1], 2);
+        // Item 2 was bought by c1 and c2: 2/√6 + 1/2. Then popularity (item 3).
+        assert_eq!(recs[0].item, 2);
+        assert!((recs[0].score - (2.0 / 6f64.sqrt() + 0.5)).abs() < 1e-12);
+        assert_eq!(recs[0].reason, Reason::SimilarCustomers { customers: 2 });
+        assert_eq!(recs[1].reason, Reason::Popular { customers: 1 });
     }
 
     #[test]
