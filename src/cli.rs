@@ -12,7 +12,7 @@ use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
-use crate::core::recommend::{self, Interactions, ModelKind};
+use crate::core::recommend::{self, Interactions, ItemAttributes, ModelKind, ModelSettings};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
@@ -126,9 +126,15 @@ pub enum Command {
         /// Items per customer.
         #[arg(long, default_value_t = 10)]
         k: usize,
-        /// item-knn: neighbours kept per item.
+        /// item-knn / user-knn / hybrid: neighbours kept per item or customer.
         #[arg(long, default_value_t = 50)]
         neighbours: usize,
+        /// hybrid: share of item-knn in the blend with content (0..1).
+        #[arg(long, default_value_t = 0.7)]
+        hybrid_item_knn_weight: f64,
+        /// A product catalogue CSV (item_id plus any of name, brand, category) for content and names.
+        #[arg(long)]
+        products: Option<PathBuf>,
         /// Run the offline protocol (temporal holdout) and print the metrics.
         #[arg(long)]
         evaluate: bool,
@@ -212,6 +218,8 @@ pub enum ModelArg {
     Popularity,
     ItemKnn,
     UserKnn,
+    Content,
+    Hybrid,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -434,6 +442,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             model,
             k,
             neighbours,
+            hybrid_item_knn_weight,
+            products,
             evaluate,
             json,
             out,
@@ -449,11 +459,19 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 ModelArg::Popularity => ModelKind::Popularity,
                 ModelArg::ItemKnn => ModelKind::ItemKnn,
                 ModelArg::UserKnn => ModelKind::UserKnn,
+                ModelArg::Content => ModelKind::Content,
+                ModelArg::Hybrid => ModelKind::Hybrid,
             };
+            let settings = ModelSettings { kind, neighbours, hybrid_item_knn_weight };
             let loaded = load(&input)?;
             let interactions = Interactions::from_events(&loaded.events)?;
+            let mut attributes = ItemAttributes::from_events(&loaded.events, &interactions)?;
+            if let Some(path) = &products {
+                let catalogue = read_table_csv(path)?;
+                attributes.add_catalogue(&catalogue, &interactions)?;
+            }
             if evaluate {
-                let e = recommend::evaluate(kind, &interactions, k, neighbours);
+                let e = recommend::evaluate(&settings, &interactions, &attributes, k);
                 if json {
                     println!("{}", serde_json::to_string(&e).map_err(|e| Failure(e.to_string()))?);
                 } else {
@@ -473,8 +491,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 return Ok(());
             }
             let all: Vec<Vec<u32>> = interactions.bought.iter().map(|b| b.iter().map(|x| x.0).collect()).collect();
-            let fitted = recommend::Model::fit(kind, &all, interactions.items.len(), neighbours);
-            let item_name = |i: u32| interactions.items[i as usize].clone();
+            let fitted = recommend::Model::fit(&settings, &all, &attributes);
+            let item_id = |i: u32| interactions.items[i as usize].clone();
+            // Reasons name products by their catalogue name where there is one.
+            let item_name = |i: u32| attributes.name[i as usize].clone().unwrap_or_else(|| item_id(i));
             // The customer's number in the interactions (buyers only) and what they bought.
             let history = |id: &str| -> (Option<usize>, &[u32]) {
                 match interactions.customers.binary_search_by(|c| c.as_str().cmp(id)) {
@@ -490,7 +510,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     if bought.is_empty() { " (new: popular items)" } else { "" }
                 );
                 for &i in bought {
-                    println!("  bought  {}", item_name(i));
+                    println!("  bought  {:<16} {}", item_id(i), attributes.name[i as usize].as_deref().unwrap_or(""));
                 }
                 println!(
                     "top {k} by {} ({}):",
@@ -505,7 +525,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     println!(
                         "  {:>2}. {:<16} {:>8.4}  {}",
                         rank + 1,
-                        item_name(r.item),
+                        item_id(r.item),
                         r.score,
                         r.reason.describe(item_name)
                     );
@@ -532,7 +552,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                             .recommend_with(number, bought, k, !include_bought)
                             .iter()
                             .enumerate()
-                            .map(|(rank, r)| (rank + 1, item_name(r.item), r.score, r.reason.describe(item_name)))
+                            .map(|(rank, r)| (rank + 1, item_id(r.item), r.score, r.reason.describe(item_name)))
                             .collect()
                     })
                     .collect();
@@ -585,7 +605,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                             seg.segment,
                             seg.name.clone(),
                             rank as u32 + 1,
-                            item_name(item),
+                            item_id(item),
                             members as u64,
                             share,
                         ));
@@ -706,6 +726,16 @@ fn parse_feature(arg: &str) -> Result<FeatureSpec, String> {
         }
     };
     Ok(FeatureSpec::new(column, transform))
+}
+
+/// Reads a CSV with every column as text.
+fn read_table_csv(path: &Path) -> Result<DataFrame, Failure> {
+    LazyCsvReader::new(PlRefPath::try_from_path(path)?)
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .and_then(|lf| lf.collect())
+        .map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
 /// Reads a segments.csv: (customer_id, segment, segment_name) per row.

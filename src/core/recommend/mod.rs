@@ -1,6 +1,7 @@
 //! Recommendations (DATA.md §4): interactions, models, the offline
 //! evaluation protocol and its metrics.
 
+pub mod content;
 pub mod interactions;
 pub mod models;
 pub mod split;
@@ -8,6 +9,7 @@ pub mod split;
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use content::{ContentModel, ItemAttributes};
 pub use interactions::{Interactions, InteractionsError};
 pub use models::{ItemKnn, Popularity, Reason, Recommendation, UserKnn};
 pub use split::{Holdout, temporal_holdout};
@@ -19,6 +21,8 @@ pub enum ModelKind {
     Popularity,
     ItemKnn,
     UserKnn,
+    Content,
+    Hybrid,
 }
 
 impl ModelKind {
@@ -27,6 +31,8 @@ impl ModelKind {
             ModelKind::Popularity => "popularity",
             ModelKind::ItemKnn => "item-knn",
             ModelKind::UserKnn => "user-knn",
+            ModelKind::Content => "content",
+            ModelKind::Hybrid => "hybrid",
         }
     }
 }
@@ -36,15 +42,90 @@ pub enum Model {
     Popularity(Popularity),
     ItemKnn(ItemKnn),
     UserKnn(UserKnn),
+    Content(ContentModel),
+    Hybrid(Hybrid),
+}
+
+/// How a model is built.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ModelSettings {
+    pub kind: ModelKind,
+    /// item-knn / user-knn / hybrid: neighbours kept per item or customer.
+    pub neighbours: usize,
+    /// hybrid: the share of item-knn in the blend (the rest is content).
+    pub hybrid_item_knn_weight: f64,
+}
+
+impl ModelSettings {
+    pub fn new(kind: ModelKind) -> ModelSettings {
+        ModelSettings { kind, neighbours: 50, hybrid_item_knn_weight: 0.7 }
+    }
+}
+
+/// A weighted blend of item-kNN and content scores (each scaled to its best
+/// candidate), popularity filling in for customers without history.
+pub struct Hybrid {
+    item_knn: ItemKnn,
+    content: ContentModel,
+    weight: f64,
+}
+
+impl Hybrid {
+    pub fn recommend(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+        let exclude: &[u32] = if exclude_bought { bought } else { &[] };
+        let pool = k * 5;
+        let scaled = |recs: Vec<Recommendation>| -> Vec<Recommendation> {
+            let recs: Vec<Recommendation> =
+                recs.into_iter().filter(|r| !matches!(r.reason, Reason::Popular { .. })).collect();
+            let best = recs.iter().map(|r| r.score).fold(0.0, f64::max);
+            recs.into_iter()
+                .map(|r| Recommendation { score: if best > 0.0 { r.score / best } else { 0.0 }, ..r })
+                .collect()
+        };
+        let knn = scaled(self.item_knn.recommend_with(bought, pool, exclude_bought));
+        let content = scaled(self.content.recommend(bought, exclude, pool));
+        let mut blend: std::collections::BTreeMap<u32, (f64, f64, Reason)> = std::collections::BTreeMap::new();
+        for r in knn {
+            blend.insert(r.item, (self.weight * r.score, self.weight * r.score, r.reason));
+        }
+        for r in content {
+            let part = (1.0 - self.weight) * r.score;
+            let entry = blend.entry(r.item).or_insert((0.0, 0.0, r.reason.clone()));
+            entry.0 += part;
+            if part > entry.1 {
+                (entry.1, entry.2) = (part, r.reason);
+            }
+        }
+        let mut ranked: Vec<(u32, (f64, f64, Reason))> = blend.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        let mut out: Vec<Recommendation> =
+            ranked.into_iter().map(|(item, (score, _, reason))| Recommendation { item, score, reason }).collect();
+        if out.len() < k {
+            let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
+            skip.sort_unstable();
+            let more = self.item_knn.recommend_with(&[], k - out.len() + skip.len(), true);
+            out.extend(more.into_iter().filter(|r| skip.binary_search(&r.item).is_err()).take(k - out.len()));
+        }
+        out
+    }
 }
 
 impl Model {
     /// Fits `kind` on training items per customer.
-    pub fn fit(kind: ModelKind, train: &[Vec<u32>], n_items: usize, neighbours: usize) -> Model {
-        match kind {
+    pub fn fit(settings: &ModelSettings, train: &[Vec<u32>], attributes: &ItemAttributes) -> Model {
+        let n_items = attributes.category.len();
+        let neighbours = settings.neighbours;
+        match settings.kind {
             ModelKind::Popularity => Model::Popularity(Popularity::fit(train, n_items)),
             ModelKind::ItemKnn => Model::ItemKnn(ItemKnn::fit(train, n_items, neighbours)),
             ModelKind::UserKnn => Model::UserKnn(UserKnn::fit(train, n_items, neighbours)),
+            ModelKind::Content => Model::Content(ContentModel::fit(attributes, train, n_items)),
+            ModelKind::Hybrid => Model::Hybrid(Hybrid {
+                item_knn: ItemKnn::fit(train, n_items, neighbours),
+                content: ContentModel::fit(attributes, train, n_items),
+                weight: settings.hybrid_item_knn_weight.clamp(0.0, 1.0),
+            }),
         }
     }
 
@@ -67,6 +148,8 @@ impl Model {
             Model::Popularity(m) => m.recommend(exclude, k),
             Model::ItemKnn(m) => m.recommend_with(bought, k, exclude_bought),
             Model::UserKnn(m) => m.recommend(customer, exclude, k),
+            Model::Content(m) => m.recommend(bought, exclude, k),
+            Model::Hybrid(m) => m.recommend(bought, k, exclude_bought),
         }
     }
 }
@@ -108,9 +191,14 @@ pub fn customer_metrics(recommended: &[u32], held_out: &[u32], k: usize) -> Cust
 
 /// Trains `kind` on the holdout's training items and scores its top `k` for
 /// every evaluated customer.
-pub fn evaluate(kind: ModelKind, interactions: &Interactions, k: usize, neighbours: usize) -> Evaluation {
+pub fn evaluate(
+    settings: &ModelSettings,
+    interactions: &Interactions,
+    attributes: &ItemAttributes,
+    k: usize,
+) -> Evaluation {
     let holdout = temporal_holdout(interactions);
-    let model = Model::fit(kind, &holdout.train, interactions.items.len(), neighbours);
+    let model = Model::fit(settings, &holdout.train, attributes);
     let evaluated: Vec<usize> = (0..holdout.test.len()).filter(|&c| !holdout.test[c].is_empty()).collect();
     let per_customer: Vec<(CustomerMetrics, Vec<u32>)> = evaluated
         .par_iter()
@@ -132,7 +220,7 @@ pub fn evaluate(kind: ModelKind, interactions: &Interactions, k: usize, neighbou
     holdout.train.iter().flatten().for_each(|&i| in_training[i as usize] = true);
     let training_items = in_training.iter().filter(|&&b| b).count();
     Evaluation {
-        model: kind.name().to_string(),
+        model: settings.kind.name().to_string(),
         k,
         precision: sums.0 / n,
         recall: sums.1 / n,
@@ -171,12 +259,19 @@ mod tests {
             }
         }
         let interactions = Interactions::from_triples(&triples);
-        let a = evaluate(ModelKind::ItemKnn, &interactions, 5, 50);
-        let b = evaluate(ModelKind::ItemKnn, &interactions, 5, 50);
+        let attributes = ItemAttributes {
+            category: vec![None; interactions.items.len()],
+            brand: vec![None; interactions.items.len()],
+            name: vec![None; interactions.items.len()],
+            price: vec![None; interactions.items.len()],
+        };
+        let settings = ModelSettings::new(ModelKind::ItemKnn);
+        let a = evaluate(&settings, &interactions, &attributes, 5);
+        let b = evaluate(&settings, &interactions, &attributes, 5);
         assert_eq!(a, b);
         assert_eq!(a.evaluated_customers, 40);
         let holdout = temporal_holdout(&interactions);
-        let model = Model::fit(ModelKind::ItemKnn, &holdout.train, interactions.items.len(), 50);
+        let model = Model::fit(&settings, &holdout.train, &attributes);
         for c in 0..40 {
             for r in model.recommend(Some(c), &holdout.train[c], 5) {
                 assert!(holdout.train[c].binary_search(&r.item).is_err());

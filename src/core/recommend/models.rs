@@ -20,6 +20,10 @@ pub enum Reason {
     BoughtTogether { with: u32, customers: u32 },
     /// Bought by this many of the customer's most similar customers.
     SimilarCustomers { customers: u32 },
+    /// In the category the customer buys most.
+    MatchesCategory { category: String },
+    /// Shares attributes (brand, price band, name words) with what the customer bought.
+    SimilarAttributes,
 }
 
 impl Reason {
@@ -30,6 +34,8 @@ impl Reason {
                 format!("bought together with {} by {customers} customers", item_name(*with))
             }
             Reason::SimilarCustomers { customers } => format!("bought by {customers} customers with similar baskets"),
+            Reason::MatchesCategory { category } => format!("matches {category}, the category you buy most"),
+            Reason::SimilarAttributes => "like items you bought (brand, price, name)".to_string(),
         }
     }
 }
