@@ -150,8 +150,9 @@ pub enum Command {
         /// Let items the customer already bought be recommended again (excluded by default).
         #[arg(long)]
         include_bought: bool,
-        /// A segments.csv (from `segment`): also write each segment's most recommended products.
-        #[arg(long, requires = "segment_out")]
+        /// A segments.csv (from `segment`): popularity becomes each segment's top sellers
+        /// ("popular in <segment>"), and --segment-out can list each segment's products.
+        #[arg(long)]
         segments: Option<PathBuf>,
         /// Where the per-segment products go: segment,segment_name,rank,item_id,members,share.
         #[arg(long, requires = "segments")]
@@ -484,7 +485,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     );
                 }
             }
-            if out.is_none() && customer.is_none() && segments.is_none() {
+            if out.is_none() && customer.is_none() && segment_out.is_none() {
                 if !evaluate {
                     return Err(Failure("give --evaluate, --out recs.csv or --customer ID".into()));
                 }
@@ -492,6 +493,26 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             let all: Vec<Vec<u32>> = interactions.bought.iter().map(|b| b.iter().map(|x| x.0).collect()).collect();
             let fitted = recommend::Model::fit(&settings, &all, &attributes);
+            // With segments, popularity means each segment's own top sellers.
+            let segment_table = match &segments {
+                Some(path) => Some(read_segments_csv(path)?),
+                None => None,
+            };
+            let segment_of_id: std::collections::HashMap<&str, (i32, String)> =
+                segment_table.iter().flatten().map(|(id, s, name)| (id.as_str(), (*s, name.clone()))).collect();
+            let by_segment = (kind == ModelKind::Popularity && segment_table.is_some()).then(|| {
+                let segment_of: Vec<Option<(i32, String)>> =
+                    interactions.customers.iter().map(|c| segment_of_id.get(c.as_str()).cloned()).collect();
+                recommend::SegmentPopularity::fit(&all, &segment_of, interactions.items.len())
+            });
+            let recommend_for = |id: &str, number: Option<usize>, bought: &[u32]| -> Vec<recommend::Recommendation> {
+                match &by_segment {
+                    Some(p) => {
+                        p.recommend(segment_of_id.get(id).map(|s| s.0), if include_bought { &[] } else { bought }, k)
+                    }
+                    None => fitted.recommend_with(number, bought, k, !include_bought),
+                }
+            };
             let item_id = |i: u32| interactions.items[i as usize].clone();
             // Reasons name products by their catalogue name where there is one.
             let item_name = |i: u32| attributes.name[i as usize].clone().unwrap_or_else(|| item_id(i));
@@ -521,7 +542,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                         "items already bought are excluded"
                     }
                 );
-                for (rank, r) in fitted.recommend_with(number, bought, k, !include_bought).iter().enumerate() {
+                for (rank, r) in recommend_for(&id, number, bought).iter().enumerate() {
                     println!(
                         "  {:>2}. {:<16} {:>8.4}  {}",
                         rank + 1,
@@ -548,8 +569,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     .par_iter()
                     .map(|id| {
                         let (number, bought) = history(id);
-                        fitted
-                            .recommend_with(number, bought, k, !include_bought)
+                        recommend_for(id, number, bought)
                             .iter()
                             .enumerate()
                             .map(|(rank, r)| (rank + 1, item_id(r.item), r.score, r.reason.describe(item_name)))
@@ -587,13 +607,12 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     path.display()
                 );
             }
-            if let (Some(segments_path), Some(segment_out)) = (segments, segment_out) {
-                let table = read_segments_csv(&segments_path)?;
+            if let (Some(table), Some(segment_out)) = (&segment_table, segment_out) {
                 let recommended: Vec<Vec<u32>> = table
                     .par_iter()
                     .map(|(id, _, _)| {
                         let (number, bought) = history(id);
-                        fitted.recommend_with(number, bought, k, !include_bought).iter().map(|r| r.item).collect()
+                        recommend_for(id, number, bought).iter().map(|r| r.item).collect()
                     })
                     .collect();
                 let labels: Vec<(i32, String)> = table.iter().map(|(_, s, n)| (*s, n.clone())).collect();

@@ -176,3 +176,34 @@ fn content_and_hybrid_with_a_product_catalogue() {
     let text = stdout(&o);
     assert!(text.contains("the category you buy most") || text.contains("like items you bought"), "{text}");
 }
+
+#[test]
+fn popularity_per_segment_says_which_segment() {
+    let sample = sample_events_path();
+    let dir = tempfile::tempdir().unwrap();
+    let segments = dir.path().join("segments.csv");
+    let o = run(&["segment", "--events", sample.to_str().unwrap(), "--out", segments.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "recommend",
+        "--events",
+        sample.to_str().unwrap(),
+        "--model",
+        "popularity",
+        "--segments",
+        segments.to_str().unwrap(),
+        "--customer",
+        "100001",
+        "--k",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let segment_of_100001 = std::fs::read_to_string(&segments)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("100001,"))
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .unwrap();
+    assert!(text.contains(&format!("popular in {segment_of_100001}: bought by")), "{text}");
+}

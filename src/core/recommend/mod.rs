@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use content::{ContentModel, ItemAttributes};
 pub use interactions::{Interactions, InteractionsError};
-pub use models::{ItemKnn, Popularity, Reason, Recommendation, UserKnn};
+pub use models::{ItemKnn, Popularity, Reason, Recommendation, SegmentPopularity, UserKnn};
 pub use split::{Holdout, temporal_holdout};
 
 /// The models the command line and the app offer.

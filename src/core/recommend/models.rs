@@ -16,6 +16,8 @@ pub struct Recommendation {
 pub enum Reason {
     /// Bought by this many customers in the training data.
     Popular { customers: u32 },
+    /// Bought by this many customers of the customer's segment.
+    PopularIn { segment: String, customers: u32 },
     /// Bought together with `with` (an item the customer bought) by `customers` customers.
     BoughtTogether { with: u32, customers: u32 },
     /// Bought by this many of the customer's most similar customers.
@@ -30,6 +32,9 @@ impl Reason {
     pub fn describe(&self, item_name: impl Fn(u32) -> String) -> String {
         match self {
             Reason::Popular { customers } => format!("popular: bought by {customers} customers"),
+            Reason::PopularIn { segment, customers } => {
+                format!("popular in {segment}: bought by {customers} of its customers")
+            }
             Reason::BoughtTogether { with, customers } => {
                 format!("bought together with {} by {customers} customers", item_name(*with))
             }
@@ -85,6 +90,53 @@ impl Popularity {
                 reason: Reason::Popular { customers },
             })
             .collect()
+    }
+}
+
+/// Top sellers per segment, the global ones filling in (for segments whose
+/// members bought little, or customers in no segment).
+#[derive(Clone, Debug)]
+pub struct SegmentPopularity {
+    segments: std::collections::BTreeMap<i32, (String, Popularity)>,
+    global: Popularity,
+}
+
+impl SegmentPopularity {
+    /// `segment_of[c]`: the (id, name) of training customer `c`'s segment, if any.
+    pub fn fit(train: &[Vec<u32>], segment_of: &[Option<(i32, String)>], n_items: usize) -> SegmentPopularity {
+        let mut members: std::collections::BTreeMap<i32, (String, Vec<Vec<u32>>)> = std::collections::BTreeMap::new();
+        for (items, segment) in train.iter().zip(segment_of) {
+            if let Some((id, name)) = segment {
+                members.entry(*id).or_insert_with(|| (name.clone(), Vec::new())).1.push(items.clone());
+            }
+        }
+        SegmentPopularity {
+            segments: members.into_iter().map(|(id, (name, t))| (id, (name, Popularity::fit(&t, n_items)))).collect(),
+            global: Popularity::fit(train, n_items),
+        }
+    }
+
+    /// The segment's `k` top sellers not in `exclude` (sorted), then global ones.
+    pub fn recommend(&self, segment: Option<i32>, exclude: &[u32], k: usize) -> Vec<Recommendation> {
+        let mut out: Vec<Recommendation> = match segment.and_then(|s| self.segments.get(&s)) {
+            Some((name, popularity)) => popularity
+                .recommend(exclude, k)
+                .into_iter()
+                .map(|r| match r.reason {
+                    Reason::Popular { customers } => {
+                        Recommendation { reason: Reason::PopularIn { segment: name.clone(), customers }, ..r }
+                    }
+                    _ => r,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        if out.len() < k {
+            let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
+            skip.sort_unstable();
+            out.extend(self.global.recommend(&skip, k - out.len()));
+        }
+        out
     }
 }
 
@@ -364,6 +416,18 @@ mod tests {
         assert!((recs[0].score - (2.0 / 6f64.sqrt() + 0.5)).abs() < 1e-12);
         assert_eq!(recs[0].reason, Reason::SimilarCustomers { customers: 2 });
         assert_eq!(recs[1].reason, Reason::Popular { customers: 1 });
+    }
+
+    #[test]
+    fn segment_top_sellers_then_global() {
+        // Segment 7 = customers 0 and 1: item 0 (2 buyers), item 1 (2), item 2 (1).
+        let segs = vec![Some((7, "Champions".to_string())), Some((7, "Champions".to_string())), None, None];
+        let p = SegmentPopularity::fit(&toy(), &segs, 4);
+        let recs = p.recommend(Some(7), &[0], 3);
+        assert_eq!(recs.iter().map(|r| r.item).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(recs[0].reason, Reason::PopularIn { segment: "Champions".into(), customers: 2 });
+        assert_eq!(recs[2].reason, Reason::Popular { customers: 1 }, "item 3 only from the global list");
+        assert_eq!(p.recommend(None, &[], 1)[0].reason, Reason::Popular { customers: 3 });
     }
 
     #[test]
