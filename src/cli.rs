@@ -12,7 +12,7 @@ use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
-use crate::core::recommend::{self, Interactions, ItemAttributes, ModelKind, ModelSettings};
+use crate::core::recommend::{self, EventWeights, Interactions, ItemAttributes, ModelKind, ModelSettings};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
@@ -135,6 +135,12 @@ pub enum Command {
         /// A product catalogue CSV (item_id plus any of name, brand, category) for content and names.
         #[arg(long)]
         products: Option<PathBuf>,
+        /// item-knn / hybrid: weight of a view in similarities and scores (a purchase weighs 1).
+        #[arg(long, default_value_t = 0.0)]
+        view_weight: f64,
+        /// item-knn / hybrid: weight of an add-to-cart.
+        #[arg(long, default_value_t = 0.0)]
+        cart_weight: f64,
         /// Run the offline protocol (temporal holdout) and print the metrics.
         #[arg(long)]
         evaluate: bool,
@@ -445,6 +451,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             neighbours,
             hybrid_item_knn_weight,
             products,
+            view_weight,
+            cart_weight,
             evaluate,
             json,
             out,
@@ -463,7 +471,11 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 ModelArg::Content => ModelKind::Content,
                 ModelArg::Hybrid => ModelKind::Hybrid,
             };
-            let settings = ModelSettings { kind, neighbours, hybrid_item_knn_weight };
+            if !(view_weight >= 0.0 && cart_weight >= 0.0 && view_weight.is_finite() && cart_weight.is_finite()) {
+                return Err(Failure("--view-weight and --cart-weight must be numbers ≥ 0".into()));
+            }
+            let weights = EventWeights { purchase: 1.0, cart: cart_weight, view: view_weight };
+            let settings = ModelSettings { kind, weights, neighbours, hybrid_item_knn_weight };
             let loaded = load(&input)?;
             let interactions = Interactions::from_events(&loaded.events)?;
             let mut attributes = ItemAttributes::from_events(&loaded.events, &interactions)?;
@@ -491,8 +503,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 }
                 return Ok(());
             }
-            let all: Vec<Vec<u32>> = interactions.bought.iter().map(|b| b.iter().map(|x| x.0).collect()).collect();
-            let fitted = recommend::Model::fit(&settings, &all, &attributes);
+            let all_baskets = recommend::baskets(&interactions, None, &weights);
+            let all: Vec<Vec<u32>> = all_baskets.iter().map(|b| b.bought.clone()).collect();
+            let fitted = recommend::Model::fit(&settings, &all_baskets, &attributes);
+            let no_history = recommend::Basket::default();
             // With segments, popularity means each segment's own top sellers.
             let segment_table = match &segments {
                 Some(path) => Some(read_segments_csv(path)?),
@@ -510,7 +524,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     Some(p) => {
                         p.recommend(segment_of_id.get(id).map(|s| s.0), if include_bought { &[] } else { bought }, k)
                     }
-                    None => fitted.recommend_with(number, bought, k, !include_bought),
+                    None => {
+                        let basket = number.map_or(&no_history, |c| &all_baskets[c]);
+                        fitted.recommend_with(number, basket, k, !include_bought)
+                    }
                 }
             };
             let item_id = |i: u32| interactions.items[i as usize].clone();

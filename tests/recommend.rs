@@ -207,3 +207,25 @@ fn popularity_per_segment_says_which_segment() {
         .unwrap();
     assert!(text.contains(&format!("popular in {segment_of_100001}: bought by")), "{text}");
 }
+
+#[test]
+fn views_and_carts_can_add_weight() {
+    let sample = sample_events_path();
+    let o = run(&[
+        "recommend",
+        "--events",
+        sample.to_str().unwrap(),
+        "--view-weight",
+        "0.2",
+        "--cart-weight",
+        "0.5",
+        "--customer",
+        "100001",
+        "--k",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("viewed or bought together with"), "{}", stdout(&o));
+    let o = run(&["recommend", "--events", sample.to_str().unwrap(), "--view-weight", "-1", "--evaluate"]);
+    assert!(!o.status.success());
+}

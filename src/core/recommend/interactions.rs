@@ -3,7 +3,8 @@
 
 use polars::prelude::*;
 
-use crate::core::events::{EventTable, col_name, is_bought_line};
+use crate::core::events::{EventTable, col_name, is_bought_line, is_kind};
+use crate::core::import::parse::EventKind;
 use crate::core::table::{f64_column, text_column};
 
 /// (customer, item) pairs from purchase lines with quantity > 0, each with the
@@ -16,6 +17,9 @@ pub struct Interactions {
     pub items: Vec<String>,
     /// Per customer: (item, first purchase time in ms), sorted by item.
     pub bought: Vec<Vec<(u32, i64)>>,
+    /// Per customer: views and carts of items someone bought, as (item, first
+    /// time in ms, kind); models may weigh them in (see `EventWeights`).
+    pub signals: Vec<Vec<(u32, i64, EventKind)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +68,28 @@ impl Interactions {
                 list.push((item, first[row].unwrap_or(0.0) as i64));
             }
         }
-        Ok(Interactions { customers, items, bought })
+        let mut signals = vec![Vec::new(); customers.len()];
+        let seen = events
+            .df
+            .clone()
+            .lazy()
+            .filter((is_kind(EventKind::View).or(is_kind(EventKind::Cart))).and(col(events.item_key()).is_not_null()))
+            .group_by([col(events.customer_key()), col(events.item_key()), col(col_name::EVENT_CODE)])
+            .agg([col(col_name::TIMESTAMP_MS).min().alias("first_ms")])
+            .select([events.customer_id_expr(), events.item_id_expr(), col(col_name::EVENT_CODE), col("first_ms")])
+            .sort(["customer_id", "item_id", col_name::EVENT_CODE], SortMultipleOptions::default())
+            .collect()?;
+        let (ids, seen_items) = (text_column(&seen, "customer_id")?, text_column(&seen, "item_id")?);
+        let (codes, times) = (f64_column(&seen, col_name::EVENT_CODE)?, f64_column(&seen, "first_ms")?);
+        for row in 0..seen.height() {
+            let (Ok(c), Ok(i)) = (customers.binary_search(&ids[row]), items.binary_search(&seen_items[row])) else {
+                continue; // a customer who never bought, or an item nobody bought
+            };
+            let kind =
+                if codes[row] == Some(f64::from(EventKind::Cart.code())) { EventKind::Cart } else { EventKind::View };
+            signals[c].push((i as u32, times[row].unwrap_or(0.0) as i64, kind));
+        }
+        Ok(Interactions { customers, items, bought, signals })
     }
 
     /// Builds interactions from explicit (customer, item, time) triples (tests, tools).
@@ -87,6 +112,7 @@ impl Interactions {
         for list in &mut bought {
             list.sort();
         }
-        Interactions { customers, items, bought }
+        let signals = vec![Vec::new(); customers.len()];
+        Interactions { customers, items, bought, signals }
     }
 }

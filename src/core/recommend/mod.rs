@@ -46,10 +46,82 @@ pub enum Model {
     Hybrid(Hybrid),
 }
 
+/// How much each kind of event counts in item-kNN's similarities and scores
+/// (purchases define the protocol; views and carts may add weight).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct EventWeights {
+    pub purchase: f64,
+    pub cart: f64,
+    pub view: f64,
+}
+
+impl Default for EventWeights {
+    fn default() -> Self {
+        EventWeights { purchase: 1.0, cart: 0.0, view: 0.0 }
+    }
+}
+
+impl EventWeights {
+    fn purchases_only(&self) -> bool {
+        self.cart <= 0.0 && self.view <= 0.0
+    }
+}
+
+/// What a customer did, as the models see it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Basket {
+    /// Items bought (sorted): never recommended back unless asked.
+    pub bought: Vec<u32>,
+    /// (item, weight), sorted by item: purchases, and views/carts by their weights.
+    pub signals: Vec<(u32, f64)>,
+}
+
+/// Every customer's basket. With a holdout, only training purchases count, and
+/// views/carts only from before the customer's first held-out purchase (no
+/// peeking at the future).
+pub fn baskets(interactions: &Interactions, holdout: Option<&Holdout>, weights: &EventWeights) -> Vec<Basket> {
+    (0..interactions.customers.len())
+        .map(|c| {
+            let bought: Vec<u32> = match holdout {
+                Some(h) => h.train[c].clone(),
+                None => interactions.bought[c].iter().map(|b| b.0).collect(),
+            };
+            let cutoff = holdout
+                .map(|h| &h.test[c])
+                .filter(|t| !t.is_empty())
+                .map(|test| {
+                    interactions.bought[c]
+                        .iter()
+                        .filter(|(i, _)| test.binary_search(i).is_ok())
+                        .map(|b| b.1)
+                        .min()
+                        .unwrap_or(i64::MAX)
+                })
+                .unwrap_or(i64::MAX);
+            let mut weight: std::collections::BTreeMap<u32, f64> = std::collections::BTreeMap::new();
+            if weights.purchase > 0.0 {
+                for &i in &bought {
+                    weight.insert(i, weights.purchase);
+                }
+            }
+            for &(i, t, kind) in &interactions.signals[c] {
+                let w = if kind == crate::core::import::parse::EventKind::Cart { weights.cart } else { weights.view };
+                if w > 0.0 && t < cutoff {
+                    let entry = weight.entry(i).or_insert(0.0);
+                    *entry = entry.max(w);
+                }
+            }
+            Basket { bought, signals: weight.into_iter().collect() }
+        })
+        .collect()
+}
+
 /// How a model is built.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ModelSettings {
     pub kind: ModelKind,
+    /// item-knn and hybrid: weights of purchases, carts and views.
+    pub weights: EventWeights,
     /// item-knn / user-knn / hybrid: neighbours kept per item or customer.
     pub neighbours: usize,
     /// hybrid: the share of item-knn in the blend (the rest is content).
@@ -58,7 +130,7 @@ pub struct ModelSettings {
 
 impl ModelSettings {
     pub fn new(kind: ModelKind) -> ModelSettings {
-        ModelSettings { kind, neighbours: 50, hybrid_item_knn_weight: 0.7 }
+        ModelSettings { kind, weights: EventWeights::default(), neighbours: 50, hybrid_item_knn_weight: 0.7 }
     }
 }
 
@@ -71,7 +143,8 @@ pub struct Hybrid {
 }
 
 impl Hybrid {
-    pub fn recommend(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+    pub fn recommend(&self, basket: &Basket, k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+        let bought = &basket.bought[..];
         let exclude: &[u32] = if exclude_bought { bought } else { &[] };
         let pool = k * 5;
         let scaled = |recs: Vec<Recommendation>| -> Vec<Recommendation> {
@@ -82,7 +155,7 @@ impl Hybrid {
                 .map(|r| Recommendation { score: if best > 0.0 { r.score / best } else { 0.0 }, ..r })
                 .collect()
         };
-        let knn = scaled(self.item_knn.recommend_with(bought, pool, exclude_bought));
+        let knn = scaled(self.item_knn.recommend_signals(&basket.signals, bought, pool, exclude_bought));
         let content = scaled(self.content.recommend(bought, exclude, pool));
         let mut blend: std::collections::BTreeMap<u32, (f64, f64, Reason)> = std::collections::BTreeMap::new();
         for r in knn {
@@ -113,16 +186,21 @@ impl Hybrid {
 
 impl Model {
     /// Fits `kind` on training items per customer.
-    pub fn fit(settings: &ModelSettings, train: &[Vec<u32>], attributes: &ItemAttributes) -> Model {
+    pub fn fit(settings: &ModelSettings, baskets: &[Basket], attributes: &ItemAttributes) -> Model {
         let n_items = attributes.category.len();
         let neighbours = settings.neighbours;
+        let train: Vec<Vec<u32>> = baskets.iter().map(|b| b.bought.clone()).collect();
+        let train = &train[..];
+        let signals: Vec<Vec<(u32, f64)>> = baskets.iter().map(|b| b.signals.clone()).collect();
+        let purchases_only = settings.weights.purchases_only();
+        let item_knn = || ItemKnn::fit_weighted(&signals, train, n_items, neighbours, purchases_only);
         match settings.kind {
             ModelKind::Popularity => Model::Popularity(Popularity::fit(train, n_items)),
-            ModelKind::ItemKnn => Model::ItemKnn(ItemKnn::fit(train, n_items, neighbours)),
+            ModelKind::ItemKnn => Model::ItemKnn(item_knn()),
             ModelKind::UserKnn => Model::UserKnn(UserKnn::fit(train, n_items, neighbours)),
             ModelKind::Content => Model::Content(ContentModel::fit(attributes, train, n_items)),
             ModelKind::Hybrid => Model::Hybrid(Hybrid {
-                item_knn: ItemKnn::fit(train, n_items, neighbours),
+                item_knn: item_knn(),
                 content: ContentModel::fit(attributes, train, n_items),
                 weight: settings.hybrid_item_knn_weight.clamp(0.0, 1.0),
             }),
@@ -130,26 +208,27 @@ impl Model {
     }
 
     /// Top `k` items for training customer `customer` (None: not in the
-    /// training data) who bought `bought` (sorted), none of them.
-    pub fn recommend(&self, customer: Option<usize>, bought: &[u32], k: usize) -> Vec<Recommendation> {
-        self.recommend_with(customer, bought, k, true)
+    /// training data) with `basket`, none of the items bought.
+    pub fn recommend(&self, customer: Option<usize>, basket: &Basket, k: usize) -> Vec<Recommendation> {
+        self.recommend_with(customer, basket, k, true)
     }
 
     /// Top `k` items; with `exclude_bought` false, items already bought may appear.
     pub fn recommend_with(
         &self,
         customer: Option<usize>,
-        bought: &[u32],
+        basket: &Basket,
         k: usize,
         exclude_bought: bool,
     ) -> Vec<Recommendation> {
+        let bought = &basket.bought[..];
         let exclude: &[u32] = if exclude_bought { bought } else { &[] };
         match self {
             Model::Popularity(m) => m.recommend(exclude, k),
-            Model::ItemKnn(m) => m.recommend_with(bought, k, exclude_bought),
+            Model::ItemKnn(m) => m.recommend_signals(&basket.signals, bought, k, exclude_bought),
             Model::UserKnn(m) => m.recommend(customer, exclude, k),
             Model::Content(m) => m.recommend(bought, exclude, k),
-            Model::Hybrid(m) => m.recommend(bought, k, exclude_bought),
+            Model::Hybrid(m) => m.recommend(basket, k, exclude_bought),
         }
     }
 }
@@ -198,12 +277,13 @@ pub fn evaluate(
     k: usize,
 ) -> Evaluation {
     let holdout = temporal_holdout(interactions);
-    let model = Model::fit(settings, &holdout.train, attributes);
+    let baskets = baskets(interactions, Some(&holdout), &settings.weights);
+    let model = Model::fit(settings, &baskets, attributes);
     let evaluated: Vec<usize> = (0..holdout.test.len()).filter(|&c| !holdout.test[c].is_empty()).collect();
     let per_customer: Vec<(CustomerMetrics, Vec<u32>)> = evaluated
         .par_iter()
         .map(|&c| {
-            let items: Vec<u32> = model.recommend(Some(c), &holdout.train[c], k).iter().map(|r| r.item).collect();
+            let items: Vec<u32> = model.recommend(Some(c), &baskets[c], k).iter().map(|r| r.item).collect();
             (customer_metrics(&items, &holdout.test[c], k), items)
         })
         .collect();
@@ -271,9 +351,10 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.evaluated_customers, 40);
         let holdout = temporal_holdout(&interactions);
-        let model = Model::fit(&settings, &holdout.train, &attributes);
-        for c in 0..40 {
-            for r in model.recommend(Some(c), &holdout.train[c], 5) {
+        let baskets = baskets(&interactions, Some(&holdout), &settings.weights);
+        let model = Model::fit(&settings, &baskets, &attributes);
+        for (c, basket) in baskets.iter().enumerate() {
+            for r in model.recommend(Some(c), basket, 5) {
                 assert!(holdout.train[c].binary_search(&r.item).is_err());
             }
         }
@@ -313,6 +394,34 @@ pub fn segment_top_products(recommended: &[Vec<u32>], segments: &[(i32, String)]
             SegmentProducts { segment, name, members, items }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod basket_tests {
+    use super::*;
+    use crate::core::import::parse::EventKind;
+
+    #[test]
+    fn views_count_only_before_the_held_out_purchase() {
+        let mut i = Interactions::from_triples(&[("a", "x", 1), ("a", "y", 10), ("b", "x", 1)]);
+        // a viewed y at t=3 (before buying it at 10, the held-out purchase) and carted z at t=20.
+        let y = i.items.binary_search(&"y".to_string()).unwrap() as u32;
+        i.items.push("z".into());
+        let z = (i.items.len() - 1) as u32;
+        i.signals[0] = vec![(y, 3, EventKind::View), (z, 20, EventKind::Cart)];
+        let h = temporal_holdout(&i);
+        let weights = EventWeights { purchase: 1.0, cart: 0.5, view: 0.2 };
+        let b = baskets(&i, Some(&h), &weights);
+        // Training purchases: x. Held out: y (first bought at 10). The view of y at t=3 counts;
+        // the cart at t=20 is after the cut-off and does not.
+        assert_eq!(b[0].bought, vec![0]);
+        assert_eq!(b[0].signals, vec![(0, 1.0), (y, 0.2)]);
+        // Without a holdout everything counts.
+        let all = baskets(&i, None, &weights);
+        assert_eq!(all[0].signals, vec![(0, 1.0), (y, 1.0), (z, 0.5)]);
+        // Default weights: purchases only.
+        assert_eq!(baskets(&i, None, &EventWeights::default())[0].signals, vec![(0, 1.0), (y, 1.0)]);
+    }
 }
 
 #[cfg(test)]

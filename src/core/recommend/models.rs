@@ -20,6 +20,8 @@ pub enum Reason {
     PopularIn { segment: String, customers: u32 },
     /// Bought together with `with` (an item the customer bought) by `customers` customers.
     BoughtTogether { with: u32, customers: u32 },
+    /// Viewed, carted or bought together with `with` by `customers` customers.
+    ChosenTogether { with: u32, customers: u32 },
     /// Bought by this many of the customer's most similar customers.
     SimilarCustomers { customers: u32 },
     /// In the category the customer buys most.
@@ -37,6 +39,9 @@ impl Reason {
             }
             Reason::BoughtTogether { with, customers } => {
                 format!("bought together with {} by {customers} customers", item_name(*with))
+            }
+            Reason::ChosenTogether { with, customers } => {
+                format!("viewed or bought together with {} by {customers} customers", item_name(*with))
             }
             Reason::SimilarCustomers { customers } => format!("bought by {customers} customers with similar baskets"),
             Reason::MatchesCategory { category } => format!("matches {category}, the category you buy most"),
@@ -186,50 +191,66 @@ pub struct Neighbour {
 pub struct ItemKnn {
     pub neighbours: Vec<Vec<Neighbour>>,
     popularity: Popularity,
+    purchases_only: bool,
 }
 
 impl ItemKnn {
     /// Cosine similarity on the binary customer × item matrix: |A ∩ B| / √(|A| |B|).
     pub fn fit(train: &[Vec<u32>], n_items: usize, k: usize) -> ItemKnn {
-        let mut buyers: Vec<Vec<u32>> = vec![Vec::new(); n_items];
-        for (c, items) in train.iter().enumerate() {
-            for &i in items {
-                buyers[i as usize].push(c as u32);
+        let signals: Vec<Vec<(u32, f64)>> = train.iter().map(|t| t.iter().map(|&i| (i, 1.0)).collect()).collect();
+        ItemKnn::fit_weighted(&signals, train, n_items, k, true)
+    }
+
+    /// Cosine on a weighted customer × item matrix (`signals`: per customer,
+    /// (item, weight) sorted by item): Σ w_ci w_cj / √(Σ w_ci² · Σ w_cj²). With
+    /// weight 1 for purchases only, this is the binary cosine of [`ItemKnn::fit`].
+    /// `purchases_only` says whether the signals are purchases (for the reasons).
+    pub fn fit_weighted(
+        signals: &[Vec<(u32, f64)>],
+        bought: &[Vec<u32>],
+        n_items: usize,
+        k: usize,
+        purchases_only: bool,
+    ) -> ItemKnn {
+        let mut users: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_items];
+        for (c, items) in signals.iter().enumerate() {
+            for &(i, w) in items {
+                users[i as usize].push((c as u32, w));
             }
         }
+        let norm2: Vec<f64> = users.iter().map(|u| u.iter().map(|(_, w)| w * w).sum()).collect();
         let neighbours: Vec<Vec<Neighbour>> = (0..n_items)
             .into_par_iter()
             .map_init(
-                || (vec![0u32; n_items], Vec::<u32>::new()),
-                |(together, touched), i| {
-                    for &c in &buyers[i] {
-                        for &j in &train[c as usize] {
+                || (vec![0.0f64; n_items], vec![0u32; n_items], Vec::<u32>::new()),
+                |(dot, together, touched), i| {
+                    for &(c, wi) in &users[i] {
+                        for &(j, wj) in &signals[c as usize] {
                             if j as usize != i {
                                 if together[j as usize] == 0 {
                                     touched.push(j);
                                 }
                                 together[j as usize] += 1;
+                                dot[j as usize] += wi * wj;
                             }
                         }
                     }
-                    let ni = buyers[i].len() as f64;
-                    let scored: Vec<(u32, f64)> = touched
-                        .iter()
-                        .map(|&j| (j, f64::from(together[j as usize]) / (ni * buyers[j as usize].len() as f64).sqrt()))
-                        .collect();
+                    let scored: Vec<(u32, f64)> =
+                        touched.iter().map(|&j| (j, dot[j as usize] / (norm2[i] * norm2[j as usize]).sqrt())).collect();
                     let best = top_k(scored, k)
                         .into_iter()
                         .map(|(j, similarity)| Neighbour { item: j, similarity, together: together[j as usize] })
                         .collect();
                     for &j in touched.iter() {
                         together[j as usize] = 0;
+                        dot[j as usize] = 0.0;
                     }
                     touched.clear();
                     best
                 },
             )
             .collect();
-        ItemKnn { neighbours, popularity: Popularity::fit(train, n_items) }
+        ItemKnn { neighbours, popularity: Popularity::fit(bought, n_items), purchases_only }
     }
 
     /// Scores every item by the summed similarity to the customer's items
@@ -241,10 +262,23 @@ impl ItemKnn {
 
     /// [`ItemKnn::recommend`], optionally keeping already bought items in the running.
     pub fn recommend_with(&self, bought: &[u32], k: usize, exclude_bought: bool) -> Vec<Recommendation> {
+        let signals: Vec<(u32, f64)> = bought.iter().map(|&i| (i, 1.0)).collect();
+        self.recommend_signals(&signals, bought, k, exclude_bought)
+    }
+
+    /// Scores items by Σ weight × similarity over the customer's weighted
+    /// signals, leaving out `bought` (sorted) when `exclude_bought`.
+    pub fn recommend_signals(
+        &self,
+        signals: &[(u32, f64)],
+        bought: &[u32],
+        k: usize,
+        exclude_bought: bool,
+    ) -> Vec<Recommendation> {
         let mut out = SCRATCH.with(|scratch| {
             let mut s = scratch.borrow_mut();
             s.prepare(self.neighbours.len());
-            for &i in bought {
+            for &(i, weight) in signals {
                 for n in &self.neighbours[i as usize] {
                     if exclude_bought && bought.binary_search(&n.item).is_ok() {
                         continue;
@@ -253,7 +287,7 @@ impl ItemKnn {
                     if s.score[j] == 0.0 && s.link[j].2 == u32::MAX {
                         s.touched.push(n.item);
                     }
-                    s.score[j] += n.similarity;
+                    s.score[j] += weight * n.similarity;
                     // The reason names the strongest link.
                     if s.link[j].2 == u32::MAX || n.similarity > s.link[j].0 {
                         s.link[j] = (n.similarity, n.together, i);
@@ -265,7 +299,12 @@ impl ItemKnn {
                 .into_iter()
                 .map(|(item, score)| {
                     let (_, together, with) = s.link[item as usize];
-                    Recommendation { item, score, reason: Reason::BoughtTogether { with, customers: together } }
+                    let reason = if self.purchases_only {
+                        Reason::BoughtTogether { with, customers: together }
+                    } else {
+                        Reason::ChosenTogether { with, customers: together }
+                    };
+                    Recommendation { item, score, reason }
                 })
                 .collect();
             s.clear();
