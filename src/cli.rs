@@ -144,9 +144,12 @@ pub enum Command {
         /// Run the offline protocol (temporal holdout) and print the metrics.
         #[arg(long)]
         evaluate: bool,
-        /// With --evaluate: one JSON line.
+        /// With --evaluate: one JSON line (per model).
         #[arg(long)]
         json: bool,
+        /// With --evaluate: every model side by side on the same split.
+        #[arg(long)]
+        compare: bool,
         /// Write customer_id,rank,item_id,score,reason for every customer.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -455,6 +458,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             cart_weight,
             evaluate,
             json,
+            compare,
             out,
             customer,
             include_bought,
@@ -484,14 +488,19 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 attributes.add_catalogue(&catalogue, &interactions)?;
             }
             if evaluate {
-                let e = recommend::evaluate(&settings, &interactions, &attributes, k);
-                if json {
-                    println!("{}", serde_json::to_string(&e).map_err(|e| Failure(e.to_string()))?);
-                } else {
-                    println!(
-                        "{} @{}: precision {:.4}, recall {:.4}, NDCG {:.4}, hit rate {:.4}, coverage {:.4} over {} customers",
-                        e.model, e.k, e.precision, e.recall, e.ndcg, e.hit_rate, e.coverage, e.evaluated_customers
-                    );
+                let kinds: Vec<ModelKind> = if compare { ModelKind::ALL.to_vec() } else { vec![kind] };
+                for kind in kinds {
+                    let e = recommend::evaluate(&ModelSettings { kind, ..settings }, &interactions, &attributes, k);
+                    if json {
+                        println!("{}", serde_json::to_string(&e).map_err(|e| Failure(e.to_string()))?);
+                    } else {
+                        println!(
+                            "{:<11} @{}: precision {:.4}, recall {:.4}, NDCG {:.4}, hit rate {:.4}, coverage {:.4} over {} customers",
+                            e.model, e.k, e.precision, e.recall, e.ndcg, e.hit_rate, e.coverage, e.evaluated_customers
+                        );
+                    }
+                }
+                if !json {
                     println!(
                         "protocol: per customer with ≥ 2 items, the last ⌈20%⌉ bought (by first purchase time) held out; trained on the rest; bought items never recommended"
                     );

@@ -229,3 +229,15 @@ fn views_and_carts_can_add_weight() {
     let o = run(&["recommend", "--events", sample.to_str().unwrap(), "--view-weight", "-1", "--evaluate"]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn every_model_side_by_side() {
+    let sample = sample_events_path();
+    let o = run(&["recommend", "--events", sample.to_str().unwrap(), "--evaluate", "--compare", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let models: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["model"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(models, ["popularity", "item-knn", "user-knn", "content", "hybrid"]);
+}

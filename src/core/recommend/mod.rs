@@ -26,6 +26,9 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    pub const ALL: [ModelKind; 5] =
+        [ModelKind::Popularity, ModelKind::ItemKnn, ModelKind::UserKnn, ModelKind::Content, ModelKind::Hybrid];
+
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Popularity => "popularity",
