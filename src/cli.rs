@@ -481,7 +481,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             let weights = EventWeights { purchase: 1.0, cart: cart_weight, view: view_weight };
             let settings = ModelSettings { kind, weights, neighbours, hybrid_item_knn_weight };
             let loaded = load(&input)?;
-            let interactions = Interactions::from_events(&loaded.events)?;
+            let interactions = Interactions::from_events_with(&loaded.events, view_weight > 0.0 || cart_weight > 0.0)?;
             let mut attributes = ItemAttributes::from_events(&loaded.events, &interactions)?;
             if let Some(path) = &products {
                 let catalogue = read_table_csv(path)?;

@@ -33,7 +33,14 @@ pub enum InteractionsError {
 }
 
 impl Interactions {
+    /// Purchases only (what the protocol and most models need).
     pub fn from_events(events: &EventTable) -> Result<Interactions, InteractionsError> {
+        Interactions::from_events_with(events, false)
+    }
+
+    /// Purchases, and with `views_and_carts` also the first view/cart of each
+    /// (customer, item) — a group-by over all events, so only when weighted in.
+    pub fn from_events_with(events: &EventTable, views_and_carts: bool) -> Result<Interactions, InteractionsError> {
         if !events.has_item_id {
             return Err(InteractionsError::NoItems);
         }
@@ -69,6 +76,9 @@ impl Interactions {
             }
         }
         let mut signals = vec![Vec::new(); customers.len()];
+        if !views_and_carts {
+            return Ok(Interactions { customers, items, bought, signals });
+        }
         let seen = events
             .df
             .clone()

@@ -101,6 +101,14 @@ pub fn baskets(interactions: &Interactions, holdout: Option<&Holdout>, weights: 
                         .unwrap_or(i64::MAX)
                 })
                 .unwrap_or(i64::MAX);
+            if weights.purchases_only() {
+                let signals = if weights.purchase > 0.0 {
+                    bought.iter().map(|&i| (i, weights.purchase)).collect()
+                } else {
+                    Vec::new()
+                };
+                return Basket { bought, signals };
+            }
             let mut weight: std::collections::BTreeMap<u32, f64> = std::collections::BTreeMap::new();
             if weights.purchase > 0.0 {
                 for &i in &bought {
