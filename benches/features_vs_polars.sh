@@ -8,20 +8,9 @@
 #
 # Needs: a release build, python3 with polars (pip install polars), /usr/bin/time.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet
-bin="$target/release/promo-studio"
-work="${BENCH_DIR:-/tmp/promo-bench}"
-mkdir -p "$work"
+source "$(dirname "$0")/common.sh"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000000 10000000)
-
-measure() { # label, command... → "wall_s peak_mb"
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
-  read -r wall kb < "$work/time.txt"
-  echo "$wall $((kb / 1024))"
-}
 
 printf "%-10s %-8s %12s %12s %12s %12s %8s\n" rows format ours_s ours_MB polars_s polars_MB ratio
 for rows in "${sizes[@]}"; do

@@ -7,12 +7,7 @@
 #
 #   benches/kmeans_vs_sklearn.sh            (pip install polars scikit-learn first)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet
-bin="$target/release/promo-studio"
-work="${BENCH_DIR:-/tmp/promo-bench}"
-mkdir -p "$work"
+source "$(dirname "$0")/common.sh"
 log="$work/events_10000000.parquet"
 [ -f "$log" ] || "$bin" generate-events --rows 10000000 --format parquet --out "$log" >/dev/null
 [ -f "$work/features_10M.csv" ] || "$bin" features --events "$log" --out "$work/features_10M.csv" >/dev/null 2>&1

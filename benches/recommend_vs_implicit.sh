@@ -5,19 +5,10 @@
 #
 #   benches/recommend_vs_implicit.sh [ROWS]      (default 10000000; pip install polars implicit)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet
-bin="$target/release/promo-studio"
-work="${BENCH_DIR:-/tmp/promo-bench}"
+source "$(dirname "$0")/common.sh"
 rows="${1:-10000000}"
-mkdir -p "$work"
 log="$work/events_${rows}.parquet"
 [ -f "$log" ] || "$bin" generate-events --rows "$rows" --format parquet --out "$log" >/dev/null
-measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
-  read -r wall kb < "$work/time.txt"; echo "$wall $((kb / 1024))"
-}
 read -r ours_s ours_mb < <(measure "$bin" recommend --events "$log" --out "$work/recs_ours.csv")
 read -r peer_s peer_mb < <(measure python3 benches/recommend_implicit.py "$log" "$work/recs_implicit.csv")
 printf "%-10s %10s %10s %12s %12s %8s\n" rows ours_s ours_MB implicit_s implicit_MB ratio

@@ -105,18 +105,6 @@ fn bundled_sample_is_what_the_generator_makes() {
 
 #[test]
 fn features_are_the_same_whatever_the_thread_count() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut outputs = Vec::new();
-    for threads in ["1", "3"] {
-        let out = dir.path().join(format!("features_{threads}.csv"));
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_promo-studio"))
-            .args(["features", "--events", sample_events_path().to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .env("POLARS_MAX_THREADS", threads)
-            .env("RAYON_NUM_THREADS", threads)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        outputs.push(std::fs::read(&out).unwrap());
-    }
-    assert_eq!(outputs[0], outputs[1]);
+    let sample = sample_events_path();
+    common::assert_same_output_on_1_and_3_threads(&["features", "--events", sample.to_str().unwrap()]);
 }

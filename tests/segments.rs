@@ -36,30 +36,15 @@ fn online_retail_inertia_matches_scikit_learn() {
 #[test]
 fn same_seed_same_segments_on_one_or_many_threads() {
     let sample = sample_events_path();
-    let mut files = Vec::new();
-    for threads in ["1", "3"] {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("s.csv");
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_promo-studio"))
-            .args([
-                "segment",
-                "--events",
-                sample.to_str().unwrap(),
-                "--k",
-                "6",
-                "--seed",
-                "7",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .env("RAYON_NUM_THREADS", threads)
-            .env("POLARS_MAX_THREADS", threads)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        files.push(std::fs::read(&out).unwrap());
-    }
-    assert_eq!(files[0], files[1]);
+    common::assert_same_output_on_1_and_3_threads(&[
+        "segment",
+        "--events",
+        sample.to_str().unwrap(),
+        "--k",
+        "6",
+        "--seed",
+        "7",
+    ]);
 }
 
 #[test]

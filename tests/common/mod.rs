@@ -58,3 +58,23 @@ pub fn run_features(input: &Path, extra: &[&str]) -> FeaturesRun {
     args.extend_from_slice(extra);
     FeaturesRun { output: run(&args), out, dir }
 }
+
+/// Runs `args` followed by `--out <file>` with 1 and then 3 threads (rayon and
+/// polars) and checks that the output files are byte for byte the same.
+pub fn assert_same_output_on_1_and_3_threads(args: &[&str]) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut outputs = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.path().join(format!("out_{threads}.csv"));
+        let o = Command::new(env!("CARGO_BIN_EXE_promo-studio"))
+            .args(args)
+            .args(["--out", out.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .env("POLARS_MAX_THREADS", threads)
+            .output()
+            .expect("run promo-studio");
+        assert!(o.status.success(), "{}", stderr(&o));
+        outputs.push(std::fs::read(&out).expect("output written"));
+    }
+    assert_eq!(outputs[0], outputs[1], "{args:?}: output differs between 1 and 3 threads");
+}
