@@ -201,11 +201,7 @@ impl ContentModel {
                 Recommendation { item, score, reason }
             })
             .collect();
-        if out.len() < k {
-            let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
-            skip.sort_unstable();
-            out.extend(self.popularity.recommend(&skip, k - out.len()));
-        }
+        self.popularity.fill(&mut out, exclude, k);
         out
     }
 }

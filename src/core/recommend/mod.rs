@@ -185,12 +185,7 @@ impl Hybrid {
         ranked.truncate(k);
         let mut out: Vec<Recommendation> =
             ranked.into_iter().map(|(item, (score, _, reason))| Recommendation { item, score, reason }).collect();
-        if out.len() < k {
-            let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
-            skip.sort_unstable();
-            let more = self.item_knn.recommend_with(&[], k - out.len() + skip.len(), true);
-            out.extend(more.into_iter().filter(|r| skip.binary_search(&r.item).is_err()).take(k - out.len()));
-        }
+        self.item_knn.popularity().fill(&mut out, exclude, k);
         out
     }
 }

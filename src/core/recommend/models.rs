@@ -83,6 +83,18 @@ impl Popularity {
         Popularity { ranked }
     }
 
+    /// Tops `out` up to `k` items with the most popular ones that are neither
+    /// in `exclude` (sorted) nor already in `out`: the cold-start fallback of
+    /// every model.
+    pub fn fill(&self, out: &mut Vec<Recommendation>, exclude: &[u32], k: usize) {
+        if out.len() >= k {
+            return;
+        }
+        let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
+        skip.sort_unstable();
+        out.extend(self.recommend(&skip, k - out.len()));
+    }
+
     /// The `k` most popular items not in `exclude` (sorted).
     pub fn recommend(&self, exclude: &[u32], k: usize) -> Vec<Recommendation> {
         self.ranked
@@ -136,11 +148,7 @@ impl SegmentPopularity {
                 .collect(),
             None => Vec::new(),
         };
-        if out.len() < k {
-            let mut skip: Vec<u32> = exclude.iter().copied().chain(out.iter().map(|r| r.item)).collect();
-            skip.sort_unstable();
-            out.extend(self.global.recommend(&skip, k - out.len()));
-        }
+        self.global.fill(&mut out, exclude, k);
         out
     }
 }
@@ -199,6 +207,11 @@ impl ItemKnn {
     pub fn fit(train: &[Vec<u32>], n_items: usize, k: usize) -> ItemKnn {
         let signals: Vec<Vec<(u32, f64)>> = train.iter().map(|t| t.iter().map(|&i| (i, 1.0)).collect()).collect();
         ItemKnn::fit_weighted(&signals, train, n_items, k, true)
+    }
+
+    /// The popularity ranking the model falls back on.
+    pub fn popularity(&self) -> &Popularity {
+        &self.popularity
     }
 
     /// Cosine on a weighted customer × item matrix (`signals`: per customer,
@@ -310,12 +323,7 @@ impl ItemKnn {
             s.clear();
             out
         });
-        if out.len() < k {
-            let already: &[u32] = if exclude_bought { bought } else { &[] };
-            let mut exclude: Vec<u32> = already.iter().copied().chain(out.iter().map(|r| r.item)).collect();
-            exclude.sort_unstable();
-            out.extend(self.popularity.recommend(&exclude, k - out.len()));
-        }
+        self.popularity.fill(&mut out, if exclude_bought { bought } else { &[] }, k);
         out
     }
 }
@@ -396,11 +404,7 @@ impl UserKnn {
                 reason: Reason::SimilarCustomers { customers: votes[item as usize] },
             })
             .collect();
-        if out.len() < k {
-            let mut exclude: Vec<u32> = bought.iter().copied().chain(out.iter().map(|r| r.item)).collect();
-            exclude.sort_unstable();
-            out.extend(self.popularity.recommend(&exclude, k - out.len()));
-        }
+        self.popularity.fill(&mut out, bought, k);
         out
     }
 }
