@@ -136,9 +136,10 @@ fn rfm_groups_and_k_range() {
 #[test]
 fn chosen_features_and_transforms() {
     let sample = sample_events_path();
-    let (o, _d, _out) = segment(&[
+    let events = sample.to_str().unwrap();
+    let (o, _d, chosen) = segment(&[
         "--events",
-        sample.to_str().unwrap(),
+        events,
         "--k",
         "4",
         "--feature",
@@ -149,7 +150,11 @@ fn chosen_features_and_transforms() {
         "views:log1p",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (o, _d, _out) = segment(&["--events", sample.to_str().unwrap(), "--feature", "nope"]);
+    let (o, _d2, default) = segment(&["--events", events, "--k", "4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Other columns cluster the buyers differently.
+    assert_ne!(std::fs::read(chosen).unwrap(), std::fs::read(default).unwrap());
+    let (o, _d, _out) = segment(&["--events", events, "--feature", "nope"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("feature column 'nope' not found"), "{}", stderr(&o));
 }

@@ -8,22 +8,6 @@ use crate::core::import::parse::{EventKind, format_ms};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
-/// The feature columns, in the order `features.csv` writes them.
-pub const FEATURE_COLUMNS: [&str; 12] = [
-    "customer_id",
-    "recency_days",
-    "tenure_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "views",
-    "carts",
-    "purchases",
-    "distinct_items",
-    "distinct_categories",
-    "top_category",
-];
-
 #[derive(Debug, Error)]
 pub enum FeatureError {
     #[error("{path}: cannot read the feature table: {message}")]
@@ -38,8 +22,9 @@ pub enum FeatureError {
     Compute(#[from] PolarsError),
 }
 
-/// One row per customer, sorted by `customer_id`, with the columns of
-/// [`FEATURE_COLUMNS`]; `as_of_ms` is the reference time the recencies count from.
+/// One row per customer, sorted by `customer_id`, with `customer_id` and the
+/// features of DATA.md §2 in its order; `as_of_ms` is the reference time the
+/// recencies count from.
 #[derive(Clone, Debug)]
 pub struct CustomerFeatures {
     pub df: DataFrame,

@@ -147,13 +147,6 @@ pub struct KMeansFit {
     pub iterations: usize,
 }
 
-impl KMeansFit {
-    /// The nearest centroid of each row of `data`.
-    pub fn predict(&self, data: ArrayView2<f64>) -> Vec<usize> {
-        assign(data, self.centroids.view()).0
-    }
-}
-
 fn mean_variance(data: ArrayView2<f64>) -> f64 {
     data.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0)
 }

@@ -131,3 +131,47 @@ pub fn clustering_matrix(features: &DataFrame, specs: &[FeatureSpec]) -> Result<
     }
     Ok(ClusteringMatrix { rows, values, features: specs.to_vec(), means, stds })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> DataFrame {
+        df!(
+            "customer_id" => ["a", "b", "c", "d", "e"],
+            "frequency" => [1u32, 2, 0, 3, 1],
+            "monetary" => [-10.0, 0.0, 5.0, 100.0, 1e6],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn buyers_only_transformed_then_z_scored() {
+        let m = clustering_matrix(&table(), &[FeatureSpec::new("monetary", Transform::Log1p)]).unwrap();
+        // c never bought: rows are a, b, d, e.
+        assert_eq!(m.rows, vec![0, 1, 3, 4]);
+        // log1p(max(x, 0)): a's net return counts as 0.
+        let raw = [0.0, 0.0, 101f64.ln(), 1_000_001f64.ln()];
+        let mean = raw.iter().sum::<f64>() / 4.0;
+        let std = (raw.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+        for (r, v) in raw.iter().enumerate() {
+            assert!((m.values[[r, 0]] - (v - mean) / std).abs() < 1e-12);
+        }
+        assert!((m.means[0] - mean).abs() < 1e-12 && (m.stds[0] - std).abs() < 1e-12);
+    }
+
+    #[test]
+    fn winsorising_clips_to_the_percentiles() {
+        let spec = [FeatureSpec::new("monetary", Transform::Winsorise { percentile: 75.0 })];
+        let m = clustering_matrix(&table(), &spec).unwrap();
+        // Buyers' monetary: −10, 0, 100, 1e6; 25th percentile −2.5, 75th 250,075.
+        let clipped = [-2.5, 0.0, 100.0, 250_075.0];
+        let mean = clipped.iter().sum::<f64>() / 4.0;
+        let std = (clipped.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+        for (r, v) in clipped.iter().enumerate() {
+            assert!((m.values[[r, 0]] - (v - mean) / std).abs() < 1e-9, "row {r}");
+        }
+        let bad = [FeatureSpec::new("monetary", Transform::Winsorise { percentile: 20.0 })];
+        assert!(matches!(clustering_matrix(&table(), &bad), Err(SegmentError::BadPercentile { .. })));
+    }
+}

@@ -89,17 +89,6 @@ pub struct Segmentation {
     pub settings: SegmentationSettings,
 }
 
-impl Segmentation {
-    pub fn segment(&self, id: i32) -> Option<&Segment> {
-        self.segments.iter().find(|s| s.id == id)
-    }
-
-    /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
-        segments_frame(&self.customer_ids, &self.assignment, &self.segments)
-    }
-}
-
 /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
 pub fn segments_frame(customer_ids: &[String], assignment: &[i32], segments: &[Segment]) -> PolarsResult<DataFrame> {
     let name_of = |id: i32| segments.iter().find(|s| s.id == id).map_or("", |s| s.name.as_str());
