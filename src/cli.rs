@@ -513,7 +513,6 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 return Ok(());
             }
             let all_baskets = recommend::baskets(&interactions, None, &weights);
-            let all: Vec<Vec<u32>> = all_baskets.iter().map(|b| b.bought.clone()).collect();
             let fitted = recommend::Model::fit(&settings, &all_baskets, &attributes);
             let no_history = recommend::Basket::default();
             // With segments, popularity means each segment's own top sellers.
@@ -526,7 +525,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             let by_segment = (kind == ModelKind::Popularity && segment_table.is_some()).then(|| {
                 let segment_of: Vec<Option<(i32, String)>> =
                     interactions.customers.iter().map(|c| segment_of_id.get(c.as_str()).cloned()).collect();
-                recommend::SegmentPopularity::fit(&all, &segment_of, interactions.items.len())
+                let bought: Vec<Vec<u32>> = all_baskets.iter().map(|b| b.bought.clone()).collect();
+                recommend::SegmentPopularity::fit(&bought, &segment_of, interactions.items.len())
             });
             let recommend_for = |id: &str, number: Option<usize>, bought: &[u32]| -> Vec<recommend::Recommendation> {
                 match &by_segment {
@@ -545,7 +545,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             // The customer's number in the interactions (buyers only) and what they bought.
             let history = |id: &str| -> (Option<usize>, &[u32]) {
                 match interactions.customers.binary_search_by(|c| c.as_str().cmp(id)) {
-                    Ok(c) => (Some(c), &all[c]),
+                    Ok(c) => (Some(c), &all_baskets[c].bought[..]),
                     Err(_) => (None, &[]),
                 }
             };

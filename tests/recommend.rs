@@ -232,3 +232,31 @@ fn every_model_side_by_side() {
         .collect();
     assert_eq!(models, ["popularity", "item-knn", "user-knn", "content", "hybrid"]);
 }
+
+#[test]
+fn include_bought_lets_bought_items_back() {
+    let (_d, events) = fixture(
+        "e.csv",
+        "customer_id,timestamp,item_id\na,2024-01-01,x\nb,2024-01-01,x\nb,2024-01-02,y\nc,2024-01-03,z\n",
+    );
+    let top = |extra: &[&str]| {
+        let mut args = vec![
+            "recommend",
+            "--events",
+            events.to_str().unwrap(),
+            "--model",
+            "popularity",
+            "--customer",
+            "a",
+            "--k",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().find(|l| l.trim_start().starts_with("1.")).unwrap().to_string()
+    };
+    // x is the most popular item and a bought it.
+    assert!(!top(&[]).contains(" x "), "{}", top(&[]));
+    assert!(top(&["--include-bought"]).contains(" x "), "{}", top(&["--include-bought"]));
+}
