@@ -785,25 +785,23 @@ fn read_table_csv(path: &Path) -> Result<DataFrame, Failure> {
 
 /// Reads a segments.csv: (customer_id, segment, segment_name) per row.
 fn read_segments_csv(path: &Path) -> Result<Vec<(String, i32, String)>, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-    let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some("customer_id,segment,segment_name") {
-        return Err(Failure(format!("{}: expected the header customer_id,segment,segment_name", path.display())));
-    }
-    lines
+    let table = read_table_csv(path)?;
+    let column = |name: &str| {
+        text_column(&table, name)
+            .map_err(|_| Failure(format!("{}: expected the columns customer_id,segment,segment_name", path.display())))
+    };
+    let (ids, segments, names) = (column("customer_id")?, column("segment")?, column("segment_name")?);
+    ids.into_iter()
+        .zip(segments)
+        .zip(names)
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, line)| {
-            let mut parts = line.splitn(3, ',');
-            let (id, segment, name) = (parts.next(), parts.next(), parts.next());
-            match (id, segment.and_then(|s| s.trim().parse::<i32>().ok()), name) {
-                (Some(id), Some(segment), Some(name)) => Ok((id.to_string(), segment, name.to_string())),
-                _ => Err(Failure(format!(
-                    "{}: row {}: expected customer_id,segment,segment_name, got {line:?}",
-                    path.display(),
-                    n + 1
-                ))),
-            }
+        .map(|(row, ((id, segment), name))| match segment.trim().parse::<i32>() {
+            Ok(segment) => Ok((id, segment, name)),
+            Err(_) => Err(Failure(format!(
+                "{}: row {}, column 'segment': {segment:?} is not a segment number",
+                path.display(),
+                row + 1
+            ))),
         })
         .collect()
 }

@@ -260,3 +260,23 @@ fn include_bought_lets_bought_items_back() {
     assert!(!top(&[]).contains(" x "), "{}", top(&[]));
     assert!(top(&["--include-bought"]).contains(" x "), "{}", top(&["--include-bought"]));
 }
+
+#[test]
+fn a_bad_segments_file_names_row_and_column() {
+    let sample = sample_events_path();
+    let (_d, segments) = fixture("segments.csv", "customer_id,segment,segment_name\n100001,x,\"Big, spenders\"\n");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    let o = run(&[
+        "recommend",
+        "--events",
+        sample.to_str().unwrap(),
+        "--segments",
+        segments.to_str().unwrap(),
+        "--segment-out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("row 1, column 'segment': \"x\" is not a segment number"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
