@@ -28,6 +28,10 @@ pub enum ValueError {
         "the {model} fit did not converge after {iterations} iterations (log-likelihood {log_likelihood:.3} at {state}); try --time-unit week, a longer history, or an earlier --as-of"
     )]
     NoConvergence { model: &'static str, iterations: usize, log_likelihood: f64, state: String },
+    #[error(
+        "spend per purchase varies too little between customers for the Gamma-Gamma model (q ran to {q:.0} at p={p:.4}, v={v:.1}): every customer looks like the average spender, so CLV cannot be told apart by spend"
+    )]
+    NoSpendHeterogeneity { p: f64, q: f64, v: f64 },
     #[error("no purchase orders on or before {as_of}")]
     NoPurchases { as_of: String },
     #[error("computing customer histories failed: {0}")]
@@ -189,9 +193,18 @@ pub fn customer_value(
     horizon_days: f64,
     margin: f64,
 ) -> Result<CustomerValue, ValueError> {
-    let history = customer_history(events, as_of_ms, unit)?;
-    let bgnbd = bgnbd::fit(&history)?;
-    let gamma_gamma = gamma_gamma::fit(&history)?;
+    let history = {
+        let _t = crate::core::trace::phase("value: histories");
+        customer_history(events, as_of_ms, unit)?
+    };
+    let bgnbd = {
+        let _t = crate::core::trace::phase("value: BG/NBD fit");
+        bgnbd::fit(&history)?
+    };
+    let gamma_gamma = {
+        let _t = crate::core::trace::phase("value: Gamma-Gamma fit");
+        gamma_gamma::fit(&history)?
+    };
     let horizon = horizon_days / unit.days();
     let n = history.len();
     let p_alive: Vec<f64> = (0..n).map(|i| bgnbd.p_alive(history.x[i], history.t_x[i], history.big_t[i])).collect();
