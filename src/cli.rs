@@ -12,7 +12,7 @@ use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
-use crate::core::recommend::{self, EventWeights, Interactions, ItemAttributes, ModelKind, ModelSettings};
+use crate::core::recommend::{self, EventWeights, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
@@ -33,6 +33,19 @@ use rayon::prelude::*;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Open the app, wait until the screen's work is done, write the window to this PNG and exit.
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
+    /// The screen to open: data, segments or recommendations.
+    #[arg(long, value_parser = crate::app::settings::Screen::parse)]
+    pub screen: Option<crate::app::settings::Screen>,
+    /// Open the app on this events file instead of the last one (or the bundled sample).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// startup: time to the first frame and to the data on screen; frames: run the whole flow
+    /// with frames drawn continuously and report frame-time percentiles. Prints JSON.
+    #[arg(long, value_enum)]
+    pub bench: Option<crate::app::Bench>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,7 +280,12 @@ impl<E: std::error::Error> From<E> for Failure {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let Some(command) = cli.command else {
-        return crate::app::run_default();
+        return crate::app::run(crate::app::StartOptions {
+            screenshot: cli.screenshot,
+            screen: cli.screen,
+            events: cli.events,
+            bench: cli.bench,
+        });
     };
     match execute(command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -512,52 +530,24 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 }
                 return Ok(());
             }
-            let all_baskets = recommend::baskets(&interactions, None, &weights);
-            let fitted = recommend::Model::fit(&settings, &all_baskets, &attributes);
-            let no_history = recommend::Basket::default();
-            // With segments, popularity means each segment's own top sellers.
             let segment_table = match &segments {
                 Some(path) => Some(read_segments_csv(path)?),
                 None => None,
             };
-            let segment_of_id: std::collections::HashMap<&str, (i32, String)> =
-                segment_table.iter().flatten().map(|(id, s, name)| (id.as_str(), (*s, name.clone()))).collect();
-            let by_segment = (kind == ModelKind::Popularity && segment_table.is_some()).then(|| {
-                let segment_of: Vec<Option<(i32, String)>> =
-                    interactions.customers.iter().map(|c| segment_of_id.get(c.as_str()).cloned()).collect();
-                let bought: Vec<Vec<u32>> = all_baskets.iter().map(|b| b.bought.clone()).collect();
-                recommend::SegmentPopularity::fit(&bought, &segment_of, interactions.items.len())
-            });
-            let recommend_for = |id: &str, number: Option<usize>, bought: &[u32]| -> Vec<recommend::Recommendation> {
-                match &by_segment {
-                    Some(p) => {
-                        p.recommend(segment_of_id.get(id).map(|s| s.0), if include_bought { &[] } else { bought }, k)
-                    }
-                    None => {
-                        let basket = number.map_or(&no_history, |c| &all_baskets[c]);
-                        fitted.recommend_with(number, basket, k, !include_bought)
-                    }
-                }
-            };
-            let item_id = |i: u32| interactions.items[i as usize].clone();
-            // Reasons name products by their catalogue name where there is one.
-            let item_name = |i: u32| attributes.name[i as usize].clone().unwrap_or_else(|| item_id(i));
-            // The customer's number in the interactions (buyers only) and what they bought.
-            let history = |id: &str| -> (Option<usize>, &[u32]) {
-                match interactions.customers.binary_search_by(|c| c.as_str().cmp(id)) {
-                    Ok(c) => (Some(c), &all_baskets[c].bought[..]),
-                    Err(_) => (None, &[]),
-                }
-            };
+            let rec = Recommender::fit(settings, interactions, attributes, segment_table.as_deref());
             if let Some(id) = customer {
-                let (number, bought) = history(&id);
+                let bought = rec.bought(&id);
                 println!(
                     "customer {id}: {} items bought{}",
                     bought.len(),
                     if bought.is_empty() { " (new: popular items)" } else { "" }
                 );
                 for &i in bought {
-                    println!("  bought  {:<16} {}", item_id(i), attributes.name[i as usize].as_deref().unwrap_or(""));
+                    println!(
+                        "  bought  {:<16} {}",
+                        rec.item_id(i),
+                        rec.attributes.name[i as usize].as_deref().unwrap_or("")
+                    );
                 }
                 println!(
                     "top {k} by {} ({}):",
@@ -568,14 +558,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                         "items already bought are excluded"
                     }
                 );
-                for (rank, r) in recommend_for(&id, number, bought).iter().enumerate() {
-                    println!(
-                        "  {:>2}. {:<16} {:>8.4}  {}",
-                        rank + 1,
-                        item_id(r.item),
-                        r.score,
-                        r.reason.describe(item_name)
-                    );
+                for (rank, r) in rec.recommend(&id, k, include_bought).iter().enumerate() {
+                    println!("  {:>2}. {:<16} {:>8.4}  {}", rank + 1, rec.item_id(r.item), r.score, rec.reason(r));
                 }
             }
             if let Some(path) = out {
@@ -594,11 +578,10 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 let rows: Vec<Vec<(usize, String, f64, String)>> = customers
                     .par_iter()
                     .map(|id| {
-                        let (number, bought) = history(id);
-                        recommend_for(id, number, bought)
+                        rec.recommend(id, k, include_bought)
                             .iter()
                             .enumerate()
-                            .map(|(rank, r)| (rank + 1, item_id(r.item), r.score, r.reason.describe(item_name)))
+                            .map(|(rank, r)| (rank + 1, rec.item_id(r.item).to_string(), r.score, rec.reason(r)))
                             .collect()
                     })
                     .collect();
@@ -634,15 +617,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 );
             }
             if let (Some(table), Some(segment_out)) = (&segment_table, segment_out) {
-                let recommended: Vec<Vec<u32>> = table
-                    .par_iter()
-                    .map(|(id, _, _)| {
-                        let (number, bought) = history(id);
-                        recommend_for(id, number, bought).iter().map(|r| r.item).collect()
-                    })
-                    .collect();
-                let labels: Vec<(i32, String)> = table.iter().map(|(_, s, n)| (*s, n.clone())).collect();
-                let view = recommend::segment_top_products(&recommended, &labels, k);
+                let view = rec.segment_products(table, k);
                 let mut rows: Vec<(i32, String, u32, String, u64, f64)> = Vec::new();
                 for seg in &view {
                     for (rank, &(item, members, share)) in seg.items.iter().enumerate() {
@@ -650,7 +625,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                             seg.segment,
                             seg.name.clone(),
                             rank as u32 + 1,
-                            item_id(item),
+                            rec.item_id(item).to_string(),
                             members as u64,
                             share,
                         ));

@@ -1,25 +1,270 @@
-//! The desktop app. The window itself arrives with the GUI issue; until then
-//! starting without a command shows what the bundled sample holds and the
-//! commands that work today.
+//! The desktop app: a thin shell over `core::stages`. The UI thread draws and
+//! dispatches; every computation is a background job (`crate::jobs`). Widgets
+//! do not change state directly: they push a [`Command`], applied at the end
+//! of the frame.
 
-use std::process::ExitCode;
+mod automation;
+mod commands;
+pub mod settings;
+mod status;
+pub mod theme;
+mod views;
+mod widgets;
 
-use crate::cli::sample_events_path;
-use crate::core::import::load_events;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
-pub fn run_default() -> ExitCode {
-    println!("Promo Studio {}", env!("CARGO_PKG_VERSION"));
-    println!("The desktop window is not built yet (next: the GUI issue). The bundled sample data:\n");
-    let path = sample_events_path();
-    match load_events(&path, &[]) {
-        Ok(loaded) => print!("{}", loaded.report),
-        Err(e) => eprintln!("error: {e}"),
+pub use automation::{Automation, Bench, FrameTimes};
+pub use commands::Command;
+use settings::{STORAGE_KEY, Screen, Settings};
+pub use status::{Level, Notice};
+
+use crate::core::recommend::Evaluation;
+use crate::core::segment::choose_k::KSuggestion;
+use crate::core::stages::dataset::{Dataset, FilePreview};
+use crate::core::stages::recommendations::{CustomerView, RecommendationLab};
+use crate::core::stages::segments::SegmentAnalysis;
+use crate::jobs::Jobs;
+
+/// Per-screen state that is not worth saving (text being typed, sort order).
+#[derive(Default)]
+pub struct ViewState {
+    pub path_text: String,
+    pub data_tab: views::data::DataTab,
+    /// (column index, descending); None = by customer id.
+    pub feature_sort: Option<(usize, bool)>,
+    pub export_path: String,
+    /// Mapping being edited for `preview`: canonical name → file column ("" = not used).
+    pub mapping_edit: std::collections::BTreeMap<String, String>,
+}
+
+/// Everything the app holds: settings, the results of each stage, running jobs.
+pub struct PromoStudioApp {
+    pub settings: Settings,
+    pub jobs: Jobs,
+    /// Bumped whenever a new dataset replaces the old one; jobs started for an
+    /// older generation have their results dropped.
+    pub generation: u64,
+    pub dataset: Option<Arc<Dataset>>,
+    pub preview: Option<FilePreview>,
+    pub segments: Option<Arc<SegmentAnalysis>>,
+    pub k_scan: Option<KSuggestion>,
+    pub lab: Option<Arc<RecommendationLab>>,
+    pub evaluations: Option<Vec<Evaluation>>,
+    pub customer: Option<CustomerView>,
+    pub notices: Vec<Notice>,
+    pub view: ViewState,
+    pub automation: Option<Automation>,
+    pub frame_times: FrameTimes,
+    commands: Vec<Command>,
+    waker_installed: bool,
+    started: Instant,
+}
+
+impl PromoStudioApp {
+    /// A new app with `settings`, loading the last file (or the bundled sample).
+    pub fn new(settings: Settings) -> PromoStudioApp {
+        let mut app = PromoStudioApp {
+            settings,
+            jobs: Jobs::default(),
+            generation: 0,
+            dataset: None,
+            preview: None,
+            segments: None,
+            k_scan: None,
+            lab: None,
+            evaluations: None,
+            customer: None,
+            notices: Vec::new(),
+            view: ViewState::default(),
+            automation: None,
+            frame_times: FrameTimes::default(),
+            commands: Vec::new(),
+            waker_installed: false,
+            started: Instant::now(),
+        };
+        let (path, overrides) = match &app.settings.last_file {
+            Some(p) if p.exists() => (p.clone(), app.settings.mapping.clone()),
+            Some(p) => {
+                app.notify(Level::Warning, format!("{} is gone; showing the bundled sample instead", p.display()));
+                (crate::cli::sample_events_path(), vec![])
+            }
+            None => (crate::cli::sample_events_path(), vec![]),
+        };
+        app.view.path_text = path.display().to_string();
+        app.commands.push(Command::Load { path, overrides });
+        app
     }
-    println!("\nCommands available now (promo-studio <command> --help for details):");
-    println!("  inspect          --events F [--json]                quality report");
-    println!("  features         --events F [--as-of T] --out F     customer features (DATA.md §2)");
-    println!("  generate-sample  --out DIR [--customers N] [--seed S]  the demo shop");
-    println!("  generate-events  --rows N --format csv|parquet --out F  benchmark logs");
-    println!("\nTry: promo-studio features --events {} --out features.csv", path.display());
-    ExitCode::SUCCESS
+
+    /// The app eframe starts: settings restored from storage (a broken state is
+    /// reported and replaced), fonts and theme installed.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>) -> PromoStudioApp {
+        theme::apply(&cc.egui_ctx);
+        PromoStudioApp::restore(cc.storage.and_then(|s| s.get_string(STORAGE_KEY)).as_deref())
+    }
+
+    /// The app with settings decoded from their saved text; a state that does
+    /// not decode is reported and replaced by defaults (saved over at the next save).
+    pub fn restore(saved: Option<&str>) -> PromoStudioApp {
+        let (settings, problem) = match saved.map(settings::decode) {
+            None => (Settings::default(), None),
+            Some(Ok(s)) => (s, None),
+            Some(Err(e)) => (Settings::default(), Some(e)),
+        };
+        let mut app = PromoStudioApp::new(settings);
+        if let Some(problem) = problem {
+            app.notify(Level::Warning, problem);
+        }
+        app
+    }
+
+    /// The settings as saved by eframe persistence.
+    pub fn saved_settings(&self) -> String {
+        settings::encode(&self.settings)
+    }
+
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        self.notices.push(Notice::new(level, text.into()));
+        if self.notices.len() > 50 {
+            self.notices.remove(0);
+        }
+    }
+
+    pub fn push(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    /// One frame: collect finished jobs, draw, apply the commands the widgets sent.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let frame_started = Instant::now();
+        if !self.waker_installed {
+            let ctx = ui.ctx().clone();
+            self.jobs.set_waker(Arc::new(move || ctx.request_repaint()));
+            self.waker_installed = true;
+        }
+        for finished in self.jobs.poll() {
+            self.on_finished(finished);
+        }
+        for path in dropped_files(ui.ctx()) {
+            self.commands.push(Command::Preview { path });
+        }
+        self.draw(ui);
+        for command in std::mem::take(&mut self.commands) {
+            self.apply(command);
+        }
+        if !self.jobs.is_idle() {
+            // Progress and elapsed time refresh five times a second; jobs also wake
+            // the UI when they report a step. More frames would take CPU from the job.
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+        }
+        self.frame_times.record(self.started, frame_started, !self.jobs.is_idle());
+        if let Some(mut automation) = self.automation.take() {
+            let done = automation.step(self, ui.ctx());
+            if !done {
+                self.automation = Some(automation);
+            }
+        }
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("status").show(ui, |ui| status::status_bar(self, ui));
+        egui::Panel::left("navigation").exact_size(theme::NAV_WIDTH).resizable(false).show(ui, |ui| {
+            views::navigation(self, ui);
+        });
+        egui::CentralPanel::default().show(ui, |ui| match self.settings.screen {
+            Screen::Data => views::data::show(self, ui),
+            Screen::Segments => views::segments::show(self, ui),
+            Screen::Recommendations => views::recommendations::show(self, ui),
+        });
+        status::toasts(self, ui.ctx());
+    }
+}
+
+fn dropped_files(ctx: &egui::Context) -> Vec<PathBuf> {
+    ctx.input(|i| {
+        i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect()
+    })
+}
+
+impl eframe::App for PromoStudioApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(STORAGE_KEY, self.saved_settings());
+    }
+
+    /// Settings are small; saving often means a crash loses little.
+    fn auto_save_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(5)
+    }
+}
+
+/// How the window is started from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Write the rendered window to this PNG once the screen's jobs are done, then exit.
+    pub screenshot: Option<PathBuf>,
+    pub screen: Option<Screen>,
+    /// Load this events file instead of the last one or the sample.
+    pub events: Option<PathBuf>,
+    /// Measure start-up or frame times and print them as JSON.
+    pub bench: Option<Bench>,
+}
+
+/// Opens the window. Returns the process exit code.
+pub fn run(options: StartOptions) -> std::process::ExitCode {
+    let started = Instant::now();
+    let automated = options.screenshot.is_some() || options.bench.is_some();
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Promo Studio")
+            .with_inner_size([1360.0, 860.0])
+            .with_min_inner_size([900.0, 600.0]),
+        // Automated runs must not read or overwrite the user's saved state.
+        // OpenGL by default: under software rendering (VMs, remote desktops, CI)
+        // it drew a frame in 15 ms where wgpu took 150 ms on this machine.
+        renderer: match std::env::var("PROMO_STUDIO_RENDERER").as_deref() {
+            Ok("wgpu") => eframe::Renderer::Wgpu,
+            _ => eframe::Renderer::Glow,
+        },
+        persistence_path: if automated { Some(std::env::temp_dir().join("promo-studio-automation")) } else { None },
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "Promo Studio",
+        native,
+        Box::new(move |cc| {
+            // Automated runs start from defaults: the same picture whatever was saved.
+            let mut app = if automated {
+                theme::apply(&cc.egui_ctx);
+                PromoStudioApp::restore(None)
+            } else {
+                PromoStudioApp::from_creation_context(cc)
+            };
+            app.started = started;
+            if let Some(screen) = options.screen {
+                app.settings.screen = screen;
+            }
+            if let Some(path) = &options.events {
+                app.commands.clear();
+                app.view.path_text = path.display().to_string();
+                app.commands.push(Command::Load { path: path.clone(), overrides: vec![] });
+            }
+            if automated {
+                app.automation = Some(Automation::new(options.clone(), &cc.egui_ctx));
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) => automation::exit_code(),
+        Err(e) => {
+            eprintln!("error: could not open the window: {e}");
+            eprintln!("(the command-line tools work without a display: promo-studio --help)");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

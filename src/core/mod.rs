@@ -3,11 +3,14 @@
 
 pub mod events;
 pub mod features;
+pub mod format;
 pub mod import;
 pub mod output;
+pub mod progress;
 pub mod recommend;
 pub mod sample;
 pub mod segment;
+pub mod stages;
 pub mod table;
 pub mod trace;
 pub mod value;

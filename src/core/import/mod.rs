@@ -19,6 +19,7 @@ pub use quality::{QualityReport, UnusableReason};
 pub use source::{EventsFile, FileFormat};
 
 use crate::core::events::EventTable;
+use crate::core::progress::{Progress, Silent};
 
 /// Everything that can stop an import. Each message names the file, and where
 /// it applies the column and the row.
@@ -42,6 +43,8 @@ pub enum ImportError {
     Read { path: String, message: String },
     #[error("{path}: none of the {rows_read} rows is usable:\n{}", details.join("\n"))]
     NoUsableRows { path: String, rows_read: u64, details: Vec<String> },
+    #[error("import cancelled")]
+    Cancelled,
 }
 
 impl ImportError {
@@ -119,6 +122,7 @@ fn read_checked(
     file: &EventsFile,
     mapping: &ColumnMapping,
     numeric: &[&str],
+    progress: &dyn Progress,
 ) -> Result<Vec<rows::CheckedBatch>, ImportError> {
     let shown = file.shown();
     let err = |e| ImportError::polars(&shown, e);
@@ -143,6 +147,10 @@ fn read_checked(
         let rows = batch.height() as u64;
         checked.push(rows::check_batch(batch, mapping, first_row).map_err(err)?);
         first_row += rows;
+        if progress.is_cancelled() {
+            return Err(ImportError::Cancelled);
+        }
+        progress.update(None, &format!("read {} rows of {}", crate::core::format::count(first_row as f64), shown));
     }
     Ok(checked)
 }
@@ -153,14 +161,26 @@ pub fn load_mapped(
     mapping: &ColumnMapping,
     detail: ReportDetail,
 ) -> Result<LoadedEvents, ImportError> {
+    load_mapped_with_progress(file, mapping, detail, &Silent)
+}
+
+/// [`load_mapped`], reporting rows read after each batch and stopping with
+/// [`ImportError::Cancelled`] when `progress` is cancelled.
+pub fn load_mapped_with_progress(
+    file: &EventsFile,
+    mapping: &ColumnMapping,
+    detail: ReportDetail,
+    progress: &dyn Progress,
+) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
     let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
     let batches = {
         let _t = crate::core::trace::phase("read + check");
-        match read_checked(file, mapping, &numeric) {
+        match read_checked(file, mapping, &numeric, progress) {
+            Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
             // Text in a number column: read again with every column as text, to say where.
             Err(_) if !numeric.is_empty() && matches!(file.format, FileFormat::Csv { .. }) => {
-                read_checked(file, mapping, &[])?
+                read_checked(file, mapping, &[], progress)?
             }
             other => other?,
         }

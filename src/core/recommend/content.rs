@@ -17,6 +17,8 @@ pub struct ItemAttributes {
     pub category: Vec<Option<String>>,
     pub brand: Vec<Option<String>>,
     pub name: Vec<Option<String>>,
+    /// The catalogue's Chinese name (`name_zh`), where it has one.
+    pub name_zh: Vec<Option<String>>,
     /// Mean unit price of the item's purchase lines.
     pub price: Vec<Option<f64>>,
 }
@@ -25,8 +27,13 @@ impl ItemAttributes {
     /// Category and mean price per item, from the events.
     pub fn from_events(events: &EventTable, interactions: &Interactions) -> PolarsResult<ItemAttributes> {
         let n = interactions.items.len();
-        let mut attrs =
-            ItemAttributes { category: vec![None; n], brand: vec![None; n], name: vec![None; n], price: vec![None; n] };
+        let mut attrs = ItemAttributes {
+            category: vec![None; n],
+            brand: vec![None; n],
+            name: vec![None; n],
+            name_zh: vec![None; n],
+            price: vec![None; n],
+        };
         let mut aggs = vec![];
         if events.has_category {
             aggs.push(col(col_name::CATEGORY).drop_nulls().first().alias("category"));
@@ -64,11 +71,13 @@ impl ItemAttributes {
         let ids = text_column(catalogue, "item_id")?;
         let column = |name: &str| text_column(catalogue, name).ok();
         let (names, brands, categories) = (column("name"), column("brand"), column("category"));
+        let names_zh = column("name_zh");
         for (row, id) in ids.iter().enumerate() {
             if let Ok(i) = interactions.items.binary_search(id) {
                 let pick = |c: &Option<Vec<String>>| c.as_ref().map(|c| c[row].clone()).filter(|v| !v.is_empty());
                 self.name[i] = pick(&names).or(self.name[i].take());
                 self.brand[i] = pick(&brands).or(self.brand[i].take());
+                self.name_zh[i] = pick(&names_zh).or(self.name_zh[i].take());
                 if self.category[i].is_none() {
                     self.category[i] = pick(&categories);
                 }
@@ -221,6 +230,7 @@ mod tests {
                 Some("Cookbook".into()),
                 Some("Kite".into()),
             ],
+            name_zh: vec![None; 4],
             price: vec![Some(5.0), Some(6.0), Some(20.0), Some(30.0)],
         };
         let train = vec![vec![0], vec![2]];

@@ -4,6 +4,7 @@
 pub mod content;
 pub mod interactions;
 pub mod models;
+pub mod recommender;
 pub mod split;
 
 use rayon::prelude::*;
@@ -12,10 +13,11 @@ use serde::Serialize;
 pub use content::{ContentModel, ItemAttributes};
 pub use interactions::{Interactions, InteractionsError};
 pub use models::{ItemKnn, Popularity, Reason, Recommendation, SegmentPopularity, UserKnn};
+pub use recommender::{Recommender, SegmentRow};
 pub use split::{Holdout, temporal_holdout};
 
 /// The models the command line and the app offer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
     Popularity,
@@ -65,7 +67,7 @@ impl Default for EventWeights {
 }
 
 impl EventWeights {
-    fn purchases_only(&self) -> bool {
+    pub fn purchases_only(&self) -> bool {
         self.cart <= 0.0 && self.view <= 0.0
     }
 }
@@ -349,6 +351,7 @@ mod tests {
             category: vec![None; interactions.items.len()],
             brand: vec![None; interactions.items.len()],
             name: vec![None; interactions.items.len()],
+            name_zh: vec![None; interactions.items.len()],
             price: vec![None; interactions.items.len()],
         };
         let settings = ModelSettings::new(ModelKind::ItemKnn);

@@ -64,6 +64,11 @@ pub fn rfm_group(r: u8, fm: u8) -> usize {
     }
 }
 
+/// The combined frequency-monetary score: the mean of F and M, rounded up.
+pub fn fm_score(f: u8, m: u8) -> u8 {
+    (f + m).div_ceil(2)
+}
+
 /// Scores for buyers given their recency (days), frequency and monetary value.
 pub fn rfm_scores(recency_days: &[f64], frequency: &[f64], monetary: &[f64]) -> Vec<RfmScore> {
     let r = quintiles(recency_days, false);
@@ -71,7 +76,7 @@ pub fn rfm_scores(recency_days: &[f64], frequency: &[f64], monetary: &[f64]) -> 
     let m = quintiles(monetary, true);
     (0..r.len())
         .map(|i| {
-            let fm = (f[i] + m[i]).div_ceil(2);
+            let fm = fm_score(f[i], m[i]);
             RfmScore { r: r[i], f: f[i], m: m[i], group: rfm_group(r[i], fm) }
         })
         .collect()

@@ -1,0 +1,78 @@
+//! Design tokens in one place: spacing, sizes, the segment palette and the
+//! fonts (with CJK), applied once at start-up. Light and dark follow the system.
+
+use egui::{Color32, FontData, FontDefinitions, FontFamily};
+
+/// Outer margin of panels and gap between blocks.
+pub const SPACE: f32 = 8.0;
+pub const SPACE_LARGE: f32 = 16.0;
+/// Width of the settings column of each screen.
+pub const SETTINGS_WIDTH: f32 = 290.0;
+pub const NAV_WIDTH: f32 = 170.0;
+pub const ROW_HEIGHT: f32 = 20.0;
+pub const HEADING_SIZE: f32 = 18.0;
+pub const BODY_SIZE: f32 = 13.5;
+
+/// Segment colours, distinguishable in light and dark themes (Tableau 10).
+pub const SEGMENT_COLOURS: [Color32; 10] = [
+    Color32::from_rgb(78, 121, 167),
+    Color32::from_rgb(242, 142, 43),
+    Color32::from_rgb(89, 161, 79),
+    Color32::from_rgb(225, 87, 89),
+    Color32::from_rgb(118, 183, 178),
+    Color32::from_rgb(237, 201, 72),
+    Color32::from_rgb(176, 122, 161),
+    Color32::from_rgb(255, 157, 167),
+    Color32::from_rgb(156, 117, 95),
+    Color32::from_rgb(186, 176, 172),
+];
+/// Customers without a purchase.
+pub const NO_PURCHASE_COLOUR: Color32 = Color32::from_rgb(150, 150, 150);
+
+pub fn segment_colour(segment: i32) -> Color32 {
+    if segment < 0 { NO_PURCHASE_COLOUR } else { SEGMENT_COLOURS[segment as usize % SEGMENT_COLOURS.len()] }
+}
+
+pub const ERROR: Color32 = Color32::from_rgb(220, 70, 70);
+pub const WARNING: Color32 = Color32::from_rgb(214, 150, 30);
+pub const GOOD: Color32 = Color32::from_rgb(60, 160, 90);
+
+/// The bundled CJK subset (SIL OFL, see assets/fonts/README.md).
+const BUNDLED_CJK: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-subset.otf");
+
+/// System fonts with full CJK coverage, preferred over the subset when present.
+const SYSTEM_CJK: [(&str, u32); 4] = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/opentype/source-han-sans/SourceHanSansSC-Regular.otf", 0),
+    ("/System/Library/Fonts/PingFang.ttc", 0),
+];
+
+/// egui's fonts with a CJK fallback after the default proportional and mono fonts.
+pub fn fonts() -> FontDefinitions {
+    let mut fonts = FontDefinitions::default();
+    let cjk = SYSTEM_CJK
+        .iter()
+        .find_map(|(path, index)| {
+            std::fs::read(path).ok().map(|bytes| FontData { index: *index, ..FontData::from_owned(bytes) })
+        })
+        .unwrap_or_else(|| FontData::from_static(BUNDLED_CJK));
+    fonts.font_data.insert("cjk".into(), cjk.into());
+    for family in [FontFamily::Proportional, FontFamily::Monospace] {
+        fonts.families.entry(family).or_default().push("cjk".into());
+    }
+    fonts
+}
+
+/// Installs fonts and text sizes.
+pub fn apply(ctx: &egui::Context) {
+    ctx.set_fonts(fonts());
+    ctx.all_styles_mut(|style| {
+        use egui::{FontId, TextStyle};
+        style.text_styles.insert(TextStyle::Heading, FontId::proportional(HEADING_SIZE));
+        style.text_styles.insert(TextStyle::Body, FontId::proportional(BODY_SIZE));
+        style.text_styles.insert(TextStyle::Button, FontId::proportional(BODY_SIZE));
+        style.spacing.item_spacing = egui::vec2(SPACE, 6.0);
+        style.spacing.button_padding = egui::vec2(10.0, 4.0);
+    });
+}

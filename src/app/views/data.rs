@@ -1,0 +1,434 @@
+//! The Data screen: open a file (dialog, path or drag-and-drop), check and
+//! edit the column mapping against a preview of its first rows, read the
+//! quality report, and browse the events and the customer feature table.
+
+use std::path::PathBuf;
+
+use egui_extras::{Column, TableBuilder};
+
+use super::super::widgets::{empty_state, screen_title, section, settings_panel, stat};
+use super::super::{Command, PromoStudioApp, theme};
+use crate::core::format;
+use crate::core::import::Canonical;
+use crate::core::stages::browse::FeatureValues;
+use crate::core::stages::dataset::Dataset;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DataTab {
+    #[default]
+    Quality,
+    Events,
+    Features,
+    Preview,
+}
+
+pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    settings_panel(ui, "data-settings", |ui| file_settings(app, ui));
+    egui::CentralPanel::default().show(ui, |ui| {
+        screen_title(
+            ui,
+            "Data",
+            "Where every number starts: the events file, how it was read, and each customer's features.",
+        );
+        ui.horizontal(|ui| {
+            let tabs = [
+                (DataTab::Quality, "Quality report"),
+                (DataTab::Events, "Events"),
+                (DataTab::Features, "Customer features"),
+                (DataTab::Preview, "File preview"),
+            ];
+            for (tab, title) in tabs {
+                if tab == DataTab::Preview && app.preview.is_none() {
+                    continue;
+                }
+                ui.selectable_value(&mut app.view.data_tab, tab, title);
+            }
+        });
+        ui.separator();
+        let dataset = app.dataset.clone();
+        match (app.view.data_tab, dataset) {
+            (DataTab::Preview, _) if app.preview.is_some() => preview_table(app, ui),
+            (_, None) => {
+                empty_state(ui, "No data yet. Open a CSV, Parquet or NDJSON events file on the left, or drop one here.")
+            }
+            (DataTab::Quality | DataTab::Preview, Some(d)) => quality_report(ui, &d),
+            (DataTab::Events, Some(d)) => events_table(ui, &d),
+            (DataTab::Features, Some(d)) => features_table(app, ui, &d),
+        }
+    });
+}
+
+fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    section(ui, "Events file");
+    ui.add(
+        egui::TextEdit::singleline(&mut app.view.path_text)
+            .hint_text("path to a .csv, .parquet or .ndjson")
+            .desired_width(f32::INFINITY),
+    );
+    ui.horizontal(|ui| {
+        if ui.button("Browse…").clicked() {
+            // No desktop portal (e.g. a bare X server): the dialog returns None and the path field still works.
+            if let Some(path) = rfd::FileDialog::new()
+                .add_filter("Events", &["csv", "tsv", "txt", "parquet", "ndjson", "jsonl", "json"])
+                .pick_file()
+            {
+                app.push(Command::Preview { path });
+            }
+        }
+        let has_path = !app.view.path_text.trim().is_empty();
+        if ui
+            .add_enabled(has_path, egui::Button::new("Preview"))
+            .on_hover_text("Read the headers and first rows, and propose a column mapping")
+            .clicked()
+        {
+            app.push(Command::Preview { path: PathBuf::from(app.view.path_text.trim()) });
+        }
+        if ui
+            .add_enabled(has_path, egui::Button::new("Load"))
+            .on_hover_text("Load with the mapping proposed from the headers")
+            .clicked()
+        {
+            app.push(Command::Load { path: PathBuf::from(app.view.path_text.trim()), overrides: vec![] });
+        }
+    });
+    ui.weak("Or drop a file anywhere on the window.");
+    if ui.link("Load the bundled sample shop").clicked() {
+        let path = crate::cli::sample_events_path();
+        app.view.path_text = path.display().to_string();
+        app.push(Command::Load { path, overrides: vec![] });
+    }
+    if let Some(preview) = &app.preview {
+        section(ui, "Column mapping");
+        ui.weak(format!("{} · {} columns. Required columns are marked *.", preview.format, preview.headers.len()));
+        let headers = preview.headers.clone();
+        egui::Grid::new("mapping").num_columns(2).spacing([theme::SPACE, 4.0]).show(ui, |ui| {
+            for canonical in Canonical::ALL {
+                let name = canonical.name();
+                ui.label(if canonical.required() { format!("{name} *") } else { name.to_string() });
+                let chosen = app.view.mapping_edit.entry(name.to_string()).or_default();
+                let shown = if chosen.is_empty() { "(not used)".to_string() } else { chosen.clone() };
+                egui::ComboBox::from_id_salt(("map", name)).selected_text(shown).width(150.0).show_ui(ui, |ui| {
+                    ui.selectable_value(chosen, String::new(), "(not used)");
+                    for h in &headers {
+                        ui.selectable_value(chosen, h.clone(), h);
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        let missing: Vec<&str> = Canonical::ALL
+            .iter()
+            .filter(|c| c.required() && app.view.mapping_edit.get(c.name()).is_none_or(String::is_empty))
+            .map(|c| c.name())
+            .collect();
+        if !missing.is_empty() {
+            ui.colored_label(theme::ERROR, format!("Choose a column for: {}", missing.join(", ")));
+        }
+        ui.add_space(theme::SPACE);
+        if ui.add_enabled(missing.is_empty(), egui::Button::new("Load with this mapping")).clicked() {
+            let overrides = app
+                .view
+                .mapping_edit
+                .iter()
+                .filter(|(_, f)| !f.is_empty())
+                .map(|(c, f)| (c.clone(), f.clone()))
+                .collect();
+            app.push(Command::Load { path: preview.path.clone(), overrides });
+        }
+    }
+    if let Some(d) = &app.dataset {
+        section(ui, "Loaded");
+        ui.label(d.path.display().to_string());
+        ui.weak(format!(
+            "Read in {}. Features as of {}.",
+            format::seconds(d.seconds),
+            crate::core::import::parse::format_ms(d.features.as_of_ms)
+        ));
+        if let Some(c) = &d.catalogue {
+            ui.weak(format!(
+                "Product names from {}",
+                c.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            ));
+        }
+    }
+}
+
+fn preview_table(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    let Some(preview) = &app.preview else { return };
+    ui.label(format!("First {} rows of {}", preview.rows.len(), preview.path.display()));
+    for p in &preview.problems {
+        ui.colored_label(theme::ERROR, p);
+    }
+    // Each file column is labelled with the canonical column it feeds, live as the mapping changes.
+    let feeds = |header: &str| -> Option<String> {
+        app.view.mapping_edit.iter().find(|(_, f)| f.as_str() == header).map(|(c, _)| c.clone())
+    };
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        TableBuilder::new(ui)
+            .id_salt("preview")
+            .striped(true)
+            .columns(Column::auto().at_least(80.0).clip(true), preview.headers.len())
+            .header(40.0, |mut row| {
+                for h in &preview.headers {
+                    row.col(|ui| {
+                        ui.vertical(|ui| {
+                            ui.strong(h);
+                            match feeds(h) {
+                                Some(c) => ui.colored_label(theme::GOOD, format!("→ {c}")),
+                                None => ui.weak("not used"),
+                            };
+                        });
+                    });
+                }
+            })
+            .body(|mut body| {
+                for r in &preview.rows {
+                    body.row(theme::ROW_HEIGHT, |mut row| {
+                        for cell in r {
+                            row.col(|ui| {
+                                ui.label(cell);
+                            });
+                        }
+                    });
+                }
+            });
+    });
+}
+
+fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
+    let r = &d.report;
+    egui::ScrollArea::vertical().id_salt("quality").show(ui, |ui| {
+        let optional = |v: Option<u64>| v.map_or("–".into(), |c| format::count(c as f64));
+        let tiles = [
+            (format::count(r.rows_read as f64), "rows read"),
+            (format::count(r.rows_usable as f64), "rows usable"),
+            (format::count(r.rows_unusable as f64), "rows left out"),
+            (format::count(r.duplicates_removed as f64), "exact duplicates removed"),
+            (optional(r.customers), "customers"),
+            (optional(r.items), "items"),
+            (optional(r.purchase_orders), "purchase orders"),
+            (format::count(d.feature_rows.len() as f64 - d.features.purchasers() as f64), "customers who never bought"),
+        ];
+        stat_rows(ui, &tiles);
+        section(ui, "What the file holds");
+        egui::Grid::new("quality-facts").num_columns(2).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+            let mut fact = |k: &str, v: String| {
+                ui.label(k);
+                ui.label(v);
+                ui.end_row();
+            };
+            fact("File", format!("{} ({})", r.file, r.format));
+            fact("Date range", format!("{} – {}", r.first_timestamp.as_deref().unwrap_or("–"), r.last_timestamp.as_deref().unwrap_or("–")));
+            fact(
+                "Events",
+                format!(
+                    "{} views · {} carts · {} purchase lines",
+                    format::count(r.events.view as f64),
+                    format::count(r.events.cart as f64),
+                    format::count(r.events.purchase as f64)
+                ),
+            );
+            fact("Returns (negative quantity)", format::count(r.returns as f64));
+            fact("Negative prices", format::count(r.negative_prices as f64));
+            fact("Zero prices", format::count(r.zero_prices as f64));
+            let mapping: Vec<String> = r.mapping.iter().map(|(c, f)| if c == f { c.clone() } else { format!("{c} ← {f}") }).collect();
+            fact("Column mapping", mapping.join(", "));
+        });
+        section(ui, "Rows left out, by reason");
+        if r.unusable.is_empty() {
+            ui.colored_label(theme::GOOD, "Every row was usable.");
+        } else {
+            egui::Grid::new("quality-reasons").num_columns(4).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+                ui.strong("Reason");
+                ui.strong("Column");
+                ui.strong("Rows");
+                ui.strong("Examples (file row: value)");
+                ui.end_row();
+                for u in &r.unusable {
+                    ui.label(u.reason.describe());
+                    ui.label(if u.column == u.file_column { u.column.clone() } else { format!("{} ({})", u.column, u.file_column) });
+                    ui.label(format::count(u.count as f64));
+                    let examples: Vec<String> = u
+                        .examples
+                        .iter()
+                        .map(|e| format!("{}: {}", e.row, e.value.as_deref().map_or("(empty)".to_string(), |v| format!("{v:?}"))))
+                        .collect();
+                    ui.label(examples.join("; "));
+                    ui.end_row();
+                }
+            });
+        }
+        if !r.duplicate_examples.is_empty() {
+            let rows: Vec<String> = r.duplicate_examples.iter().map(u64::to_string).collect();
+            ui.weak(format!("Duplicate rows, for example: {}", rows.join(", ")));
+        }
+        if let Ok(v) = &d.value {
+            section(ui, "Customer value model");
+            let p = v.params(d.features.as_of_ms);
+            ui.label(format!(
+                "BG/NBD r = {:.3}, α = {:.3}, a = {:.3}, b = {:.3}; Gamma-Gamma p = {:.3}, q = {:.3}, v = {:.3} — fitted on {} buyers, CLV over {} days.",
+                p.r, p.alpha, p.a, p.b, p.p, p.q, p.v, format::count(p.customers as f64), crate::core::stages::dataset::VALUE_HORIZON_DAYS
+            ));
+        }
+    });
+}
+
+/// Dashboard tiles, four to a row, sharing the width.
+fn stat_rows(ui: &mut egui::Ui, tiles: &[(String, &str)]) {
+    for row in tiles.chunks(4) {
+        ui.columns(4, |columns| {
+            for (ui, (value, caption)) in columns.iter_mut().zip(row) {
+                stat(ui, value, caption);
+            }
+        });
+    }
+}
+
+fn events_table(ui: &mut egui::Ui, d: &Dataset) {
+    let e = &d.event_rows;
+    ui.weak(format!("{} usable events, in file order (row = line in the file's data).", format::count(e.len() as f64)));
+    let right = egui::Layout::right_to_left(egui::Align::Center);
+    TableBuilder::new(ui)
+        .id_salt("events")
+        .striped(true)
+        .column(Column::exact(70.0))
+        .column(Column::exact(150.0))
+        .column(Column::initial(110.0).clip(true))
+        .column(Column::exact(70.0))
+        .column(Column::initial(110.0).clip(true))
+        .column(Column::initial(110.0).clip(true))
+        .column(Column::initial(130.0).clip(true))
+        .column(Column::exact(60.0))
+        .column(Column::exact(80.0))
+        .column(Column::remainder().at_least(80.0))
+        .header(theme::ROW_HEIGHT + 4.0, |mut h| {
+            for title in
+                ["Row", "Time (UTC)", "Customer", "Event", "Order", "Item", "Category", "Qty", "Price", "Amount"]
+            {
+                h.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            // Only the visible rows are laid out: smooth at millions of rows.
+            body.rows(theme::ROW_HEIGHT, e.len(), |mut row| {
+                let i = row.index();
+                row.col(|ui| {
+                    ui.label(e.file_row[i].to_string());
+                });
+                row.col(|ui| {
+                    ui.label(e.time(i));
+                });
+                row.col(|ui| {
+                    ui.label(e.customer.get(i));
+                });
+                row.col(|ui| {
+                    ui.label(e.kind_name(i));
+                });
+                row.col(|ui| {
+                    ui.label(e.order.as_ref().map_or("", |o| o.get(i)));
+                });
+                row.col(|ui| {
+                    ui.label(e.item.as_ref().map_or(String::new(), |c| c.get(i)));
+                });
+                row.col(|ui| {
+                    ui.label(e.category.as_ref().map_or("", |c| c.get(i)));
+                });
+                row.col(|ui| {
+                    ui.with_layout(right, |ui| ui.label(format::decimal(e.quantity[i], 0)));
+                });
+                row.col(|ui| {
+                    ui.with_layout(right, |ui| {
+                        ui.label(e.price.as_ref().map_or(String::new(), |p| format::money(p[i])))
+                    });
+                });
+                row.col(|ui| {
+                    ui.with_layout(right, |ui| ui.label(format::money(e.amount[i])));
+                });
+            });
+        });
+}
+
+/// How a feature's value reads: days, money or counts.
+fn feature_text(column: &str, value: Option<f64>) -> String {
+    let Some(v) = value else { return "–".to_string() };
+    if column.ends_with("_days") {
+        format::decimal(v, 1)
+    } else if ["monetary", "avg_order_value", "total_spent"].contains(&column) || column.contains("amount") {
+        format::money(v)
+    } else if column.contains("rate") || column.contains("share") {
+        format::percent(v)
+    } else if v.fract() == 0.0 {
+        format::count(v)
+    } else {
+        format::decimal(v, 2)
+    }
+}
+
+fn features_table(app: &mut PromoStudioApp, ui: &mut egui::Ui, d: &Dataset) {
+    let f = &d.feature_rows;
+    ui.weak(format!(
+        "{} customers (DATA.md §2), as of {}. Click a column title to sort; again to reverse.",
+        format::count(f.len() as f64),
+        crate::core::import::parse::format_ms(d.features.as_of_ms)
+    ));
+    let sort = app.view.feature_sort;
+    let mut clicked: Option<usize> = None;
+    let right = egui::Layout::right_to_left(egui::Align::Center);
+    egui::ScrollArea::horizontal().id_salt("features-h").show(ui, |ui| {
+        TableBuilder::new(ui)
+            .id_salt("features")
+            .striped(true)
+            .column(Column::initial(110.0).clip(true))
+            .columns(Column::initial(104.0).clip(true), f.columns.len())
+            .header(theme::ROW_HEIGHT + 4.0, |mut h| {
+                h.col(|ui| {
+                    if ui.button(if sort.is_none() { "customer_id ▲" } else { "customer_id" }).clicked() {
+                        clicked = Some(usize::MAX);
+                    }
+                });
+                for (c, (name, _)) in f.columns.iter().enumerate() {
+                    let arrow = match sort {
+                        Some((s, false)) if s == c => " ▲",
+                        Some((s, true)) if s == c => " ▼",
+                        _ => "",
+                    };
+                    h.col(|ui| {
+                        if ui.button(format!("{name}{arrow}")).clicked() {
+                            clicked = Some(c);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT, f.len(), |mut row| {
+                    let i = match sort {
+                        None => row.index(),
+                        Some((c, false)) => f.ascending[c][row.index()] as usize,
+                        Some((c, true)) => f.ascending[c][f.len() - 1 - row.index()] as usize,
+                    };
+                    row.col(|ui| {
+                        ui.label(&f.customer_ids[i]);
+                    });
+                    for (name, values) in &f.columns {
+                        row.col(|ui| match values {
+                            FeatureValues::Number(v) => {
+                                ui.with_layout(right, |ui| ui.label(feature_text(name, v[i])));
+                            }
+                            FeatureValues::Text(v) => {
+                                ui.label(&v[i]);
+                            }
+                        });
+                    }
+                });
+            });
+    });
+    if let Some(c) = clicked {
+        app.view.feature_sort = match (c, sort) {
+            (usize::MAX, _) => None,
+            (c, Some((s, false))) if s == c => Some((c, true)),
+            (c, _) => Some((c, false)),
+        };
+    }
+}

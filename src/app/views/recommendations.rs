@@ -1,0 +1,283 @@
+//! The Recommendations screen: choose a model, compare every model by the
+//! DATA.md §4 protocol, look up a customer's history and top-N with reasons,
+//! and see what each segment would be offered.
+
+use egui_extras::{Column, TableBuilder};
+
+use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
+use super::super::{Command, PromoStudioApp, theme};
+use crate::core::format;
+use crate::core::recommend::ModelKind;
+use crate::core::stages::recommendations::{CustomerView, PROTOCOL, RecommendationLab};
+use crate::jobs::JobKind;
+
+fn model_title(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Popularity => "Popularity (top sellers)",
+        ModelKind::ItemKnn => "Item-kNN (bought together)",
+        ModelKind::UserKnn => "User-kNN (similar customers)",
+        ModelKind::Content => "Content (similar products)",
+        ModelKind::Hybrid => "Hybrid (item-kNN + content)",
+    }
+}
+
+pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    settings_panel(ui, "recommend-settings", |ui| model_settings(app, ui));
+    egui::CentralPanel::default().show(ui, |ui| {
+        screen_title(
+            ui,
+            "Recommendations",
+            "Which products to put in front of whom, how well each model predicts real purchases, and why.",
+        );
+        let Some(lab) = app.lab.clone() else {
+            let msg = if app.dataset.is_none() {
+                "Load data on the Data screen first."
+            } else if app.jobs.is_running(JobKind::Recommend) {
+                "Fitting the model…"
+            } else {
+                "Press Fit on the left."
+            };
+            empty_state(ui, msg);
+            return;
+        };
+        egui::ScrollArea::vertical().id_salt("recommend-results").show(ui, |ui| {
+            evaluation_table(app, ui);
+            customer_lookup(app, ui, &lab);
+            segment_products(ui, &lab);
+        });
+    });
+}
+
+fn model_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    let c = &mut app.settings.recommend;
+    section(ui, "Model");
+    egui::ComboBox::from_id_salt("model").selected_text(model_title(c.model)).width(240.0).show_ui(ui, |ui| {
+        for kind in ModelKind::ALL {
+            ui.selectable_value(&mut c.model, kind, model_title(kind));
+        }
+    });
+    ui.add(egui::Slider::new(&mut c.k, 1..=50).text("products each"));
+    if matches!(c.model, ModelKind::ItemKnn | ModelKind::UserKnn | ModelKind::Hybrid) {
+        ui.add(egui::Slider::new(&mut c.neighbours, 5..=200).text("neighbours"));
+    }
+    if c.model == ModelKind::Hybrid {
+        ui.add(egui::Slider::new(&mut c.hybrid_item_knn_weight, 0.0..=1.0).text("share of item-kNN"));
+    }
+    if matches!(c.model, ModelKind::ItemKnn | ModelKind::Hybrid) {
+        section(ui, "Browsing signals");
+        ui.weak("Weight of views and carts next to purchases (0 = purchases only).");
+        ui.add(egui::Slider::new(&mut c.view_weight, 0.0..=1.0).text("views"));
+        ui.add(egui::Slider::new(&mut c.cart_weight, 0.0..=1.0).text("carts"));
+    }
+    ui.add_space(theme::SPACE);
+    let has_data = app.dataset.is_some();
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(has_data, egui::Button::new(egui::RichText::new("▶ Fit").strong()))
+            .on_hover_text("Fit on every customer's purchases")
+            .clicked()
+        {
+            app.push(Command::Recommend);
+        }
+        if ui
+            .add_enabled(has_data, egui::Button::new("Compare all models"))
+            .on_hover_text("Offline evaluation by the temporal hold-out protocol")
+            .clicked()
+        {
+            app.push(Command::Evaluate);
+        }
+    });
+    if app.segments.is_some() {
+        ui.weak("With segments: Popularity recommends each segment's own top sellers.");
+    }
+}
+
+fn evaluation_table(app: &PromoStudioApp, ui: &mut egui::Ui) {
+    section(ui, "How well each model predicts later purchases");
+    let Some(evaluations) = &app.evaluations else {
+        ui.weak(if app.jobs.is_running(JobKind::Evaluate) {
+            "Evaluating…"
+        } else {
+            "Press “Compare all models”."
+        });
+        return;
+    };
+    let best = evaluations.iter().map(|e| e.precision).fold(0.0, f64::max);
+    egui::Grid::new("evaluation").num_columns(7).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+        let k = evaluations.first().map_or(0, |e| e.k);
+        let titles = [
+            ("Model".to_string(), "The recommender"),
+            (format!("Precision@{k}"), "Held-out products among the top k, divided by k"),
+            (format!("Recall@{k}"), "Held-out products among the top k, divided by the number held out"),
+            (format!("NDCG@{k}"), "Like recall, but hits near the top count more"),
+            (format!("Hit rate@{k}"), "Customers with at least one held-out product in their top k"),
+            (
+                "Catalogue coverage".to_string(),
+                "Distinct products recommended to anyone ÷ distinct products in the training purchases; \
+                 above 100% when a model also recommends products nobody bought in training",
+            ),
+            ("Customers".to_string(), "Customers with a held-out product, over whom the metrics are averaged"),
+        ];
+        for (title, meaning) in titles {
+            ui.strong(title).on_hover_text(meaning);
+        }
+        ui.end_row();
+        for e in evaluations {
+            let text = egui::RichText::new(&e.model);
+            ui.label(if e.precision == best { text.strong().color(theme::GOOD) } else { text });
+            ui.label(format!("{:.4}", e.precision));
+            ui.label(format!("{:.4}", e.recall));
+            ui.label(format!("{:.4}", e.ndcg));
+            ui.label(format::percent(e.hit_rate));
+            ui.label(format::percent(e.coverage));
+            ui.label(format::count(e.evaluated_customers as f64));
+            ui.end_row();
+        }
+    });
+    ui.weak(PROTOCOL);
+}
+
+fn customer_lookup(app: &mut PromoStudioApp, ui: &mut egui::Ui, lab: &RecommendationLab) {
+    section(ui, "A customer's recommendations");
+    let fitted = lab.recommender.settings;
+    let stale = fitted != app.settings.recommend.settings() || lab.k != app.settings.recommend.k;
+    stale_note(ui, stale, "recommendations");
+    ui.horizontal(|ui| {
+        ui.label("Customer id");
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut app.settings.recommend.customer_id)
+                .desired_width(160.0)
+                .hint_text("e.g. C00042"),
+        );
+        let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Show").clicked() || enter {
+            app.push(Command::LookUp);
+        }
+        let mut exclude = !app.settings.recommend.include_bought;
+        if ui.checkbox(&mut exclude, "Exclude products already bought").changed() {
+            app.settings.recommend.include_bought = !exclude;
+            app.push(Command::LookUp);
+        }
+    });
+    let Some(view) = app.customer.clone() else { return };
+    customer_view(ui, &view, lab);
+}
+
+fn product_name(name: &str, name_zh: Option<&str>, id: &str) -> String {
+    let base = if name.is_empty() { id } else { name };
+    match name_zh {
+        Some(zh) if !zh.is_empty() => format!("{base}  ·  {zh}"),
+        _ => base.to_string(),
+    }
+}
+
+fn customer_view(ui: &mut egui::Ui, view: &CustomerView, lab: &RecommendationLab) {
+    let heading = if !view.known {
+        format!("Customer {} is not in the data: these are the most popular products.", view.customer_id)
+    } else if view.bought.is_empty() {
+        format!("Customer {} has not bought anything yet: popular products.", view.customer_id)
+    } else {
+        format!("Customer {} bought {} products.", view.customer_id, view.bought.len())
+    };
+    ui.label(heading);
+    ui.weak(format!(
+        "{} by {}; {}.",
+        if view.recommended.len() == lab.k {
+            format!("Top {}", lab.k)
+        } else {
+            format!("{} products", view.recommended.len())
+        },
+        view.model.name(),
+        if view.include_bought { "products already bought may appear" } else { "products already bought are excluded" }
+    ));
+    let right = egui::Layout::right_to_left(egui::Align::Center);
+    ui.push_id("recommended", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .vscroll(false)
+            .column(Column::exact(28.0))
+            .column(Column::remainder().at_least(320.0).clip(true))
+            .column(Column::exact(130.0).clip(true))
+            .column(Column::exact(64.0))
+            .header(theme::ROW_HEIGHT + 4.0, |mut h| {
+                for t in ["#", "Product, and why", "Category", "Score"] {
+                    h.col(|ui| {
+                        ui.strong(t);
+                    });
+                }
+            })
+            .body(|mut body| {
+                for (rank, r) in view.recommended.iter().enumerate() {
+                    body.row(2.0 * theme::ROW_HEIGHT + 2.0, |mut row| {
+                        row.col(|ui| {
+                            ui.label(format!("{}", rank + 1));
+                        });
+                        row.col(|ui| {
+                            ui.vertical(|ui| {
+                                ui.label(product_name(
+                                    &r.product.name,
+                                    r.product.name_zh.as_deref(),
+                                    &r.product.item_id,
+                                ))
+                                .on_hover_text(format!("item {}", r.product.item_id));
+                                ui.weak(&r.reason).on_hover_text(&r.reason);
+                            });
+                        });
+                        row.col(|ui| {
+                            ui.label(&r.product.category);
+                        });
+                        row.col(|ui| {
+                            ui.with_layout(right, |ui| ui.label(format!("{:.3}", r.score)));
+                        });
+                    });
+                }
+            });
+    });
+    if !view.bought.is_empty() {
+        egui::CollapsingHeader::new(format!("Purchase history ({} products)", view.bought.len()))
+            .id_salt("history")
+            .show(ui, |ui| {
+                egui::Grid::new("history-grid").num_columns(2).striped(true).show(ui, |ui| {
+                    for p in &view.bought {
+                        ui.label(product_name(&p.name, p.name_zh.as_deref(), &p.item_id));
+                        ui.weak(&p.category);
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+}
+
+fn segment_products(ui: &mut egui::Ui, lab: &RecommendationLab) {
+    section(ui, "What each segment would be offered");
+    if lab.segment_products.is_empty() {
+        ui.weak("Run a segmentation to see each segment's most recommended products.");
+        return;
+    }
+    ui.weak("The products most often in members' top lists, with the share of members who get each.");
+    let rec = &lab.recommender;
+    ui.horizontal_wrapped(|ui| {
+        for seg in &lab.segment_products {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(280.0);
+                ui.vertical(|ui| {
+                    ui.horizontal(|ui| {
+                        swatch(ui, theme::segment_colour(seg.segment));
+                        ui.strong(&seg.name);
+                        ui.weak(format!("{} customers", format::count(seg.members as f64)));
+                    });
+                    for (rank, &(item, _, share)) in seg.items.iter().take(5).enumerate() {
+                        let p = crate::core::stages::recommendations::product(rec, item);
+                        ui.horizontal(|ui| {
+                            ui.label(format!("{}.", rank + 1));
+                            ui.add(
+                                egui::Label::new(product_name(&p.name, p.name_zh.as_deref(), &p.item_id)).truncate(),
+                            );
+                        });
+                        ui.weak(format!("      {} of members", format::percent(share)));
+                    }
+                });
+            });
+        }
+    });
+}

@@ -1,0 +1,198 @@
+//! The dataset stage: an events file, previewed and mapped, then loaded with
+//! its quality report, customer features, customer value and an optional
+//! product catalogue.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::StageError;
+use super::browse::{EventRows, FeatureRows};
+use crate::core::features::{CustomerFeatures, customer_features};
+use crate::core::import::{Canonical, ColumnMapping, EventsFile, ImportError, QualityReport, ReportDetail};
+use crate::core::progress::{Progress, step};
+use crate::core::value::{CustomerValue, TimeUnit, customer_value};
+
+/// Rows shown in the mapping preview.
+pub const PREVIEW_ROWS: usize = 8;
+
+/// What a file holds before it is loaded: its columns, the proposed mapping
+/// and its first rows as text.
+#[derive(Clone, Debug)]
+pub struct FilePreview {
+    pub path: PathBuf,
+    pub format: String,
+    pub headers: Vec<String>,
+    /// Canonical column → file column, as proposed from the headers (and overrides).
+    pub mapping: BTreeMap<Canonical, String>,
+    /// Required columns the proposal could not find, in words.
+    pub problems: Vec<String>,
+    /// The first rows, one text cell per header.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Reads a file's headers and first rows and proposes a mapping.
+pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<FilePreview, StageError> {
+    let file = EventsFile::open(path)?;
+    let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
+    let problems = if problems.is_empty() {
+        vec![]
+    } else {
+        ImportError::Mapping { path: file.shown(), problems, headers: file.headers.clone() }
+            .to_string()
+            .split("; ")
+            .map(str::to_string)
+            .collect()
+    };
+    let head = file
+        .scan(&[])?
+        .limit(PREVIEW_ROWS as IdxSize)
+        .collect()
+        .map_err(|e| StageError::Import(ImportError::polars(&file.shown(), e)))?;
+    let rows = (0..head.height())
+        .map(|i| {
+            head.columns()
+                .iter()
+                .map(|c| match c.get(i) {
+                    Ok(AnyValue::Null) | Err(_) => String::new(),
+                    Ok(AnyValue::String(s)) => s.to_string(),
+                    Ok(AnyValue::StringOwned(s)) => s.to_string(),
+                    Ok(other) => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(FilePreview {
+        path: path.to_path_buf(),
+        format: file.format.describe(),
+        headers: file.headers.clone(),
+        mapping: mapping.columns,
+        problems,
+        rows,
+    })
+}
+
+/// Product names and attributes from a catalogue file beside the events.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    pub path: PathBuf,
+    pub table: DataFrame,
+}
+
+/// A loaded events file and everything computed from it per customer.
+pub struct Dataset {
+    pub path: PathBuf,
+    pub mapping: BTreeMap<Canonical, String>,
+    pub report: QualityReport,
+    pub events: crate::core::events::EventTable,
+    pub features: CustomerFeatures,
+    /// BG/NBD + Gamma-Gamma over a year, or why the data cannot support a fit.
+    pub value: Result<CustomerValue, String>,
+    pub catalogue: Option<Catalogue>,
+    pub event_rows: EventRows,
+    pub feature_rows: FeatureRows,
+    pub seconds: f64,
+}
+
+/// The horizon of the customer value shown in the app.
+pub const VALUE_HORIZON_DAYS: f64 = 365.0;
+
+/// The catalogue looked for beside an events file.
+pub const CATALOGUE_FILE: &str = "products.csv";
+
+/// Loads an events file with `overrides` on top of the proposed mapping.
+pub fn load_dataset(
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    progress: &dyn Progress,
+) -> Result<Dataset, StageError> {
+    let started = std::time::Instant::now();
+    step(progress, 0.0, "opening the file")?;
+    let file = EventsFile::open(path)?;
+    let mapping = crate::core::import::map_columns(&file, overrides)?;
+    let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Full, progress)?;
+    step(progress, 0.55, "computing customer features")?;
+    let features = {
+        let _t = crate::core::trace::phase("features");
+        customer_features(&loaded.events, None)?
+    };
+    step(progress, 0.7, "fitting customer value (BG/NBD, Gamma-Gamma) and preparing the tables")?;
+    // The value fit is iterative and mostly serial; the tables fill the other cores meanwhile.
+    let (value, tables) = rayon::join(
+        || {
+            let _t = crate::core::trace::phase("value");
+            customer_value(&loaded.events, features.as_of_ms, TimeUnit::Day, VALUE_HORIZON_DAYS, 1.0)
+                .map_err(|e| e.to_string())
+        },
+        || {
+            let _t = crate::core::trace::phase("browse tables");
+            let events =
+                EventRows::from_events(&loaded.events).map_err(StageError::table("preparing the events table"));
+            let features =
+                FeatureRows::from_frame(&features.df).map_err(StageError::table("preparing the feature table"));
+            (events, features, read_catalogue(path))
+        },
+    );
+    let (event_rows, feature_rows, catalogue) = (tables.0?, tables.1?, tables.2);
+    step(progress, 1.0, "done")?;
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        mapping: mapping.columns,
+        report: loaded.report,
+        events: loaded.events,
+        features,
+        value,
+        catalogue,
+        event_rows,
+        feature_rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `products.csv` beside the events file, if there is one with an `item_id`.
+fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
+    let path = events_path.parent()?.join(CATALOGUE_FILE);
+    let table = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(path.clone()))
+        .ok()?
+        .finish()
+        .ok()?;
+    table.column("item_id").ok()?;
+    Some(Catalogue { path, table })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::progress::Silent;
+
+    #[test]
+    fn preview_proposes_a_mapping_and_shows_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, "CustomerID,InvoiceDate,StockCode,Quantity,UnitPrice\n7,2024-01-02,A,2,3.5\n").unwrap();
+        let p = preview_file(&path, &[]).unwrap();
+        assert_eq!(p.mapping.get(&Canonical::CustomerId).map(String::as_str), Some("CustomerID"));
+        assert_eq!(p.rows, vec![vec!["7", "2024-01-02", "A", "2", "3.5"]]);
+        assert!(p.problems.is_empty());
+    }
+
+    #[test]
+    fn a_cancelled_load_stops() {
+        struct Cancelling;
+        impl Progress for Cancelling {
+            fn update(&self, _: Option<f32>, _: &str) {}
+            fn is_cancelled(&self) -> bool {
+                true
+            }
+        }
+        let path = crate::cli::sample_events_path();
+        assert!(load_dataset(&path, &[], &Cancelling).err().is_some_and(|e| e.is_cancelled()));
+        let d = load_dataset(&path, &[], &Silent).unwrap();
+        assert_eq!(d.feature_rows.len(), d.features.customers());
+        assert_eq!(d.event_rows.len() as u64, d.report.rows_usable);
+        assert!(d.catalogue.is_some() && d.value.is_ok());
+    }
+}

@@ -1,0 +1,153 @@
+//! The recommendations stage: a model fitted on every customer's history,
+//! the offline comparison of models (DATA.md §4), one customer's view, and
+//! the products each segment would be offered.
+
+use super::StageError;
+use super::dataset::Dataset;
+use super::segments::SegmentAnalysis;
+use crate::core::progress::{Progress, step};
+use crate::core::recommend::{
+    Evaluation, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender, SegmentProducts, evaluate,
+};
+
+/// The protocol in one line, shown under the evaluation table.
+pub const PROTOCOL: &str = "Protocol: for each customer with 2 or more items, the last 20% (rounded up) bought, by first \
+     purchase time, are held out; models train on the rest; bought items are never recommended (DATA.md §4).";
+
+/// A fitted model and what it offers each segment.
+pub struct RecommendationLab {
+    pub recommender: Recommender,
+    pub k: usize,
+    /// Empty without a segmentation.
+    pub segment_products: Vec<SegmentProducts>,
+    pub seconds: f64,
+}
+
+fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<(Interactions, ItemAttributes), StageError> {
+    let with_signals = !settings.weights.purchases_only();
+    let interactions = Interactions::from_events_with(&dataset.events, with_signals)?;
+    let mut attributes = ItemAttributes::from_events(&dataset.events, &interactions)
+        .map_err(StageError::table("reading item attributes"))?;
+    if let Some(c) = &dataset.catalogue {
+        attributes
+            .add_catalogue(&c.table, &interactions)
+            .map_err(StageError::table(format!("reading {}", c.path.display())))?;
+    }
+    Ok((interactions, attributes))
+}
+
+/// Fits `settings` on all purchases; with segments, also each segment's top products.
+pub fn fit_recommender(
+    dataset: &Dataset,
+    settings: ModelSettings,
+    k: usize,
+    segments: Option<&SegmentAnalysis>,
+    progress: &dyn Progress,
+) -> Result<RecommendationLab, StageError> {
+    let started = std::time::Instant::now();
+    step(progress, 0.05, "collecting purchases")?;
+    let (interactions, attributes) = inputs(dataset, &settings)?;
+    step(progress, 0.3, &format!("fitting {}", settings.kind.name()))?;
+    let rows = segments.map(SegmentAnalysis::rows);
+    let recommender = Recommender::fit(settings, interactions, attributes, rows.as_deref());
+    step(progress, 0.7, "top products per segment")?;
+    let segment_products = rows.map(|r| recommender.segment_products(&r, k)).unwrap_or_default();
+    step(progress, 1.0, "done")?;
+    Ok(RecommendationLab { recommender, k, segment_products, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Every model evaluated by the DATA.md §4 protocol with `settings`' parameters.
+pub fn evaluate_models(
+    dataset: &Dataset,
+    settings: ModelSettings,
+    k: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<Evaluation>, StageError> {
+    step(progress, 0.02, "collecting purchases")?;
+    let (interactions, attributes) = inputs(dataset, &settings)?;
+    let mut out = Vec::new();
+    for (i, kind) in ModelKind::ALL.into_iter().enumerate() {
+        step(progress, 0.05 + 0.95 * i as f32 / ModelKind::ALL.len() as f32, &format!("evaluating {}", kind.name()))?;
+        out.push(evaluate(&ModelSettings { kind, ..settings }, &interactions, &attributes, k));
+    }
+    step(progress, 1.0, "done")?;
+    Ok(out)
+}
+
+/// A product as the screen lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductLine {
+    pub item_id: String,
+    pub name: String,
+    pub name_zh: Option<String>,
+    pub category: String,
+}
+
+/// One recommended product with its score and reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecommendedLine {
+    pub product: ProductLine,
+    pub score: f64,
+    pub reason: String,
+}
+
+/// A customer's purchases and top-N.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerView {
+    pub customer_id: String,
+    pub known: bool,
+    pub bought: Vec<ProductLine>,
+    pub recommended: Vec<RecommendedLine>,
+    pub include_bought: bool,
+    pub model: ModelKind,
+}
+
+pub fn product(rec: &Recommender, item: u32) -> ProductLine {
+    ProductLine {
+        item_id: rec.item_id(item).to_string(),
+        name: rec.attributes.name[item as usize].clone().unwrap_or_default(),
+        name_zh: rec.attributes.name_zh[item as usize].clone(),
+        category: rec.item_category(item).unwrap_or("").to_string(),
+    }
+}
+
+/// What the Recommendations screen shows for one customer id.
+pub fn customer_view(lab: &RecommendationLab, customer_id: &str, include_bought: bool, known: bool) -> CustomerView {
+    let rec = &lab.recommender;
+    let bought = rec.bought(customer_id).iter().map(|&i| product(rec, i)).collect();
+    let recommended = rec
+        .recommend(customer_id, lab.k, include_bought)
+        .iter()
+        .map(|r| RecommendedLine { product: product(rec, r.item), score: r.score, reason: rec.reason(r) })
+        .collect();
+    CustomerView {
+        customer_id: customer_id.to_string(),
+        known,
+        bought,
+        recommended,
+        include_bought,
+        model: rec.settings.kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::progress::Silent;
+    use crate::core::stages::dataset::load_dataset;
+    use crate::core::stages::segments::{Method, analyse_segments};
+
+    #[test]
+    fn a_customer_gets_k_reasoned_products_not_already_bought() {
+        let d = load_dataset(&crate::cli::sample_events_path(), &[], &Silent).unwrap();
+        let seg = analyse_segments(&d, Method::KMeans, &Default::default(), &Silent).unwrap();
+        let lab = fit_recommender(&d, ModelSettings::new(ModelKind::ItemKnn), 10, Some(&seg), &Silent).unwrap();
+        let id = &lab.recommender.interactions.customers[0];
+        let v = customer_view(&lab, id, false, true);
+        assert_eq!(v.recommended.len(), 10);
+        assert!(!v.bought.is_empty());
+        assert!(v.recommended.iter().all(|r| !r.reason.is_empty() && !v.bought.contains(&r.product)));
+        assert!(v.recommended[0].product.name_zh.is_some());
+        assert_eq!(lab.segment_products.len(), seg.segments.len());
+    }
+}

@@ -1,0 +1,203 @@
+//! The desktop app driven through its widgets with egui_kittest: the real app
+//! state, real background jobs on the bundled sample, clicks by label.
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use promo_studio::app::{Level, PromoStudioApp, theme};
+
+fn harness(app: PromoStudioApp) -> Harness<'static, PromoStudioApp> {
+    Harness::builder()
+        .with_size([1360.0, 860.0])
+        .with_context_setup(theme::apply)
+        .build_ui_state(|ui, app: &mut PromoStudioApp| app.show(ui), app)
+}
+
+/// Steps frames until every background job has finished (and the flow has
+/// started none), failing after a minute.
+fn wait_for_jobs(h: &mut Harness<'static, PromoStudioApp>) {
+    let started = Instant::now();
+    h.step();
+    while !h.state().jobs.is_idle() {
+        assert!(started.elapsed() < Duration::from_secs(60), "jobs still running after a minute");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    h.step();
+    h.step();
+}
+
+fn sample_app() -> Harness<'static, PromoStudioApp> {
+    let mut h = harness(PromoStudioApp::restore(None));
+    wait_for_jobs(&mut h);
+    let app = h.state();
+    assert!(app.dataset.is_some(), "the sample loads by itself");
+    assert!(app.segments.is_some() && app.lab.is_some() && app.customer.is_some(), "the flow runs on by itself");
+    h
+}
+
+/// Types into the screen's one text field (the path on Data, the customer id on Recommendations).
+fn type_into_the_field(h: &mut Harness<'static, PromoStudioApp>, text: &str) {
+    let field = h.get_by_role(Role::TextInput);
+    field.focus();
+    field.set_text_value_accesskit(text);
+    h.run_steps(2);
+}
+
+fn segment_names(h: &Harness<'static, PromoStudioApp>) -> Vec<String> {
+    h.state().segments.as_ref().unwrap().segments.iter().filter(|s| s.id >= 0).map(|s| s.name.clone()).collect()
+}
+
+#[test]
+fn segments_run_and_show_named_profiles_and_a_legend_that_follows_k() {
+    let mut h = sample_app();
+    h.get_by_label("Segments").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Segment profiles").is_some());
+
+    h.get_by_label("▶ Run segmentation").click();
+    wait_for_jobs(&mut h);
+    let names = segment_names(&h);
+    assert_eq!(names.len(), 5, "the default k");
+    for name in &names {
+        // Once in the profile table, once in the scatter's legend.
+        assert!(h.query_all_by_label(name).count() >= 2, "{name} in the table and the legend");
+    }
+
+    // k = 3 through the slider, then Run: three names, the legend follows.
+    h.get_by_role_and_label(Role::Slider, "k (segments)").set_value_accesskit(3.0);
+    h.run_steps(2);
+    assert_eq!(h.state().settings.segments.k, 3);
+    assert!(h.query_by_label_contains("Settings changed since these segments were made").is_some());
+    h.get_by_label("▶ Run segmentation").click();
+    wait_for_jobs(&mut h);
+    let three = segment_names(&h);
+    assert_eq!(three.len(), 3);
+    for name in &three {
+        assert!(h.query_all_by_label(name).count() >= 2, "{name} in the table and the legend");
+    }
+    for gone in names.iter().filter(|n| !three.contains(n)) {
+        assert_eq!(h.query_all_by_label(gone).count(), 0, "{gone} left the legend");
+    }
+}
+
+#[test]
+fn choosing_k_charts_the_scores_and_applies_the_suggestion() {
+    let mut h = sample_app();
+    h.get_by_label("Segments").click();
+    h.run_steps(2);
+    h.get_by_label("Scan").click();
+    wait_for_jobs(&mut h);
+    let suggested = h.state().k_scan.as_ref().expect("the scan finished").suggested_k;
+    assert!(h.query_by_label_contains(&format!("Suggested: k = {suggested}")).is_some());
+    // Below the charts, outside the visible part of the settings column: activate it as a screen reader would.
+    h.get_by_label(&format!("Use k = {suggested}")).click_accesskit();
+    wait_for_jobs(&mut h);
+    assert_eq!(segment_names(&h).len(), suggested);
+}
+
+#[test]
+fn a_customer_search_shows_k_products_with_reasons() {
+    let mut h = sample_app();
+    h.get_by_label("Recommendations").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Precision@10").is_some(), "the model comparison is on screen");
+    let id = h.state().lab.as_ref().unwrap().recommender.interactions.customers[7].clone();
+    type_into_the_field(&mut h, &id);
+    h.get_by_label("Show").click();
+    wait_for_jobs(&mut h);
+    let view = h.state().customer.clone().expect("a customer view");
+    assert_eq!(view.customer_id, id);
+    assert_eq!(view.recommended.len(), 10);
+    assert!(h.query_by_label_contains(&format!("Customer {id} bought")).is_some());
+    for r in &view.recommended {
+        assert!(h.query_by_label(&r.reason).is_some(), "reason shown: {}", r.reason);
+    }
+    assert!(h.query_by_label_contains("products already bought are excluded").is_some());
+
+    // The toggle lets bought products back in, and says so.
+    h.get_by_label("Exclude products already bought").click();
+    wait_for_jobs(&mut h);
+    assert!(h.state().customer.as_ref().unwrap().include_bought);
+    assert!(h.query_by_label_contains("products already bought may appear").is_some());
+}
+
+#[test]
+fn a_running_job_can_be_cancelled_and_the_data_stays() {
+    let mut h = sample_app();
+    let generation = h.state().generation;
+    h.get_by_label("Load").click();
+    h.step();
+    assert!(!h.state().jobs.is_idle(), "loading");
+    h.step();
+    assert!(h.query_by_label_contains("Loading events.parquet").is_some(), "the status bar names the job");
+    h.get_by_label("Cancel").click();
+    h.step();
+    wait_for_jobs(&mut h);
+    let app = h.state();
+    assert_eq!(app.generation, generation, "the cancelled load replaced nothing");
+    assert!(app.dataset.is_some());
+    assert!(app.notices.iter().any(|n| n.text == "Cancelled"));
+}
+
+#[test]
+fn a_bad_file_shows_its_error_and_the_previous_data_stays() {
+    let mut h = sample_app();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("orders.csv");
+    std::fs::write(&bad, "who,when\nx,yesterday\n").unwrap();
+    let customers = h.state().dataset.as_ref().unwrap().features.customers();
+
+    type_into_the_field(&mut h, bad.to_str().unwrap());
+    h.get_by_label("Load").click();
+    wait_for_jobs(&mut h);
+
+    let app = h.state();
+    let error = app.notices.iter().rev().find(|n| n.level == Level::Error).expect("an error notice");
+    assert!(error.text.contains("orders.csv") && error.text.contains("customer_id"), "{}", error.text);
+    assert!(error.text.contains("still in use"));
+    assert_eq!(app.dataset.as_ref().unwrap().features.customers(), customers);
+    assert!(
+        h.query_all_by_label_contains("required column 'customer_id' not found").count() >= 1,
+        "the error is on screen"
+    );
+}
+
+#[test]
+fn data_screen_previews_a_file_and_its_mapping() {
+    let mut h = sample_app();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.csv");
+    std::fs::write(&file, "Client,Date,Product,Qty,Price\nA1,2024-03-01,P1,2,3.5\nA2,2024-03-02,P2,1,9\n").unwrap();
+    type_into_the_field(&mut h, file.to_str().unwrap());
+    h.get_by_label("Preview").click();
+    wait_for_jobs(&mut h);
+    assert!(h.state().preview.is_some());
+    assert!(h.query_by_label("→ customer_id").is_some(), "Client feeds customer_id");
+    assert!(h.query_by_label("A1").is_some(), "first rows shown");
+    h.get_by_label("Load with this mapping").click();
+    wait_for_jobs(&mut h);
+    let app = h.state();
+    assert_eq!(app.dataset.as_ref().unwrap().features.customers(), 2);
+    assert!(app.settings.last_file.as_deref() == Some(file.as_path()), "the last file is remembered");
+}
+
+#[test]
+fn settings_survive_a_restart_and_a_broken_state_is_reported() {
+    let mut h = sample_app();
+    h.get_by_label("Segments").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Slider, "k (segments)").set_value_accesskit(4.0);
+    h.run_steps(2);
+    let saved = h.state().saved_settings();
+
+    let again = PromoStudioApp::restore(Some(&saved));
+    assert_eq!(again.settings.segments.k, 4);
+    assert_eq!(again.settings.screen, promo_studio::app::settings::Screen::Segments);
+
+    let broken = PromoStudioApp::restore(Some("{ this is not json"));
+    assert_eq!(broken.settings, Default::default());
+    assert!(broken.notices.iter().any(|n| n.level == Level::Warning && n.text.contains("could not be read")));
+}
