@@ -175,6 +175,7 @@ fn data_screen_previews_a_file_and_its_mapping() {
     h.get_by_label("Preview").click();
     wait_for_jobs(&mut h);
     assert!(h.state().preview.is_some());
+    h.run(); // settles and checks the mapping widgets have accessible names
     assert!(h.query_by_label("→ customer_id").is_some(), "Client feeds customer_id");
     assert!(h.query_by_label("A1").is_some(), "first rows shown");
     h.get_by_label("Load with this mapping").click();
@@ -200,4 +201,20 @@ fn settings_survive_a_restart_and_a_broken_state_is_reported() {
     let broken = PromoStudioApp::restore(Some("{ this is not json"));
     assert_eq!(broken.settings, Default::default());
     assert!(broken.notices.iter().any(|n| n.level == Level::Warning && n.text.contains("could not be read")));
+}
+
+#[test]
+fn every_screen_names_its_widgets_for_screen_readers() {
+    let mut h = sample_app();
+    for screen in ["Data", "Segments", "Recommendations"] {
+        h.get_by_role_and_label(Role::Button, screen).click();
+        // `run` settles the frame and checks that every widget has an accessible name.
+        h.run();
+    }
+    h.get_by_role_and_label(Role::Button, "Data").click();
+    h.run();
+    h.get_by_label("Customer features").click();
+    h.run();
+    h.get_by_label("Events").click();
+    h.run();
 }

@@ -95,6 +95,12 @@ impl Automation {
     pub fn new(options: StartOptions, ctx: &egui::Context) -> Automation {
         // The pointer of a headless display rests mid-window; no tooltips in the pictures.
         ctx.all_styles_mut(|s| s.interaction.tooltip_delay = 1.0e6);
+        // Pictures of the light theme: PROMO_STUDIO_THEME=light.
+        match std::env::var("PROMO_STUDIO_THEME").as_deref() {
+            Ok("light") => ctx.set_theme(egui::Theme::Light),
+            Ok("dark") => ctx.set_theme(egui::Theme::Dark),
+            _ => {}
+        }
         Automation { options, phase: Phase::Working, started: Instant::now() }
     }
 

@@ -58,6 +58,8 @@ pub struct PromoStudioApp {
     pub automation: Option<Automation>,
     pub frame_times: FrameTimes,
     commands: Vec<Command>,
+    /// False for automated runs: they neither read nor write the saved state.
+    persist: bool,
     waker_installed: bool,
     started: Instant,
 }
@@ -81,6 +83,7 @@ impl PromoStudioApp {
             automation: None,
             frame_times: FrameTimes::default(),
             commands: Vec::new(),
+            persist: true,
             waker_installed: false,
             started: Instant::now(),
         };
@@ -193,7 +196,13 @@ impl eframe::App for PromoStudioApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        storage.set_string(STORAGE_KEY, self.saved_settings());
+        if self.persist {
+            storage.set_string(STORAGE_KEY, self.saved_settings());
+        }
+    }
+
+    fn persist_egui_memory(&self) -> bool {
+        self.persist
     }
 
     /// Settings are small; saving often means a crash loses little.
@@ -240,7 +249,10 @@ pub fn run(options: StartOptions) -> std::process::ExitCode {
             // Automated runs start from defaults: the same picture whatever was saved.
             let mut app = if automated {
                 theme::apply(&cc.egui_ctx);
-                PromoStudioApp::restore(None)
+                cc.egui_ctx.set_theme(egui::ThemePreference::System);
+                let mut app = PromoStudioApp::restore(None);
+                app.persist = false;
+                app
             } else {
                 PromoStudioApp::from_creation_context(cc)
             };

@@ -64,7 +64,8 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         egui::TextEdit::singleline(&mut app.view.path_text)
             .hint_text("path to a .csv, .parquet or .ndjson")
             .desired_width(f32::INFINITY),
-    );
+    )
+    .accessible_name("Events file path");
     ui.horizontal(|ui| {
         if ui.button("Browse…").clicked() {
             // No desktop portal (e.g. a bare X server): the dialog returns None and the path field still works.
@@ -107,12 +108,17 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
                 ui.label(if canonical.required() { format!("{name} *") } else { name.to_string() });
                 let chosen = app.view.mapping_edit.entry(name.to_string()).or_default();
                 let shown = if chosen.is_empty() { "(not used)".to_string() } else { chosen.clone() };
-                egui::ComboBox::from_id_salt(("map", name)).selected_text(shown).width(150.0).show_ui(ui, |ui| {
-                    ui.selectable_value(chosen, String::new(), "(not used)");
-                    for h in &headers {
-                        ui.selectable_value(chosen, h.clone(), h);
-                    }
-                });
+                egui::ComboBox::from_id_salt(("map", name))
+                    .selected_text(shown)
+                    .width(150.0)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(chosen, String::new(), "(not used)");
+                        for h in &headers {
+                            ui.selectable_value(chosen, h.clone(), h);
+                        }
+                    })
+                    .response
+                    .accessible_name(format!("file column for {name}"));
                 ui.end_row();
             }
         });
@@ -288,66 +294,68 @@ fn events_table(ui: &mut egui::Ui, d: &Dataset) {
     let e = &d.event_rows;
     ui.weak(format!("{} usable events, in file order (row = line in the file's data).", format::count(e.len() as f64)));
     let right = egui::Layout::right_to_left(egui::Align::Center);
-    TableBuilder::new(ui)
-        .id_salt("events")
-        .striped(true)
-        .column(Column::exact(70.0))
-        .column(Column::exact(150.0))
-        .column(Column::initial(110.0).clip(true))
-        .column(Column::exact(70.0))
-        .column(Column::initial(110.0).clip(true))
-        .column(Column::initial(110.0).clip(true))
-        .column(Column::initial(130.0).clip(true))
-        .column(Column::exact(60.0))
-        .column(Column::exact(80.0))
-        .column(Column::remainder().at_least(80.0))
-        .header(theme::ROW_HEIGHT + 4.0, |mut h| {
-            for title in
-                ["Row", "Time (UTC)", "Customer", "Event", "Order", "Item", "Category", "Qty", "Price", "Amount"]
-            {
-                h.col(|ui| {
-                    ui.strong(title);
-                });
-            }
-        })
-        .body(|body| {
-            // Only the visible rows are laid out: smooth at millions of rows.
-            body.rows(theme::ROW_HEIGHT, e.len(), |mut row| {
-                let i = row.index();
-                row.col(|ui| {
-                    ui.label(e.file_row[i].to_string());
-                });
-                row.col(|ui| {
-                    ui.label(e.time(i));
-                });
-                row.col(|ui| {
-                    ui.label(e.customer.get(i));
-                });
-                row.col(|ui| {
-                    ui.label(e.kind_name(i));
-                });
-                row.col(|ui| {
-                    ui.label(e.order.as_ref().map_or("", |o| o.get(i)));
-                });
-                row.col(|ui| {
-                    ui.label(e.item.as_ref().map_or(String::new(), |c| c.get(i)));
-                });
-                row.col(|ui| {
-                    ui.label(e.category.as_ref().map_or("", |c| c.get(i)));
-                });
-                row.col(|ui| {
-                    ui.with_layout(right, |ui| ui.label(format::decimal(e.quantity[i], 0)));
-                });
-                row.col(|ui| {
-                    ui.with_layout(right, |ui| {
-                        ui.label(e.price.as_ref().map_or(String::new(), |p| format::money(p[i])))
+    egui::ScrollArea::horizontal().id_salt("events-h").show(ui, |ui| {
+        TableBuilder::new(ui)
+            .id_salt("events")
+            .striped(true)
+            .column(Column::exact(60.0))
+            .column(Column::exact(140.0))
+            .column(Column::initial(90.0).clip(true))
+            .column(Column::exact(64.0))
+            .column(Column::initial(110.0).clip(true))
+            .column(Column::initial(80.0).clip(true))
+            .column(Column::initial(120.0).clip(true))
+            .column(Column::exact(40.0))
+            .column(Column::exact(70.0))
+            .column(Column::exact(80.0))
+            .header(theme::ROW_HEIGHT + 4.0, |mut h| {
+                for title in
+                    ["Row", "Time (UTC)", "Customer", "Event", "Order", "Item", "Category", "Qty", "Price", "Amount"]
+                {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                // Only the visible rows are laid out: smooth at millions of rows.
+                body.rows(theme::ROW_HEIGHT, e.len(), |mut row| {
+                    let i = row.index();
+                    row.col(|ui| {
+                        ui.label(e.file_row[i].to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(e.time(i));
+                    });
+                    row.col(|ui| {
+                        ui.label(e.customer.get(i));
+                    });
+                    row.col(|ui| {
+                        ui.label(e.kind_name(i));
+                    });
+                    row.col(|ui| {
+                        ui.label(e.order.as_ref().map_or("", |o| o.get(i)));
+                    });
+                    row.col(|ui| {
+                        ui.label(e.item.as_ref().map_or(String::new(), |c| c.get(i)));
+                    });
+                    row.col(|ui| {
+                        ui.label(e.category.as_ref().map_or("", |c| c.get(i)));
+                    });
+                    row.col(|ui| {
+                        ui.with_layout(right, |ui| ui.label(format::decimal(e.quantity[i], 0)));
+                    });
+                    row.col(|ui| {
+                        ui.with_layout(right, |ui| {
+                            ui.label(e.price.as_ref().map_or(String::new(), |p| format::money(p[i])))
+                        });
+                    });
+                    row.col(|ui| {
+                        ui.with_layout(right, |ui| ui.label(format::money(e.amount[i])));
                     });
                 });
-                row.col(|ui| {
-                    ui.with_layout(right, |ui| ui.label(format::money(e.amount[i])));
-                });
             });
-        });
+    });
 }
 
 /// How a feature's value reads: days, money or counts.
@@ -375,6 +383,7 @@ fn features_table(app: &mut PromoStudioApp, ui: &mut egui::Ui, d: &Dataset) {
     ));
     let sort = app.view.feature_sort;
     let mut clicked: Option<usize> = None;
+    let left = egui::Layout::left_to_right(egui::Align::Center);
     let right = egui::Layout::right_to_left(egui::Align::Center);
     egui::ScrollArea::horizontal().id_salt("features-h").show(ui, |ui| {
         TableBuilder::new(ui)
@@ -409,7 +418,7 @@ fn features_table(app: &mut PromoStudioApp, ui: &mut egui::Ui, d: &Dataset) {
                         Some((c, true)) => f.ascending[c][f.len() - 1 - row.index()] as usize,
                     };
                     row.col(|ui| {
-                        ui.label(&f.customer_ids[i]);
+                        ui.with_layout(left, |ui| ui.label(&f.customer_ids[i]));
                     });
                     for (name, values) in &f.columns {
                         row.col(|ui| match values {
@@ -417,7 +426,7 @@ fn features_table(app: &mut PromoStudioApp, ui: &mut egui::Ui, d: &Dataset) {
                                 ui.with_layout(right, |ui| ui.label(feature_text(name, v[i])));
                             }
                             FeatureValues::Text(v) => {
-                                ui.label(&v[i]);
+                                ui.with_layout(left, |ui| ui.label(&v[i]));
                             }
                         });
                     }

@@ -47,4 +47,22 @@ pub fn navigation(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         });
         ui.add_space(theme::SPACE);
     }
+    ui.with_layout(egui::Layout::bottom_up(egui::Align::LEFT), |ui| {
+        ui.add_space(theme::SPACE);
+        // Follows the system unless the user picks one (saved with the window state).
+        let mut preference = ui.ctx().options(|o| o.theme_preference);
+        let name = |p: egui::ThemePreference| match p {
+            egui::ThemePreference::System => "System",
+            egui::ThemePreference::Light => "Light",
+            egui::ThemePreference::Dark => "Dark",
+        };
+        egui::ComboBox::from_label("Theme").selected_text(name(preference)).width(90.0).show_ui(ui, |ui| {
+            for p in [egui::ThemePreference::System, egui::ThemePreference::Light, egui::ThemePreference::Dark] {
+                ui.selectable_value(&mut preference, p, name(p));
+            }
+        });
+        if preference != ui.ctx().options(|o| o.theme_preference) {
+            ui.ctx().set_theme(preference);
+        }
+    });
 }

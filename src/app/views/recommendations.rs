@@ -51,11 +51,16 @@ pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
 fn model_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     let c = &mut app.settings.recommend;
     section(ui, "Model");
-    egui::ComboBox::from_id_salt("model").selected_text(model_title(c.model)).width(240.0).show_ui(ui, |ui| {
-        for kind in ModelKind::ALL {
-            ui.selectable_value(&mut c.model, kind, model_title(kind));
-        }
-    });
+    egui::ComboBox::from_id_salt("model")
+        .selected_text(model_title(c.model))
+        .width(240.0)
+        .show_ui(ui, |ui| {
+            for kind in ModelKind::ALL {
+                ui.selectable_value(&mut c.model, kind, model_title(kind));
+            }
+        })
+        .response
+        .accessible_name("Model");
     ui.add(egui::Slider::new(&mut c.k, 1..=50).text("products each"));
     if matches!(c.model, ModelKind::ItemKnn | ModelKind::UserKnn | ModelKind::Hybrid) {
         ui.add(egui::Slider::new(&mut c.neighbours, 5..=200).text("neighbours"));
@@ -144,11 +149,13 @@ fn customer_lookup(app: &mut PromoStudioApp, ui: &mut egui::Ui, lab: &Recommenda
     stale_note(ui, stale, "recommendations");
     ui.horizontal(|ui| {
         ui.label("Customer id");
-        let edit = ui.add(
-            egui::TextEdit::singleline(&mut app.settings.recommend.customer_id)
-                .desired_width(160.0)
-                .hint_text("e.g. C00042"),
-        );
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.settings.recommend.customer_id)
+                    .desired_width(160.0)
+                    .hint_text("e.g. C00042"),
+            )
+            .accessible_name("Customer id");
         let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui.button("Show").clicked() || enter {
             app.push(Command::LookUp);

@@ -78,7 +78,9 @@ fn segment_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
                             ] {
                                 ui.selectable_value(&mut spec.transform, t, transform_name(t));
                             }
-                        });
+                        })
+                        .response
+                        .accessible_name(format!("transform of {column}"));
                 } else {
                     ui.label("");
                 }
@@ -88,9 +90,9 @@ fn segment_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         section(ui, "Segments");
         ui.add(egui::Slider::new(&mut choices.k, 2..=12).text("k (segments)"));
         ui.horizontal(|ui| {
-            ui.add(egui::DragValue::new(&mut choices.n_init).range(1..=50));
+            ui.add(egui::DragValue::new(&mut choices.n_init).range(1..=50)).accessible_name("starts");
             ui.label("starts (best of)");
-            ui.add(egui::DragValue::new(&mut choices.seed));
+            ui.add(egui::DragValue::new(&mut choices.seed)).accessible_name("seed");
             ui.label("seed");
         });
     }
@@ -111,9 +113,9 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     let choices = &mut app.settings.segments;
     ui.horizontal(|ui| {
         ui.label("from");
-        ui.add(egui::DragValue::new(&mut choices.k_min).range(2..=20));
+        ui.add(egui::DragValue::new(&mut choices.k_min).range(2..=20)).accessible_name("scan k from");
         ui.label("to");
-        ui.add(egui::DragValue::new(&mut choices.k_max).range(2..=20));
+        ui.add(egui::DragValue::new(&mut choices.k_max).range(2..=20)).accessible_name("scan k to");
         scan = ui.add_enabled(has_data, egui::Button::new("Scan")).clicked();
     });
     if scan {
@@ -130,6 +132,8 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         Plot::new(id.to_string())
             .height(120.0)
             .x_axis_label("k")
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 10.0]))
+            .x_axis_formatter(|mark, _| format!("{:.0}", mark.value))
             .y_axis_label(y.to_string())
             .allow_drag(false)
             .allow_zoom(false)
@@ -137,8 +141,8 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             .show_x(false)
     };
     small_plot("elbow", "inertia").show(ui, |plot| {
-        plot.line(Line::new("inertia", inertia.clone()));
-        plot.points(Points::new("inertia", inertia).radius(3.0));
+        plot.line(Line::new("inertia", inertia.clone()).color(theme::SEGMENT_COLOURS[0]));
+        plot.points(Points::new("inertia", inertia).radius(3.0).color(theme::SEGMENT_COLOURS[0]));
         plot.add(egui_plot::VLine::new("suggested k", suggested).color(theme::GOOD));
     });
     small_plot("silhouette", "silhouette").show(ui, |plot| {
@@ -203,7 +207,8 @@ fn results(app: &mut PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
 fn export_row(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.label("Export the segment list:");
-        ui.add(egui::TextEdit::singleline(&mut app.view.export_path).hint_text("segments.csv").desired_width(260.0));
+        ui.add(egui::TextEdit::singleline(&mut app.view.export_path).hint_text("segments.csv").desired_width(260.0))
+            .accessible_name("Segment list file");
         if ui.button("Save as…").clicked()
             && let Some(path) =
                 rfd::FileDialog::new().set_file_name("segments.csv").add_filter("CSV", &["csv"]).save_file()
@@ -328,15 +333,28 @@ fn profile_table(ui: &mut egui::Ui, a: &SegmentAnalysis) {
     section(ui, "Segment profiles");
     ui.weak("Means over the members; P(alive) and CLV (one year, from BG/NBD and Gamma-Gamma) over the buyers the value model scored.");
     egui::Grid::new("profiles").num_columns(9).striped(true).spacing([theme::SPACE_LARGE, 6.0]).show(ui, |ui| {
-        for title in
-            ["Segment", "Customers", "Share", "Revenue", "Last order", "Orders", "Spent", "P(alive)", "CLV / customer"]
-        {
-            ui.strong(title);
+        let titles = [
+            ("Segment", "Named from the segment's centre relative to the others"),
+            ("Customers", "Members"),
+            ("Share", "Share of all customers"),
+            ("Revenue", "Share of all customers' monetary value (returns included)"),
+            ("Last order", "Mean days since the last purchase order"),
+            ("Orders", "Mean number of purchase orders"),
+            ("Spent", "Mean monetary value: all purchase lines, returns included"),
+            (
+                "P(alive)",
+                "Mean probability that a member still buys (BG/NBD). By the model's assumption, \
+                 customers with a single purchase day count as alive",
+            ),
+            ("CLV / customer", "Mean expected spend over the next 365 days (BG/NBD × Gamma-Gamma)"),
+        ];
+        for (title, meaning) in titles {
+            ui.strong(title).on_hover_text(meaning);
         }
         ui.end_row();
         for p in &a.profiles {
             ui.vertical(|ui| {
-                ui.set_width(280.0);
+                ui.set_width(240.0);
                 ui.horizontal(|ui| {
                     swatch(ui, theme::segment_colour(p.id));
                     ui.strong(&p.name);

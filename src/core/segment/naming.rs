@@ -79,9 +79,11 @@ pub fn describe(segment: &SegmentAverages, all_buyers: &SegmentAverages) -> Stri
     } else {
         format!("{:.1} times", segment.frequency)
     };
+    // Small ratios keep two significant digits: "0.04×", not "0.0×".
+    let spends = if ratio < 0.095 { format!("{ratio:.2}×") } else { format!("{ratio:.1}×") };
     format!(
-        "Bought {times}, the last time {:.0} days ago on average; spends {:.1}× the average buyer.",
-        segment.recency_days, ratio
+        "Bought {times}, the last time {:.0} days ago on average; spends {spends} the average buyer.",
+        segment.recency_days
     )
 }
 
@@ -125,5 +127,7 @@ mod tests {
         );
         let once = SegmentAverages { recency_days: 300.0, frequency: 1.0, monetary: 60.0 };
         assert!(describe(&once, &all).starts_with("Bought once,"));
+        let small = SegmentAverages { recency_days: 300.0, frequency: 1.0, monetary: 12.0 };
+        assert!(describe(&small, &all).ends_with("spends 0.04× the average buyer."));
     }
 }
