@@ -85,19 +85,21 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
     ]);
     let mut table = activity.left_join(orders, col(key), col(key));
 
-    let distinct_over_bought = |column: &str, alias: &str| {
-        lf.clone().filter(is_bought_line()).group_by([col(key)]).agg([col(column)
-            .drop_nulls()
-            .n_unique()
-            .cast(DataType::UInt32)
-            .alias(alias)])
-    };
-    let null_u32 = || lit(NULL).cast(DataType::UInt32);
+        // Distinct items and categories over bought lines, in one pass.
+    let distinct = |column: &str, alias: &str| col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias);
+    let mut distinct_aggs = Vec::new();
     if events.has_item_id {
-        table = table.left_join(distinct_over_bought(events.item_key(), "distinct_items"), col(key), col(key));
+        distinct_aggs.push(distinct(events.item_key(), "distinct_items"));
     }
     if events.has_category {
-        table = table.left_join(distinct_over_bought(CATEGORY, "distinct_categories"), col(key), col(key));
+        distinct_aggs.push(distinct(CATEGORY, "distinct_categories"));
+    }
+    if !distinct_aggs.is_empty() {
+        let bought = lf.clone().filter(is_bought_line()).group_by([col(key)]).agg(distinct_aggs);
+        table = table.left_join(bought, col(key), col(key));
+    }
+    let null_u32 = || lit(NULL).cast(DataType::UInt32);
+    if events.has_category {
         let top = lf
             .clone()
             .filter(is_kind(EventKind::Purchase).and(col(CATEGORY).is_not_null()))
