@@ -85,7 +85,7 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
     ]);
     let mut table = activity.left_join(orders, col(key), col(key));
 
-        // Distinct items and categories over bought lines, in one pass.
+    // Distinct items and categories over bought lines, in one pass.
     let distinct = |column: &str, alias: &str| col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias);
     let mut distinct_aggs = Vec::new();
     if events.has_item_id {

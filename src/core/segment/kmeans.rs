@@ -177,6 +177,42 @@ fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
 /// the best of 2 + ⌊ln k⌋ candidates per step (scikit-learn's greedy variant).
 /// The candidates of a step are scored in one pass over the data.
 fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Array2<f64> {
+    match data.ncols() {
+        1 => seed_with(data, k, rng, dist2_fixed::<1>),
+        2 => seed_with(data, k, rng, dist2_fixed::<2>),
+        3 => seed_with(data, k, rng, dist2_fixed::<3>),
+        4 => seed_with(data, k, rng, dist2_fixed::<4>),
+        5 => seed_with(data, k, rng, dist2_fixed::<5>),
+        6 => seed_with(data, k, rng, dist2_fixed::<6>),
+        7 => seed_with(data, k, rng, dist2_fixed::<7>),
+        8 => seed_with(data, k, rng, dist2_fixed::<8>),
+        _ => seed_with(data, k, rng, dist2),
+    }
+}
+
+/// Squared distance for a dimension known at compile time (unrolled, no bounds checks).
+#[inline]
+fn dist2_fixed<const D: usize>(a: &[f64], b: &[f64]) -> f64 {
+    match (<&[f64; D]>::try_from(a), <&[f64; D]>::try_from(b)) {
+        (Ok(a), Ok(b)) => {
+            let mut s = 0.0;
+            for j in 0..D {
+                let diff = a[j] - b[j];
+                s += diff * diff;
+            }
+            s
+        }
+        _ => dist2(a, b),
+    }
+}
+
+/// k-means++ with a given squared-distance function.
+fn seed_with(
+    data: ArrayView2<f64>,
+    k: usize,
+    rng: &mut impl Rng,
+    dist2: impl Fn(&[f64], &[f64]) -> f64 + Sync,
+) -> Array2<f64> {
     let (n, d) = data.dim();
     let x = row_major(data);
     let x: &[f64] = &x;
@@ -184,26 +220,43 @@ fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Arra
     let mut chosen = vec![rng.gen_range(0..n)];
     let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| dist2(point(i), point(chosen[0]))).collect();
     let tries = 2 + (k as f64).ln().floor() as usize;
+    let mut cumulative = vec![0.0f64; n];
     for _ in 1..k {
-        let total: f64 = closest.iter().sum();
+        // Sampling proportional to the squared distances: one running sum, then
+        // a binary search per candidate instead of a scan each.
+        let mut running = 0.0;
+        for (c, d) in cumulative.iter_mut().zip(&closest) {
+            running += d;
+            *c = running;
+        }
+        let total = running;
         let candidates: Vec<usize> = (0..tries)
             .map(|_| {
                 if total <= 0.0 {
                     return rng.gen_range(0..n);
                 }
-                let mut target = rng.r#gen::<f64>() * total;
-                for (i, d) in closest.iter().enumerate() {
-                    target -= d;
-                    if target <= 0.0 {
-                        return i;
-                    }
-                }
-                n - 1
+                let target = rng.r#gen::<f64>() * total;
+                cumulative.partition_point(|&c| c < target).min(n - 1)
             })
             .collect();
-        // Potential (sum of squared distances to the nearest centre) with each candidate added.
-        let potentials: Vec<f64> =
-            (0..tries).map(|t| chunked_sum(n, |i| closest[i].min(dist2(point(i), point(candidates[t]))))).collect();
+        // Potential (sum of squared distances to the nearest centre) with each
+        // candidate added: all candidates in one pass over the data, per fixed
+        // chunk, chunks summed in order.
+        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|chunk| {
+                let mut sums = vec![0.0; tries];
+                let start = chunk * CHUNK;
+                for (i, &near) in closest[start..(start + CHUNK).min(n)].iter().enumerate() {
+                    let p = point(start + i);
+                    for (s, &cand) in sums.iter_mut().zip(&candidates) {
+                        *s += near.min(dist2(p, point(cand)));
+                    }
+                }
+                sums
+            })
+            .collect();
+        let potentials: Vec<f64> = (0..tries).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
         let best = (0..tries).min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b))).unwrap_or(0);
         let pick = candidates[best];
         closest.par_iter_mut().enumerate().for_each(|(i, c)| *c = c.min(dist2(point(i), point(pick))));
@@ -249,6 +302,46 @@ fn dist2(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// Closest and second-closest centre (index, distance, distance), for a
+/// dimension known at compile time: the distance loop unrolls and the centres
+/// are read as fixed-size rows, with no bounds checks in the inner loop.
+#[inline]
+fn nearest_two<const D: usize>(p: &[f64], centres: &[f64]) -> (u32, f64, f64) {
+    let p: &[f64; D] = p.try_into().unwrap_or(&[0.0; D]);
+    let (mut best, mut d1, mut d2) = (0u32, f64::INFINITY, f64::INFINITY);
+    for (c, centre) in centres.chunks_exact(D).enumerate() {
+        let mut dc = 0.0;
+        for j in 0..D {
+            let diff = p[j] - centre[j];
+            dc += diff * diff;
+        }
+        if dc < d1 {
+            d2 = d1;
+            d1 = dc;
+            best = c as u32;
+        } else if dc < d2 {
+            d2 = dc;
+        }
+    }
+    (best, d1.sqrt(), d2.sqrt())
+}
+
+/// [`nearest_two`] for any dimension.
+fn nearest_two_any(p: &[f64], centres: &[f64], d: usize) -> (u32, f64, f64) {
+    let (mut best, mut d1, mut d2) = (0u32, f64::INFINITY, f64::INFINITY);
+    for (c, centre) in centres.chunks_exact(d).enumerate() {
+        let dc = dist2(p, centre);
+        if dc < d1 {
+            d2 = d1;
+            d1 = dc;
+            best = c as u32;
+        } else if dc < d2 {
+            d2 = dc;
+        }
+    }
+    (best, d1.sqrt(), d2.sqrt())
+}
+
 /// Per-cluster sums of member coordinates and member counts.
 #[derive(Clone)]
 struct ClusterSums {
@@ -282,6 +375,28 @@ impl ClusterSums {
 /// points that move. Same fixed point as plain Lloyd, a fraction of the work
 /// once centres settle; per-chunk results are combined in a fixed order.
 fn lloyd(data: ArrayView2<f64>, centroids: Array2<f64>, max_iter: usize, tol: f64) -> KMeansFit {
+    match data.ncols() {
+        1 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<1>, nearest_two::<1>),
+        2 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<2>, nearest_two::<2>),
+        3 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<3>, nearest_two::<3>),
+        4 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<4>, nearest_two::<4>),
+        5 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<5>, nearest_two::<5>),
+        6 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<6>, nearest_two::<6>),
+        7 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<7>, nearest_two::<7>),
+        8 => lloyd_with(data, centroids, max_iter, tol, dist2_fixed::<8>, nearest_two::<8>),
+        d => lloyd_with(data, centroids, max_iter, tol, dist2, move |p, c| nearest_two_any(p, c, d)),
+    }
+}
+
+/// [`lloyd`] with distance functions specialised for the dimension.
+fn lloyd_with(
+    data: ArrayView2<f64>,
+    centroids: Array2<f64>,
+    max_iter: usize,
+    tol: f64,
+    dist2: impl Fn(&[f64], &[f64]) -> f64 + Sync,
+    full: impl Fn(&[f64], &[f64]) -> (u32, f64, f64) + Sync,
+) -> KMeansFit {
     let (n, d) = data.dim();
     let x = row_major(data);
     let x: &[f64] = &x;
@@ -292,21 +407,6 @@ fn lloyd(data: ArrayView2<f64>, centroids: Array2<f64>, max_iter: usize, tol: f6
     let mut upper = vec![0.0f64; n];
     let mut lower = vec![0.0f64; n];
 
-    // Closest and second-closest centre of a point.
-    let full = |p: &[f64], centres: &[f64]| -> (u32, f64, f64) {
-        let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
-        for c in 0..k {
-            let dc = dist2(p, &centres[c * d..(c + 1) * d]);
-            if dc < d1 {
-                d2 = d1;
-                d1 = dc;
-                best = c as u32;
-            } else if dc < d2 {
-                d2 = dc;
-            }
-        }
-        (best, d1.sqrt(), d2.sqrt())
-    };
     let initial: Vec<ClusterSums> = label
         .par_chunks_mut(CHUNK)
         .zip(upper.par_chunks_mut(CHUNK))
