@@ -461,24 +461,26 @@ fn lloyd_with(
             .enumerate()
             .map(|(chunk, ((l, u), lo))| {
                 let mut delta: Option<ClusterSums> = None;
-                for j in 0..l.len() {
-                    let own = l[j] as usize;
-                    u[j] += moved[own];
-                    lo[j] -= max_moved;
-                    let bound = half_gap[own].max(lo[j]);
-                    if u[j] <= bound {
+                let start = chunk * CHUNK;
+                // Zipped iterators: no bounds checks in the loop that visits every point.
+                let points = x[start * d..(start + l.len()) * d].chunks_exact(d);
+                for (((l, u), lo), p) in l.iter_mut().zip(u.iter_mut()).zip(lo.iter_mut()).zip(points) {
+                    let own = *l as usize;
+                    *u += moved[own];
+                    *lo -= max_moved;
+                    let bound = half_gap[own].max(*lo);
+                    if *u <= bound {
                         continue;
                     }
-                    let p = point(chunk * CHUNK + j);
-                    u[j] = dist2(p, &centres[own * d..(own + 1) * d]).sqrt();
-                    if u[j] <= bound {
+                    *u = dist2(p, &centres[own * d..(own + 1) * d]).sqrt();
+                    if *u <= bound {
                         continue;
                     }
-                    (l[j], u[j], lo[j]) = full(p, &centres);
-                    if l[j] as usize != own {
+                    (*l, *u, *lo) = full(p, &centres);
+                    if *l as usize != own {
                         let delta = delta.get_or_insert_with(|| ClusterSums::zero(k, d));
                         delta.add(own, p, -1.0);
-                        delta.add(l[j] as usize, p, 1.0);
+                        delta.add(*l as usize, p, 1.0);
                     }
                 }
                 delta
