@@ -5,6 +5,7 @@
 
 mod automation;
 mod commands;
+mod dialogs;
 pub mod settings;
 mod status;
 pub mod theme;
@@ -56,6 +57,7 @@ pub struct PromoStudioApp {
     pub notices: Vec<Notice>,
     pub view: ViewState,
     pub automation: Option<Automation>,
+    dialogs: dialogs::Dialogs,
     pub frame_times: FrameTimes,
     commands: Vec<Command>,
     /// False for automated runs: they neither read nor write the saved state.
@@ -81,6 +83,7 @@ impl PromoStudioApp {
             notices: Vec::new(),
             view: ViewState::default(),
             automation: None,
+            dialogs: dialogs::Dialogs::default(),
             frame_times: FrameTimes::default(),
             commands: Vec::new(),
             persist: true,
@@ -138,6 +141,19 @@ impl PromoStudioApp {
         self.commands.push(command);
     }
 
+        /// Whether a file dialog is open (its answer not yet in).
+    pub fn is_dialog_open(&self) -> bool {
+        self.dialogs.is_open()
+    }
+
+    /// Opens a native file dialog without blocking the frame.
+    fn open_dialog(&mut self, purpose: dialogs::DialogPurpose, ctx: &egui::Context) {
+        let ctx = ctx.clone();
+        if let Some(command) = self.dialogs.open(purpose, move || ctx.request_repaint()) {
+            self.commands.push(command);
+        }
+    }
+
     /// One frame: collect finished jobs, draw, apply the commands the widgets sent.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let frame_started = Instant::now();
@@ -148,6 +164,9 @@ impl PromoStudioApp {
         }
         for finished in self.jobs.poll() {
             self.on_finished(finished);
+        }
+        if let Some(command) = self.dialogs.poll() {
+            self.commands.push(command);
         }
         for path in dropped_files(ui.ctx()) {
             self.commands.push(Command::Preview { path });

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use egui_extras::{Column, TableBuilder};
 
+use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stat};
 use super::super::{Command, PromoStudioApp, theme};
 use crate::core::format;
@@ -67,14 +68,9 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     )
     .accessible_name("Events file path");
     ui.horizontal(|ui| {
-        if ui.button("Browse…").clicked() {
-            // No desktop portal (e.g. a bare X server): the dialog returns None and the path field still works.
-            if let Some(path) = rfd::FileDialog::new()
-                .add_filter("Events", &["csv", "tsv", "txt", "parquet", "ndjson", "jsonl", "json"])
-                .pick_file()
-            {
-                app.push(Command::Preview { path });
-            }
+        // No desktop portal (e.g. a bare X server): the dialog answers None and the path field still works.
+        if ui.add_enabled(!app.dialogs.is_open(), egui::Button::new("Browse…")).clicked() {
+            app.open_dialog(DialogPurpose::OpenEvents, ui.ctx());
         }
         let has_path = !app.view.path_text.trim().is_empty();
         if ui

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
 
+use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
 use super::super::{Command, PromoStudioApp, theme};
 use crate::core::format;
@@ -209,11 +210,8 @@ fn export_row(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         ui.label("Export the segment list:");
         ui.add(egui::TextEdit::singleline(&mut app.view.export_path).hint_text("segments.csv").desired_width(260.0))
             .accessible_name("Segment list file");
-        if ui.button("Save as…").clicked()
-            && let Some(path) =
-                rfd::FileDialog::new().set_file_name("segments.csv").add_filter("CSV", &["csv"]).save_file()
-        {
-            app.push(Command::ExportSegments { path });
+        if ui.add_enabled(!app.dialogs.is_open(), egui::Button::new("Save as…")).clicked() {
+            app.open_dialog(DialogPurpose::SaveSegments, ui.ctx());
         }
         let path = app.view.export_path.trim().to_string();
         if ui
