@@ -228,7 +228,7 @@ fn the_file_dialog_never_blocks_a_frame() {
     // The dialog runs on its own thread; the frame that opened it returned at once.
     assert!(started.elapsed() < Duration::from_secs(1));
     // Without a desktop portal the dialog answers "nothing chosen"; the button comes back.
-        while h.state().is_dialog_open() {
+    while h.state().is_dialog_open() {
         assert!(started.elapsed() < Duration::from_secs(30), "the dialog never closed");
         std::thread::sleep(Duration::from_millis(20));
         h.step();

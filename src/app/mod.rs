@@ -141,7 +141,7 @@ impl PromoStudioApp {
         self.commands.push(command);
     }
 
-        /// Whether a file dialog is open (its answer not yet in).
+    /// Whether a file dialog is open (its answer not yet in).
     pub fn is_dialog_open(&self) -> bool {
         self.dialogs.is_open()
     }

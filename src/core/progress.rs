@@ -33,3 +33,47 @@ pub fn step(progress: &dyn Progress, fraction: f32, phrase: &str) -> Result<(), 
     progress.update(Some(fraction), phrase);
     Ok(())
 }
+
+/// Maps a part's progress (0..1) onto a slice of the whole (`from..to`).
+pub struct Part<'a> {
+    pub whole: &'a dyn Progress,
+    pub from: f32,
+    pub to: f32,
+}
+
+impl Progress for Part<'_> {
+    fn update(&self, fraction: Option<f32>, phrase: &str) {
+        self.whole.update(fraction.map(|f| self.from + (self.to - self.from) * f.clamp(0.0, 1.0)), phrase);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.whole.is_cancelled()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Recorder(Mutex<Vec<Option<f32>>>);
+
+    impl Progress for Recorder {
+        fn update(&self, fraction: Option<f32>, _: &str) {
+            self.0.lock().unwrap().push(fraction);
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_part_reports_within_its_slice_of_the_whole() {
+        let whole = Recorder(Mutex::new(vec![]));
+        let part = Part { whole: &whole, from: 0.0, to: 0.5 };
+        part.update(Some(0.5), "half");
+        part.update(Some(2.0), "beyond");
+        part.update(None, "unknown");
+        assert_eq!(*whole.0.lock().unwrap(), vec![Some(0.25), Some(0.5), None]);
+    }
+}

@@ -142,6 +142,7 @@ fn read_checked(
         .map_err(err)?;
     let mut checked = Vec::new();
     let mut first_row = 0u64;
+    let estimate = file.estimated_rows().filter(|&n| n > 0);
     for batch in batches {
         let batch = batch.map_err(err)?;
         let rows = batch.height() as u64;
@@ -150,7 +151,8 @@ fn read_checked(
         if progress.is_cancelled() {
             return Err(ImportError::Cancelled);
         }
-        progress.update(None, &format!("read {} rows of {}", crate::core::format::count(first_row as f64), shown));
+        let fraction = estimate.map(|n| (first_row as f32 / n as f32).min(0.99));
+                progress.update(fraction, &format!("{} rows read", crate::core::format::count(first_row as f64)));
     }
     Ok(checked)
 }

@@ -89,6 +89,26 @@ impl EventsFile {
         self.path.display().to_string()
     }
 
+    /// About how many data rows the file holds, for a progress bar: Parquet
+    /// knows (its metadata); text files are guessed from their size and the
+    /// line length of their first 256 KB.
+    pub fn estimated_rows(&self) -> Option<u64> {
+        match self.format {
+            FileFormat::Parquet => {
+                let counted = scan(&self.path, FileFormat::Parquet).and_then(|lf| lf.select([len()]).collect()).ok()?;
+                counted.column("len").ok()?.cast(&DataType::UInt64).ok()?.u64().ok()?.get(0)
+            }
+            FileFormat::Csv { .. } | FileFormat::NdJson => {
+                use std::io::Read;
+                let size = std::fs::metadata(&self.path).ok()?.len();
+                let mut head = vec![0u8; 256 * 1024];
+                let read = std::fs::File::open(&self.path).ok()?.read(&mut head).ok()?;
+                let lines = head[..read].iter().filter(|&&b| b == b'\n').count() as u64;
+                (lines > 1).then(|| size * lines / read as u64)
+            }
+        }
+    }
+
     /// A lazy scan of the whole file. CSV columns are read as text, so that
     /// every cell can be checked, except `numeric_columns`, read as `f64`
     /// (a fast path: if one of them holds text that is not a number, the

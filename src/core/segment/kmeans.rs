@@ -50,6 +50,8 @@ pub enum KMeansError {
     NotFinite { row: usize, column: usize, value: f64 },
     #[error("{0}")]
     Linfa(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl From<linfa::Error> for KMeansError {
@@ -116,6 +118,16 @@ impl KMeansParams {
 
     /// Fits k-means: the best of `n_init` runs.
     pub fn fit(&self, data: ArrayView2<f64>) -> Result<KMeansFit, KMeansError> {
+        self.fit_unless(data, &|| false)
+    }
+
+    /// [`Self::fit`], giving up with [`KMeansError::Cancelled`] when `cancelled`
+    /// says so before an initialisation starts.
+    pub fn fit_unless(
+        &self,
+        data: ArrayView2<f64>,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<KMeansFit, KMeansError> {
         self.check(data)?;
         let tol = self.tol * mean_variance(data);
         // Initialisations run side by side: each is deterministic on its own, and
@@ -123,12 +135,15 @@ impl KMeansParams {
         let fits: Vec<KMeansFit> = (0..self.n_init)
             .into_par_iter()
             .map(|init| {
+                if cancelled() {
+                    return Err(KMeansError::Cancelled);
+                }
                 // One generator per initialisation, derived from the seed: runs are independent.
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed.wrapping_add(init as u64));
                 let centroids = kmeans_plus_plus(data, self.k, &mut rng);
-                lloyd(data, centroids, self.max_iter, tol)
+                Ok(lloyd(data, centroids, self.max_iter, tol))
             })
-            .collect();
+            .collect::<Result<_, KMeansError>>()?;
         let best = fits.into_iter().reduce(|best, fit| if fit.inertia < best.inertia { fit } else { best });
         // n_init ≥ 1 was checked, so there is a best run.
         best.ok_or(KMeansError::ZeroInits)
@@ -517,6 +532,14 @@ mod tests {
             }
         }
         Array2::from_shape_vec((rows.len(), 2), rows.concat()).unwrap()
+    }
+
+    #[test]
+    fn a_cancelled_fit_stops_before_its_initialisations() {
+        let data = blobs();
+        let params = KMeansParams { k: 3, ..Default::default() };
+        assert_eq!(params.fit_unless(data.view(), &|| true), Err(KMeansError::Cancelled));
+        assert!(params.fit_unless(data.view(), &|| false).is_ok());
     }
 
     #[test]

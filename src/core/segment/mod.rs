@@ -186,9 +186,18 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 
 /// Segments the customers of a feature table.
 pub fn segment_customers(features: &DataFrame, settings: &SegmentationSettings) -> Result<Segmentation, SegmentError> {
+    segment_customers_unless(features, settings, &|| false)
+}
+
+/// [`segment_customers`], stopping between k-means initialisations when `cancelled`.
+pub fn segment_customers_unless(
+    features: &DataFrame,
+    settings: &SegmentationSettings,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Segmentation, SegmentError> {
     let matrix = clustering_matrix(features, &settings.features)?;
     let started = std::time::Instant::now();
-    let fit = settings.kmeans.fit(matrix.values.view())?;
+    let fit = settings.kmeans.fit_unless(matrix.values.view(), cancelled)?;
     let kmeans_seconds = started.elapsed().as_secs_f64();
     let k = settings.kmeans.k;
 

@@ -111,7 +111,8 @@ pub fn load_dataset(
     step(progress, 0.0, "opening the file")?;
     let file = EventsFile::open(path)?;
     let mapping = crate::core::import::map_columns(&file, overrides)?;
-    let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Full, progress)?;
+    let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
+    let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Full, &reading)?;
     step(progress, 0.55, "computing customer features")?;
     let features = {
         let _t = crate::core::trace::phase("features");
@@ -177,6 +178,18 @@ mod tests {
         assert_eq!(p.mapping.get(&Canonical::CustomerId).map(String::as_str), Some("CustomerID"));
         assert_eq!(p.rows, vec![vec!["7", "2024-01-02", "A", "2", "3.5"]]);
         assert!(p.problems.is_empty());
+    }
+
+        #[test]
+    fn the_progress_bar_knows_how_many_rows_to_expect() {
+        let sample = EventsFile::open(&crate::cli::sample_events_path()).unwrap();
+        assert_eq!(sample.estimated_rows(), Some(469_921), "Parquet metadata");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        let rows: String = (0..1000).map(|i| format!("{i},2024-01-02,view\n")).collect();
+        std::fs::write(&path, format!("customer_id,timestamp,event_type\n{rows}")).unwrap();
+        // A small text file is read whole: its lines, header included.
+        assert_eq!(EventsFile::open(&path).unwrap().estimated_rows(), Some(1001));
     }
 
     #[test]

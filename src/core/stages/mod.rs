@@ -47,6 +47,13 @@ impl StageError {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, StageError::Cancelled | StageError::Import(crate::core::import::ImportError::Cancelled))
+        use crate::core::segment::{KMeansError, SegmentError};
+        matches!(
+            self,
+            StageError::Cancelled
+                | StageError::Import(crate::core::import::ImportError::Cancelled)
+                | StageError::KMeans(KMeansError::Cancelled)
+                | StageError::Segment(SegmentError::KMeans(KMeansError::Cancelled))
+        )
     }
 }

@@ -11,7 +11,7 @@ use crate::core::progress::{Progress, step};
 use crate::core::segment::choose_k::{KSuggestion, SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::profile::{self, SegmentProfile};
 use crate::core::segment::{
-    RfmSegmentation, Segment, SegmentationSettings, clustering_matrix, rfm_segments, segment_customers,
+    RfmSegmentation, Segment, SegmentationSettings, clustering_matrix, rfm_segments, segment_customers_unless,
 };
 
 /// How customers are put into segments.
@@ -94,7 +94,7 @@ pub fn analyse_segments(
         Method::Rfm => (rfm.customer_ids.clone(), rfm.assignment.clone(), rfm.segments.clone(), None, None),
         Method::KMeans => {
             step(progress, 0.15, &format!("k-means, k = {}, {} starts", settings.kmeans.k, settings.kmeans.n_init))?;
-            let s = segment_customers(table, settings)?;
+            let s = segment_customers_unless(table, settings, &|| progress.is_cancelled())?;
             let scatter = scatter_sample(&s, settings.kmeans.seed);
             (s.customer_ids, s.assignment, s.segments, Some(s.inertia), Some(scatter))
         }
