@@ -59,7 +59,7 @@ pub fn status_bar(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         match running.first() {
             Some((kind, label, status)) => {
                 let bar = egui::ProgressBar::new(status.fraction.unwrap_or(0.0))
-                                        .desired_width(240.0)
+                    .desired_width(240.0)
                     .text(status.phrase.clone());
                 ui.label(label);
                 ui.add(bar);

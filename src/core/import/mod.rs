@@ -152,7 +152,7 @@ fn read_checked(
             return Err(ImportError::Cancelled);
         }
         let fraction = estimate.map(|n| (first_row as f32 / n as f32).min(0.99));
-                progress.update(fraction, &format!("{} rows read", crate::core::format::count(first_row as f64)));
+        progress.update(fraction, &format!("{} rows read", crate::core::format::count(first_row as f64)));
     }
     Ok(checked)
 }

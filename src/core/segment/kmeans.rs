@@ -440,6 +440,12 @@ fn lloyd_with(
     let mut totals = ClusterSums::zero(k, d);
     initial.iter().for_each(|s| totals.merge(s));
 
+    // Bounds are stored net of how far the centres have moved since the start
+    // (`drift`, per centre, and `max_drift`, the sum of each step's largest
+    // move): a point whose bounds still prove its assignment is only read,
+    // never written, which halves the memory traffic of the common case.
+    let mut drift = vec![0.0f64; k];
+    let mut max_drift = 0.0f64;
     let mut iterations = 0;
     for _ in 0..max_iter {
         iterations += 1;
@@ -467,7 +473,10 @@ fn lloyd_with(
                     / 2.0
             })
             .collect();
-        let max_moved = moved.iter().copied().fold(0.0, f64::max);
+        max_drift += moved.iter().copied().fold(0.0, f64::max);
+        for (total, m) in drift.iter_mut().zip(&moved) {
+            *total += m;
+        }
         // E-step with bounds; each chunk returns how its moves change the sums.
         let deltas: Vec<Option<ClusterSums>> = label
             .par_chunks_mut(CHUNK)
@@ -481,17 +490,19 @@ fn lloyd_with(
                 let points = x[start * d..(start + l.len()) * d].chunks_exact(d);
                 for (((l, u), lo), p) in l.iter_mut().zip(u.iter_mut()).zip(lo.iter_mut()).zip(points) {
                     let own = *l as usize;
-                    *u += moved[own];
-                    *lo -= max_moved;
-                    let bound = half_gap[own].max(*lo);
-                    if *u <= bound {
+                    let bound = half_gap[own].max(*lo - max_drift);
+                    if *u + drift[own] <= bound {
                         continue;
                     }
-                    *u = dist2(p, &centres[own * d..(own + 1) * d]).sqrt();
-                    if *u <= bound {
+                    let exact = dist2(p, &centres[own * d..(own + 1) * d]).sqrt();
+                    *u = exact - drift[own];
+                    if exact <= bound {
                         continue;
                     }
-                    (*l, *u, *lo) = full(p, &centres);
+                    let (nearest, first, second) = full(p, &centres);
+                    *l = nearest;
+                    *u = first - drift[nearest as usize];
+                    *lo = second + max_drift;
                     if *l as usize != own {
                         let delta = delta.get_or_insert_with(|| ClusterSums::zero(k, d));
                         delta.add(own, p, -1.0);

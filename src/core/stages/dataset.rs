@@ -180,7 +180,7 @@ mod tests {
         assert!(p.problems.is_empty());
     }
 
-        #[test]
+    #[test]
     fn the_progress_bar_knows_how_many_rows_to_expect() {
         let sample = EventsFile::open(&crate::cli::sample_events_path()).unwrap();
         assert_eq!(sample.estimated_rows(), Some(469_921), "Parquet metadata");
