@@ -54,7 +54,7 @@ fn recs_csv_excludes_bought_items_and_serves_newcomers() {
     assert_eq!(lines[0], "customer_id,rank,item_id,score,reason");
     // a bought x and y: z is the one item left. Buyers x {a,b,c}, y {a,b}, z {b}:
     // score = sim(x,z) + sim(y,z) = 1/√3 + 1/√2; the strongest link is y, shared by b.
-    let expected = format!("a,1,z,{},bought together with y by 1 customers", 1.0 / 3f64.sqrt() + 1.0 / 2f64.sqrt());
+    let expected = format!("a,1,z,{},bought together with y by 1 customer", 1.0 / 3f64.sqrt() + 1.0 / 2f64.sqrt());
     assert!(lines.contains(&expected.as_str()), "{csv}");
     // b bought everything: nothing left to recommend.
     assert!(!lines.iter().any(|l| l.starts_with("b,")));

@@ -218,10 +218,13 @@ impl PromoStudioApp {
                         .as_ref()
                         .is_some_and(|d| d.feature_rows.row_of(&self.settings.recommend.customer_id).is_none())
                 {
-                    // Someone to show: the buyer with the most distinct products.
-                    let best = (0..lab.recommender.interactions.customers.len())
-                        .max_by_key(|&c| (lab.recommender.interactions.bought[c].len(), std::cmp::Reverse(c)));
-                    if let Some(c) = best {
+                    // Someone to show: a regular with a history to read, not the
+                    // largest wholesaler: the buyer at the 90th percentile of
+                    // distinct products bought.
+                    let bought = &lab.recommender.interactions.bought;
+                    let mut by_size: Vec<usize> = (0..bought.len()).collect();
+                    by_size.sort_by_key(|&c| (bought[c].len(), c));
+                    if let Some(&c) = by_size.get(by_size.len() * 9 / 10) {
                         self.settings.recommend.customer_id = lab.recommender.interactions.customers[c].clone();
                     }
                 }

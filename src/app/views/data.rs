@@ -147,10 +147,7 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             crate::core::import::parse::format_ms(d.features.as_of_ms)
         ));
         if let Some(c) = &d.catalogue {
-            ui.weak(format!(
-                "Product names from {}",
-                c.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-            ));
+            ui.weak(format!("Product names from {}", c.source));
         }
     }
 }
@@ -214,9 +211,9 @@ fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
         stat_rows(ui, &tiles);
         section(ui, "What the file holds");
         egui::Grid::new("quality-facts").num_columns(2).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
-            let mut fact = |k: &str, v: String| {
+                        let mut fact = |k: &str, v: String| {
                 ui.label(k);
-                ui.label(v);
+                ui.add(egui::Label::new(v).wrap());
                 ui.end_row();
             };
             fact("File", format!("{} ({})", r.file, r.format));

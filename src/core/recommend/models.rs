@@ -30,20 +30,27 @@ pub enum Reason {
     SimilarAttributes,
 }
 
+/// "1 customer", "3 customers".
+fn customers_text(n: u32) -> String {
+    if n == 1 { "1 customer".to_string() } else { format!("{n} customers") }
+}
+
 impl Reason {
     pub fn describe(&self, item_name: impl Fn(u32) -> String) -> String {
         match self {
-            Reason::Popular { customers } => format!("popular: bought by {customers} customers"),
+            Reason::Popular { customers } => format!("popular: bought by {}", customers_text(*customers)),
             Reason::PopularIn { segment, customers } => {
                 format!("popular in {segment}: bought by {customers} of its customers")
             }
             Reason::BoughtTogether { with, customers } => {
-                format!("bought together with {} by {customers} customers", item_name(*with))
+                format!("bought together with {} by {}", item_name(*with), customers_text(*customers))
             }
             Reason::ChosenTogether { with, customers } => {
-                format!("viewed or bought together with {} by {customers} customers", item_name(*with))
+                format!("viewed or bought together with {} by {}", item_name(*with), customers_text(*customers))
             }
-            Reason::SimilarCustomers { customers } => format!("bought by {customers} customers with similar baskets"),
+            Reason::SimilarCustomers { customers } => {
+                format!("bought by {} with similar baskets", customers_text(*customers))
+            }
             Reason::MatchesCategory { category } => format!("matches {category}, the category you buy most"),
             Reason::SimilarAttributes => "like items you bought (brand, price, name)".to_string(),
         }

@@ -77,6 +77,9 @@ pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<Fi
 #[derive(Clone, Debug)]
 pub struct Catalogue {
     pub path: PathBuf,
+    /// Where the names come from, in words ("products.csv", "the Description column").
+    pub source: String,
+    /// `item_id` and any of `name`, `name_zh`, `brand`, `category`.
     pub table: DataFrame,
 }
 
@@ -132,7 +135,7 @@ pub fn load_dataset(
                 EventRows::from_events(&loaded.events).map_err(StageError::table("preparing the events table"));
             let features =
                 FeatureRows::from_frame(&features.df).map_err(StageError::table("preparing the feature table"));
-            (events, features, read_catalogue(path))
+            (events, features, read_catalogue(path).or_else(|| names_from_events(&file, &mapping)))
         },
     );
     let (event_rows, feature_rows, catalogue) = (tables.0?, tables.1?, tables.2);
@@ -161,7 +164,32 @@ fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
         .finish()
         .ok()?;
     table.column("item_id").ok()?;
-    Some(Catalogue { path, table })
+    Some(Catalogue { path, source: CATALOGUE_FILE.to_string(), table })
+}
+
+/// Headers that name products in event exports (compared without case,
+/// spaces or punctuation): Online Retail's `Description`, `product_name`, ….
+const NAME_HEADERS: [&str; 6] = ["description", "productname", "itemname", "productdescription", "title", "name"];
+
+/// Product names from a name column of the events file itself, when there is
+/// no catalogue: the first name each item has in the file.
+fn names_from_events(file: &EventsFile, mapping: &ColumnMapping) -> Option<Catalogue> {
+    let item_column = mapping.get(Canonical::ItemId)?;
+    let squash = |h: &str| h.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let name_column = NAME_HEADERS.iter().find_map(|n| file.headers.iter().find(|h| squash(h) == *n))?;
+    let table = file
+        .scan(&[])
+        .ok()?
+        .select([
+            col(item_column).cast(DataType::String).str().strip_chars(lit(NULL)).alias("item_id"),
+            col(name_column.as_str()).cast(DataType::String).str().strip_chars(lit(NULL)).alias("name"),
+        ])
+        .filter(col("item_id").is_not_null().and(col("name").is_not_null()))
+        .group_by_stable([col("item_id")])
+        .agg([col("name").first()])
+        .collect()
+        .ok()?;
+    Some(Catalogue { path: file.path.clone(), source: format!("the {name_column} column"), table })
 }
 
 #[cfg(test)]
@@ -193,6 +221,23 @@ mod tests {
     }
 
     #[test]
+    fn product_names_come_from_a_description_column_without_a_catalogue() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.csv");
+        std::fs::write(
+            &path,
+            "CustomerID,InvoiceDate,StockCode,Description,Quantity,UnitPrice\n\
+             1,2024-01-02,A, RED MUG ,1,2\n1,2024-01-03,A,red mug (damaged),1,2\n2,2024-01-02,B,BLUE BOWL,1,3\n",
+        )
+        .unwrap();
+        let d = load_dataset(&path, &[], &Silent).unwrap();
+        let c = d.catalogue.expect("names from the Description column");
+        assert_eq!(c.source, "the Description column");
+        let names = crate::core::table::text_column(&c.table, "name").unwrap();
+        assert_eq!(names, vec!["RED MUG", "BLUE BOWL"], "the first name each item has, trimmed");
+    }
+
+    #[test]
     fn a_cancelled_load_stops() {
         struct Cancelling;
         impl Progress for Cancelling {
@@ -207,5 +252,6 @@ mod tests {
         assert_eq!(d.feature_rows.len(), d.features.customers());
         assert_eq!(d.event_rows.len() as u64, d.report.rows_usable);
         assert!(d.catalogue.is_some() && d.value.is_ok());
+        assert_eq!(d.catalogue.as_ref().unwrap().source, "products.csv");
     }
 }
