@@ -19,6 +19,7 @@ use crate::core::segment::{
     FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile, rfm_segments,
     segment_customers, segments_frame,
 };
+use crate::core::stages::dataset::product_names_in;
 use crate::core::table::text_column;
 use crate::core::value::{TimeUnit, customer_value};
 use polars::prelude::*;
@@ -504,6 +505,14 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             if let Some(path) = &products {
                 let catalogue = read_table_csv(path)?;
                 attributes.add_catalogue(&catalogue, &interactions)?;
+            } else if let Some(names) = loaded
+                .report
+                .mapping
+                .get("item_id")
+                .and_then(|item_column| product_names_in(&input.events, item_column))
+            {
+                // The same names the app shows: a Description-like column of the events file.
+                attributes.add_catalogue(&names.table, &interactions)?;
             }
             if evaluate {
                 let kinds: Vec<ModelKind> = if compare { ModelKind::ALL.to_vec() } else { vec![kind] };

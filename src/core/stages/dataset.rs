@@ -171,10 +171,19 @@ fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
 /// spaces or punctuation): Online Retail's `Description`, `product_name`, ….
 const NAME_HEADERS: [&str; 6] = ["description", "productname", "itemname", "productdescription", "title", "name"];
 
-/// Product names from a name column of the events file itself, when there is
-/// no catalogue: the first name each item has in the file.
+/// Product names from a name column of an events file (`item_column` is the
+/// file's item id column), for when there is no catalogue.
+pub fn product_names_in(path: &Path, item_column: &str) -> Option<Catalogue> {
+    let file = EventsFile::open(path).ok()?;
+    names_in_file(&file, item_column)
+}
+
 fn names_from_events(file: &EventsFile, mapping: &ColumnMapping) -> Option<Catalogue> {
-    let item_column = mapping.get(Canonical::ItemId)?;
+    names_in_file(file, mapping.get(Canonical::ItemId)?)
+}
+
+/// The first name each item has in the file's name column, if it has one.
+fn names_in_file(file: &EventsFile, item_column: &str) -> Option<Catalogue> {
     let squash = |h: &str| h.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
     let name_column = NAME_HEADERS.iter().find_map(|n| file.headers.iter().find(|h| squash(h) == *n))?;
     let table = file
