@@ -192,19 +192,16 @@ fn chunked_sum(n: usize, f: impl Fn(usize) -> f64 + Sync) -> f64 {
 /// the best of 2 + ⌊ln k⌋ candidates per step (scikit-learn's greedy variant).
 /// The candidates of a step are scored in one pass over the data.
 fn kmeans_plus_plus(data: ArrayView2<f64>, k: usize, rng: &mut impl Rng) -> Array2<f64> {
-    // Wide points (more coordinates than candidates per step) keep each
-    // candidate's distances rather than read the points twice.
-    let columns = data.ncols() > candidates_per_step(k);
     match data.ncols() {
-        1 => seed_with(data, k, rng, dist2_fixed::<1>, columns),
-        2 => seed_with(data, k, rng, dist2_fixed::<2>, columns),
-        3 => seed_with(data, k, rng, dist2_fixed::<3>, columns),
-        4 => seed_with(data, k, rng, dist2_fixed::<4>, columns),
-        5 => seed_with(data, k, rng, dist2_fixed::<5>, columns),
-        6 => seed_with(data, k, rng, dist2_fixed::<6>, columns),
-        7 => seed_with(data, k, rng, dist2_fixed::<7>, columns),
-        8 => seed_with(data, k, rng, dist2_fixed::<8>, columns),
-        _ => seed_with(data, k, rng, dist2, columns),
+        1 => seed_with(data, k, rng, dist2_fixed::<1>),
+        2 => seed_with(data, k, rng, dist2_fixed::<2>),
+        3 => seed_with(data, k, rng, dist2_fixed::<3>),
+        4 => seed_with(data, k, rng, dist2_fixed::<4>),
+        5 => seed_with(data, k, rng, dist2_fixed::<5>),
+        6 => seed_with(data, k, rng, dist2_fixed::<6>),
+        7 => seed_with(data, k, rng, dist2_fixed::<7>),
+        8 => seed_with(data, k, rng, dist2_fixed::<8>),
+        _ => seed_with(data, k, rng, dist2),
     }
 }
 
@@ -235,7 +232,6 @@ fn seed_with(
     k: usize,
     rng: &mut impl Rng,
     dist2: impl Fn(&[f64], &[f64]) -> f64 + Sync,
-    columns: bool,
 ) -> Array2<f64> {
     let (n, d) = data.dim();
     let x = row_major(data);
@@ -245,7 +241,7 @@ fn seed_with(
     let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| dist2(point(i), point(chosen[0]))).collect();
     let tries = candidates_per_step(k);
     let mut cumulative = vec![0.0f64; n];
-    // Scratch columns of the wide-point path, reused from step to step.
+    // One column of new nearest distances per candidate, reused from step to step.
     let mut spare: Vec<Vec<f64>> = Vec::new();
     for _ in 1..k {
         // Sampling proportional to the squared distances: one running sum, then
@@ -265,53 +261,28 @@ fn seed_with(
                 cumulative.partition_point(|&c| c < target).min(n - 1)
             })
             .collect();
-        // Keep each candidate's new nearest distances, so that the winner's
+        // Each candidate's new nearest distances are kept, so that the winner's
         // become `closest` without another pass over the points.
-        if columns {
-            let mut columns = std::mem::take(&mut spare);
-            columns.resize_with(tries, || vec![0.0; n]);
-            let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
-            for column in columns.iter_mut() {
-                for (c, part) in column.chunks_mut(CHUNK).enumerate() {
-                    per_chunk[c].push(part);
-                }
+        let mut columns = std::mem::take(&mut spare);
+        columns.resize_with(tries, || vec![0.0; n]);
+        let mut per_chunk: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+        for column in columns.iter_mut() {
+            for (c, part) in column.chunks_mut(CHUNK).enumerate() {
+                per_chunk[c].push(part);
             }
-            let parts: Vec<Vec<f64>> = per_chunk
-                .into_par_iter()
-                .enumerate()
-                .map(|(chunk, mut out)| {
-                    let mut sums = vec![0.0; tries];
-                    let start = chunk * CHUNK;
-                    for (i, &near) in closest[start..(start + CHUNK).min(n)].iter().enumerate() {
-                        let p = point(start + i);
-                        for ((s, &cand), column) in sums.iter_mut().zip(&candidates).zip(out.iter_mut()) {
-                            let m = near.min(dist2(p, point(cand)));
-                            column[i] = m;
-                            *s += m;
-                        }
-                    }
-                    sums
-                })
-                .collect();
-            let potentials: Vec<f64> = (0..tries).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
-            let best = (0..tries).min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b))).unwrap_or(0);
-            std::mem::swap(&mut closest, &mut columns[best]);
-            spare = columns;
-            chosen.push(candidates[best]);
-            continue;
         }
-        // Potential (sum of squared distances to the nearest centre) with each
-        // candidate added: all candidates in one pass over the data, per fixed
-        // chunk, chunks summed in order.
-        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+        let parts: Vec<Vec<f64>> = per_chunk
             .into_par_iter()
-            .map(|chunk| {
+            .enumerate()
+            .map(|(chunk, mut out)| {
                 let mut sums = vec![0.0; tries];
                 let start = chunk * CHUNK;
                 for (i, &near) in closest[start..(start + CHUNK).min(n)].iter().enumerate() {
                     let p = point(start + i);
-                    for (s, &cand) in sums.iter_mut().zip(&candidates) {
-                        *s += near.min(dist2(p, point(cand)));
+                    for ((s, &cand), column) in sums.iter_mut().zip(&candidates).zip(out.iter_mut()) {
+                        let m = near.min(dist2(p, point(cand)));
+                        column[i] = m;
+                        *s += m;
                     }
                 }
                 sums
@@ -319,9 +290,9 @@ fn seed_with(
             .collect();
         let potentials: Vec<f64> = (0..tries).map(|t| parts.iter().map(|p| p[t]).sum()).collect();
         let best = (0..tries).min_by(|&a, &b| potentials[a].total_cmp(&potentials[b]).then(a.cmp(&b))).unwrap_or(0);
-        let pick = candidates[best];
-        closest.par_iter_mut().enumerate().for_each(|(i, c)| *c = c.min(dist2(point(i), point(pick))));
-        chosen.push(pick);
+        std::mem::swap(&mut closest, &mut columns[best]);
+        spare = columns;
+        chosen.push(candidates[best]);
     }
     Array2::from_shape_fn((k, d), |(c, j)| x[chosen[c] * d + j])
 }
@@ -597,19 +568,6 @@ mod tests {
         let params = KMeansParams { k: 3, ..Default::default() };
         assert_eq!(params.fit_unless(data.view(), &|| true), Err(KMeansError::Cancelled));
         assert!(params.fit_unless(data.view(), &|| false).is_ok());
-    }
-
-    #[test]
-    fn both_seeding_paths_choose_the_same_centres() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
-        let data = Array2::from_shape_fn((3000, 6), |_| rng.r#gen::<f64>());
-        for k in [2, 5, 9] {
-            let seed = |columns: bool| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
-                seed_with(data.view(), k, &mut rng, dist2_fixed::<6>, columns)
-            };
-            assert_eq!(seed(true), seed(false), "k = {k}");
-        }
     }
 
     #[test]
