@@ -235,3 +235,20 @@ fn the_file_dialog_never_blocks_a_frame() {
     }
     assert!(h.state().dataset.is_some());
 }
+
+#[test]
+fn the_segment_list_exports_to_csv() {
+    let mut h = sample_app();
+    h.get_by_role_and_label(Role::Button, "Segments").click();
+    h.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("segments.csv");
+    type_into_the_field(&mut h, out.to_str().unwrap());
+    h.get_by_label("Export CSV").click();
+    wait_for_jobs(&mut h);
+    let text = std::fs::read_to_string(&out).expect("the export was written");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("customer_id,segment,segment_name"));
+    assert_eq!(lines.count(), h.state().dataset.as_ref().unwrap().features.customers());
+    assert!(h.state().notices.iter().any(|n| n.text.starts_with("Wrote 3,000 customers")));
+}
