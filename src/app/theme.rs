@@ -13,8 +13,9 @@ pub const ROW_HEIGHT: f32 = 20.0;
 pub const HEADING_SIZE: f32 = 18.0;
 pub const BODY_SIZE: f32 = 13.5;
 
-/// Segment colours, distinguishable in light and dark themes (Tableau 10).
-pub const SEGMENT_COLOURS: [Color32; 10] = [
+/// Segment colours, distinguishable in light and dark themes (Tableau 10 and
+/// two more, so that the 11 RFM groups and k up to 12 never share a colour).
+pub const SEGMENT_COLOURS: [Color32; 12] = [
     Color32::from_rgb(78, 121, 167),
     Color32::from_rgb(242, 142, 43),
     Color32::from_rgb(89, 161, 79),
@@ -24,7 +25,9 @@ pub const SEGMENT_COLOURS: [Color32; 10] = [
     Color32::from_rgb(176, 122, 161),
     Color32::from_rgb(255, 157, 167),
     Color32::from_rgb(156, 117, 95),
-    Color32::from_rgb(186, 176, 172),
+        Color32::from_rgb(186, 176, 172),
+    Color32::from_rgb(31, 119, 120),
+    Color32::from_rgb(188, 128, 40),
 ];
 /// Customers without a purchase.
 pub const NO_PURCHASE_COLOUR: Color32 = Color32::from_rgb(150, 150, 150);
