@@ -25,7 +25,7 @@ pub const SEGMENT_COLOURS: [Color32; 12] = [
     Color32::from_rgb(176, 122, 161),
     Color32::from_rgb(255, 157, 167),
     Color32::from_rgb(156, 117, 95),
-        Color32::from_rgb(186, 176, 172),
+    Color32::from_rgb(186, 176, 172),
     Color32::from_rgb(31, 119, 120),
     Color32::from_rgb(188, 128, 40),
 ];

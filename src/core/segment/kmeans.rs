@@ -339,27 +339,16 @@ fn dist2(a: &[f64], b: &[f64]) -> f64 {
 /// are read as fixed-size rows, with no bounds checks in the inner loop.
 #[inline]
 fn nearest_two<const D: usize>(p: &[f64], centres: &[f64]) -> (u32, f64, f64) {
-    let p: &[f64; D] = p.try_into().unwrap_or(&[0.0; D]);
-    let (mut best, mut d1, mut d2) = (0u32, f64::INFINITY, f64::INFINITY);
-    for (c, centre) in centres.chunks_exact(D).enumerate() {
-        let mut dc = 0.0;
-        for j in 0..D {
-            let diff = p[j] - centre[j];
-            dc += diff * diff;
-        }
-        if dc < d1 {
-            d2 = d1;
-            d1 = dc;
-            best = c as u32;
-        } else if dc < d2 {
-            d2 = dc;
-        }
-    }
-    (best, d1.sqrt(), d2.sqrt())
+    nearest_two_by(p, centres, D, dist2_fixed::<D>)
 }
 
 /// [`nearest_two`] for any dimension.
 fn nearest_two_any(p: &[f64], centres: &[f64], d: usize) -> (u32, f64, f64) {
+    nearest_two_by(p, centres, d, dist2)
+}
+
+#[inline]
+fn nearest_two_by(p: &[f64], centres: &[f64], d: usize, dist2: impl Fn(&[f64], &[f64]) -> f64) -> (u32, f64, f64) {
     let (mut best, mut d1, mut d2) = (0u32, f64::INFINITY, f64::INFINITY);
     for (c, centre) in centres.chunks_exact(d).enumerate() {
         let dc = dist2(p, centre);
