@@ -5,6 +5,15 @@ mod common;
 use common::{fixture, run, shared_data, stderr, stdout};
 use promo_studio::cli::sample_events_path;
 
+/// The bundled sample segmented with the defaults: (its folder, segments.csv).
+fn sample_segments() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let segments = dir.path().join("segments.csv");
+    let o = run(&["segment", "--events", sample_events_path().to_str().unwrap(), "--out", segments.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (dir, segments)
+}
+
 fn evaluate(events: &std::path::Path, model: &str) -> serde_json::Value {
     let o = run(&["recommend", "--events", events.to_str().unwrap(), "--model", model, "--evaluate", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -97,10 +106,7 @@ fn user_knn_and_the_segment_view() {
     let e = evaluate(&sample, "user-knn");
     assert_eq!(e["model"], "user-knn");
     assert!(e["precision"].as_f64().unwrap() > 0.0);
-    let dir = tempfile::tempdir().unwrap();
-    let segments = dir.path().join("segments.csv");
-    let o = run(&["segment", "--events", sample.to_str().unwrap(), "--out", segments.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (dir, segments) = sample_segments();
     let view = dir.path().join("segment_products.csv");
     let o = run(&[
         "recommend",
@@ -171,10 +177,7 @@ fn content_and_hybrid_with_a_product_catalogue() {
 #[test]
 fn popularity_per_segment_says_which_segment() {
     let sample = sample_events_path();
-    let dir = tempfile::tempdir().unwrap();
-    let segments = dir.path().join("segments.csv");
-    let o = run(&["segment", "--events", sample.to_str().unwrap(), "--out", segments.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (_dir, segments) = sample_segments();
     let o = run(&[
         "recommend",
         "--events",
