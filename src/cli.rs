@@ -12,14 +12,15 @@ use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
 use crate::core::output;
-use crate::core::recommend::{self, EventWeights, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender};
+use crate::core::recommend::{self, EventWeights, ModelKind, ModelSettings, Recommender};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
     FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile, rfm_segments,
     segment_customers, segments_frame,
 };
-use crate::core::stages::dataset::product_names_in;
+use crate::core::stages::dataset::{product_names_in, read_catalogue_file};
+use crate::core::stages::recommendations::recommender_inputs;
 use crate::core::table::text_column;
 use crate::core::value::{TimeUnit, customer_value};
 use polars::prelude::*;
@@ -500,20 +501,16 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             let weights = EventWeights { purchase: 1.0, cart: cart_weight, view: view_weight };
             let settings = ModelSettings { kind, weights, neighbours, hybrid_item_knn_weight };
             let loaded = load(&input)?;
-            let interactions = Interactions::from_events_with(&loaded.events, view_weight > 0.0 || cart_weight > 0.0)?;
-            let mut attributes = ItemAttributes::from_events(&loaded.events, &interactions)?;
-            if let Some(path) = &products {
-                let catalogue = read_table_csv(path)?;
-                attributes.add_catalogue(&catalogue, &interactions)?;
-            } else if let Some(names) = loaded
-                .report
-                .mapping
-                .get("item_id")
-                .and_then(|item_column| product_names_in(&input.events, item_column))
-            {
-                // The same names the app shows: a Description-like column of the events file.
-                attributes.add_catalogue(&names.table, &interactions)?;
-            }
+            // The same names the app shows: the catalogue given, else a
+            // Description-like column of the events file.
+            let catalogue = match &products {
+                Some(path) if !path.is_file() => return Err(Failure(format!("{}: no such file", path.display()))),
+                Some(path) => Some(read_catalogue_file(path).ok_or_else(|| {
+                    Failure(format!("{}: not a product catalogue (a CSV with an item_id column)", path.display()))
+                })?),
+                None => loaded.report.mapping.get("item_id").and_then(|column| product_names_in(&input.events, column)),
+            };
+            let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?;
             if evaluate {
                 let kinds: Vec<ModelKind> = if compare { ModelKind::ALL.to_vec() } else { vec![kind] };
                 for kind in kinds {

@@ -195,13 +195,6 @@ impl Jobs {
         self.running.retain(|j| j.kind != kind);
     }
 
-    pub fn cancel_all(&mut self) {
-        for job in &self.running {
-            job.shared.cancelled.store(true, Ordering::Relaxed);
-        }
-        self.running.clear();
-    }
-
     /// The jobs that finished since the last call.
     pub fn poll(&mut self) -> Vec<Finished> {
         let mut finished = Vec::new();
@@ -271,15 +264,19 @@ mod tests {
     fn a_new_job_of_the_same_kind_supersedes_the_old() {
         let mut jobs = Jobs::default();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
+        // The old job reports what it saw on its own channel: an assert inside
+        // the job would be swallowed with its dropped result.
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel::<bool>();
         jobs.start(JobKind::Evaluate, "old", 1, move |p| {
             let _ = rx.recv_timeout(Duration::from_secs(5));
-            assert!(p.is_cancelled());
+            let _ = seen_tx.send(p.is_cancelled());
             Ok(JobOutput::Evaluated(vec![]))
         });
         jobs.start(JobKind::Evaluate, "new", 2, |_| Ok(JobOutput::Evaluated(vec![])));
         let _ = tx.send(());
         let done = wait(&mut jobs);
         assert_eq!(done.iter().map(|f| f.label.as_str()).collect::<Vec<_>>(), vec!["new"]);
+        assert_eq!(seen_rx.recv_timeout(Duration::from_secs(5)), Ok(true), "the old job was told to stop");
     }
 
     #[test]

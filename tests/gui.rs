@@ -57,8 +57,10 @@ fn segments_run_and_show_named_profiles_and_a_legend_that_follows_k() {
     h.run_steps(2);
     assert!(h.query_by_label_contains("Segment profiles").is_some());
 
+    let before = h.state().segments.clone().unwrap();
     h.get_by_label("▶ Run segmentation").click();
     wait_for_jobs(&mut h);
+    assert!(!std::sync::Arc::ptr_eq(&before, h.state().segments.as_ref().unwrap()), "Run made a new segmentation");
     let names = segment_names(&h);
     assert_eq!(names.len(), 5, "the default k");
     for name in &names {
@@ -88,13 +90,19 @@ fn choosing_k_charts_the_scores_and_applies_the_suggestion() {
     let mut h = sample_app();
     h.get_by_label("Segments").click();
     h.run_steps(2);
+    // k = 12 first: outside the scanned 2..10, so "Use k" must change it.
+    h.get_by_role_and_label(Role::Slider, "k (segments)").set_value_accesskit(12.0);
+    h.run_steps(2);
     h.get_by_label("Scan").click();
     wait_for_jobs(&mut h);
     let suggested = h.state().k_scan.as_ref().expect("the scan finished").suggested_k;
+    assert!((2..=10).contains(&suggested));
     assert!(h.query_by_label_contains(&format!("Suggested: k = {suggested}")).is_some());
+    assert!(h.query_by_label_contains("Silhouettes on 2,730 customers").is_some(), "the chart's caption");
     // Below the charts, outside the visible part of the settings column: activate it as a screen reader would.
     h.get_by_label(&format!("Use k = {suggested}")).click_accesskit();
     wait_for_jobs(&mut h);
+    assert_eq!(h.state().settings.segments.k, suggested);
     assert_eq!(segment_names(&h).len(), suggested);
 }
 
@@ -206,17 +214,23 @@ fn settings_survive_a_restart_and_a_broken_state_is_reported() {
 #[test]
 fn every_screen_names_its_widgets_for_screen_readers() {
     let mut h = sample_app();
-    for screen in ["Data", "Segments", "Recommendations"] {
+    // Each click must really show its screen (a label only it has), then `run`
+    // settles the frame and checks that every widget has an accessible name.
+    for (screen, only_there) in
+        [("Data", "What the file holds"), ("Segments", "Segment profiles"), ("Recommendations", "Precision@10")]
+    {
         h.get_by_role_and_label(Role::Button, screen).click();
-        // `run` settles the frame and checks that every widget has an accessible name.
         h.run();
+        assert!(h.query_by_label_contains(only_there).is_some(), "{screen} is on screen");
     }
     h.get_by_role_and_label(Role::Button, "Data").click();
     h.run();
     h.get_by_label("Customer features").click();
     h.run();
+    assert!(h.query_by_label_contains("customer_id").is_some(), "the feature table");
     h.get_by_label("Events").click();
     h.run();
+    assert!(h.query_by_label("Time (UTC)").is_some(), "the events table");
 }
 
 #[test]

@@ -34,7 +34,7 @@ pub enum Command {
     Cancel(JobKind),
 }
 
-fn file_name(path: &std::path::Path) -> String {
+pub(super) fn file_name(path: &std::path::Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
@@ -212,27 +212,17 @@ impl PromoStudioApp {
             }
             JobOutput::Scanned(suggestion) => self.k_scan = Some(suggestion),
             JobOutput::Fitted(lab) => {
-                if self.settings.recommend.customer_id.trim().is_empty()
-                    || self
-                        .dataset
-                        .as_ref()
-                        .is_some_and(|d| d.feature_rows.row_of(&self.settings.recommend.customer_id).is_none())
-                {
-                    // Someone to show: a regular with a history to read, not the
-                    // largest wholesaler: the buyer at the 90th percentile of
-                    // distinct products bought.
-                    let bought = &lab.recommender.interactions.bought;
-                    let mut by_size: Vec<usize> = (0..bought.len()).collect();
-                    by_size.sort_by_key(|&c| (bought[c].len(), c));
-                    if let Some(&c) = by_size.get(by_size.len() * 9 / 10) {
-                        self.settings.recommend.customer_id = lab.recommender.interactions.customers[c].clone();
-                    }
+                // Keep the customer the user chose if this data has them; else show the example.
+                let chosen = self.settings.recommend.customer_id.trim();
+                let known = self.dataset.as_ref().is_some_and(|d| d.feature_rows.row_of(chosen).is_some());
+                if !known && let Some(id) = &lab.example_customer {
+                    self.settings.recommend.customer_id = id.clone();
                 }
                 self.lab = Some(Arc::from(lab));
                 self.commands.push(Command::LookUp);
             }
             JobOutput::Evaluated(e) => self.evaluations = Some(e),
-            JobOutput::LookedUp(view) => self.customer = Some(view),
+            JobOutput::LookedUp(view) => self.customer = Some(Arc::new(view)),
             JobOutput::Exported { path, rows } => self
                 .notify(Level::Info, format!("Wrote {} customers to {}", format::count(rows as f64), path.display())),
         }

@@ -53,7 +53,7 @@ pub struct PromoStudioApp {
     pub k_scan: Option<KSuggestion>,
     pub lab: Option<Arc<RecommendationLab>>,
     pub evaluations: Option<Vec<Evaluation>>,
-    pub customer: Option<CustomerView>,
+    pub customer: Option<Arc<CustomerView>>,
     pub notices: Vec<Notice>,
     pub view: ViewState,
     pub automation: Option<Automation>,

@@ -42,7 +42,7 @@ pub fn status_bar(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         match &app.dataset {
             Some(d) => {
-                let name = d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = super::commands::file_name(&d.path);
                 ui.label(format!(
                     "{name} · {} events · {} customers",
                     format::count(d.report.rows_usable as f64),

@@ -206,7 +206,7 @@ fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
             (optional(r.customers), "customers"),
             (optional(r.items), "items"),
             (optional(r.purchase_orders), "purchase orders"),
-            (format::count(d.feature_rows.len() as f64 - d.features.purchasers() as f64), "customers who never bought"),
+            (format::count(d.feature_rows.len() as f64 - d.purchasers as f64), "customers who never bought"),
         ];
         stat_rows(ui, &tiles);
         section(ui, "What the file holds");
@@ -263,10 +263,10 @@ fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
         }
         if let Ok(v) = &d.value {
             section(ui, "Customer value model");
-            let p = v.params(d.features.as_of_ms);
+                        let (b, g) = (&v.bgnbd, &v.gamma_gamma);
             ui.label(format!(
                 "BG/NBD r = {:.3}, α = {:.3}, a = {:.3}, b = {:.3}; Gamma-Gamma p = {:.3}, q = {:.3}, v = {:.3} — fitted on {} buyers, CLV over {} days.",
-                p.r, p.alpha, p.a, p.b, p.p, p.q, p.v, format::count(p.customers as f64), crate::core::stages::dataset::VALUE_HORIZON_DAYS
+                                b.r, b.alpha, b.a, b.b, g.p, g.q, g.v, format::count(v.history.len() as f64), crate::core::stages::dataset::VALUE_HORIZON_DAYS
             ));
         }
     });

@@ -10,7 +10,7 @@ use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
 use super::super::{Command, PromoStudioApp, theme};
 use crate::core::format;
-use crate::core::segment::rfm::{RFM_GROUPS, fm_score, rfm_group};
+use crate::core::segment::rfm::{RFM_GROUPS, rfm_group};
 use crate::core::segment::{FeatureSpec, RFM_RULES, Transform};
 use crate::core::stages::segments::{Method, SegmentAnalysis};
 use crate::jobs::JobKind;
@@ -224,9 +224,6 @@ fn export_row(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     });
 }
 
-/// One segment's points in the scatter: name, colour, coordinates, feature-table rows.
-type SegmentSeries = (String, egui::Color32, Vec<[f64; 2]>, Vec<usize>);
-
 fn scatter(app: &PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
     section(ui, "Customers on the first two principal components");
     let Some(s) = &a.scatter else {
@@ -234,32 +231,20 @@ fn scatter(app: &PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
         return;
     };
     let features = app.dataset.as_ref().map(|d| &d.feature_rows);
-    ui.weak(if s.points.len() == s.buyers {
+    ui.weak(if s.sampled == s.buyers {
         format!("All {} buyers. Hover a point for the customer.", format::count(s.buyers as f64))
     } else {
         format!(
             "A seeded sample of {} of {} buyers. Hover a point for the customer.",
-            format::count(s.points.len() as f64),
+            format::count(s.sampled as f64),
             format::count(s.buyers as f64)
         )
     });
-    // One series per segment, so the legend names them; rows remembered for hover.
-    let mut series: Vec<SegmentSeries> = Vec::new();
-    for seg in a.segments.iter().filter(|x| x.id >= 0) {
-        let members: Vec<&crate::core::stages::segments::ScatterPoint> =
-            s.points.iter().filter(|p| p.segment == seg.id).collect();
-        series.push((
-            seg.name.clone(),
-            theme::segment_colour(seg.id),
-            members.iter().map(|p| [p.x, p.y]).collect(),
-            members.iter().map(|p| p.row).collect(),
-        ));
-    }
-    let hover_rows: Vec<(String, Vec<usize>)> = series.iter().map(|(n, _, _, r)| (n.clone(), r.clone())).collect();
+    // One plot series per segment, named, so the legend names them.
     let describe = move |h: &HoverPosition<'_>| -> Option<String> {
         let HoverPosition::NearDataPoint { plot_name, index, .. } = h else { return None };
-        let (_, rows) = hover_rows.iter().find(|(n, _)| n == plot_name)?;
-        let row = *rows.get(*index)?;
+        let series = s.series.iter().find(|x| a.name_of(x.segment) == *plot_name)?;
+        let row = *series.rows.get(*index)?;
         let f = features?;
         let num = |c: &str| f.number(c, row);
         Some(format!(
@@ -278,8 +263,13 @@ fn scatter(app: &PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
         .y_axis_label(format!("PC2 ({})", format::percent(s.explained_variance[1])))
         .label_formatter(describe)
         .show(ui, |plot| {
-            for (name, colour, points, _) in series {
-                plot.points(Points::new(name, points).color(colour).radius(2.0).filled(true));
+            for series in &s.series {
+                plot.points(
+                    Points::new(a.name_of(series.segment), series.points.clone())
+                        .color(theme::segment_colour(series.segment))
+                        .radius(2.0)
+                        .filled(true),
+                );
             }
         });
 }
@@ -378,11 +368,7 @@ fn profile_table(ui: &mut egui::Ui, a: &SegmentAnalysis) {
 }
 
 fn rfm_grid(ui: &mut egui::Ui, a: &SegmentAnalysis) {
-    let rfm = &a.rfm;
-    let mut counts = [[0usize; 5]; 5];
-    for s in &rfm.scores {
-        counts[s.r as usize - 1][fm_score(s.f, s.m) as usize - 1] += 1;
-    }
+    let counts = &a.rfm_grid;
     ui.weak("Buyers by recency score (rows, 5 = most recent) and combined frequency-monetary score (columns); each cell names its group.");
     egui::Grid::new("rfm-grid").num_columns(6).spacing([4.0, 4.0]).show(ui, |ui| {
         ui.label("");
@@ -417,7 +403,7 @@ fn rfm_grid(ui: &mut egui::Ui, a: &SegmentAnalysis) {
         ui.strong("Rule");
         ui.end_row();
         for (g, name) in RFM_GROUPS.iter().enumerate() {
-            let n = rfm.scores.iter().filter(|s| s.group == g).count();
+            let n = a.rfm.group_size(g);
             ui.label(*name);
             ui.label(format::count(n as f64));
             ui.label(RFM_RULES[g]);

@@ -578,7 +578,12 @@ mod tests {
     fn same_seed_same_result_on_any_thread_count() {
         let data = Array2::from_shape_fn((20_000, 3), |(i, j)| ((i * 7919 + j * 104_729) % 1000) as f64 / 37.0);
         let params = KMeansParams { k: 6, n_init: 3, ..Default::default() };
-        let many = params.fit(data.view()).unwrap();
+        // Explicit pools: the global one may have a single thread (one CPU, RAYON_NUM_THREADS=1).
+        let many = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap()
+            .install(|| params.fit(data.view()).unwrap());
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()

@@ -117,6 +117,22 @@ pub struct RfmSegmentation {
     pub buyer_rows: Vec<usize>,
 }
 
+impl RfmSegmentation {
+    /// Buyers per (R score, FM score), both 1–5, at `[r - 1][fm - 1]`.
+    pub fn grid(&self) -> [[usize; 5]; 5] {
+        let mut counts = [[0usize; 5]; 5];
+        for s in &self.scores {
+            counts[s.r as usize - 1][rfm::fm_score(s.f, s.m) as usize - 1] += 1;
+        }
+        counts
+    }
+
+    /// Buyers in RFM group `group`.
+    pub fn group_size(&self, group: usize) -> usize {
+        self.segments.iter().find(|s| s.id == group as i32).map_or(0, |s| s.customers)
+    }
+}
+
 /// The rule behind each RFM group, in words (R and FM scores 1–5).
 pub const RFM_RULES: [&str; 11] = [
     "R 4–5 and FM 4–5: bought recently, often and much.",

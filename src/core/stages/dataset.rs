@@ -90,6 +90,8 @@ pub struct Dataset {
     pub report: QualityReport,
     pub events: crate::core::events::EventTable,
     pub features: CustomerFeatures,
+    /// Customers with a purchase order (counted once, at load).
+    pub purchasers: usize,
     /// BG/NBD + Gamma-Gamma over a year, or why the data cannot support a fit.
     pub value: Result<CustomerValue, String>,
     pub catalogue: Option<Catalogue>,
@@ -145,6 +147,7 @@ pub fn load_dataset(
         mapping: mapping.columns,
         report: loaded.report,
         events: loaded.events,
+        purchasers: features.purchasers(),
         features,
         value,
         catalogue,
@@ -156,7 +159,13 @@ pub fn load_dataset(
 
 /// `products.csv` beside the events file, if there is one with an `item_id`.
 fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
-    let path = events_path.parent()?.join(CATALOGUE_FILE);
+    read_catalogue_file(&events_path.parent()?.join(CATALOGUE_FILE))
+}
+
+/// A product catalogue CSV (`item_id` plus any of name, name_zh, brand,
+/// category), every column read as text.
+pub fn read_catalogue_file(path: &Path) -> Option<Catalogue> {
+    let path = path.to_path_buf();
     let table = CsvReadOptions::default()
         .with_infer_schema_length(Some(0))
         .try_into_reader_with_file_path(Some(path.clone()))
@@ -164,7 +173,8 @@ fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
         .finish()
         .ok()?;
     table.column("item_id").ok()?;
-    Some(Catalogue { path, source: CATALOGUE_FILE.to_string(), table })
+    let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Some(Catalogue { path, source, table })
 }
 
 /// Headers that name products in event exports (compared without case,

@@ -11,7 +11,9 @@ pub mod segments;
 
 use thiserror::Error;
 
+use crate::core::import::ImportError;
 use crate::core::progress::Cancelled;
+use crate::core::segment::{KMeansError, SegmentError};
 
 /// Why a stage did not produce its result. Messages are for the user.
 #[derive(Debug, Error)]
@@ -19,13 +21,13 @@ pub enum StageError {
     #[error("cancelled")]
     Cancelled,
     #[error(transparent)]
-    Import(#[from] crate::core::import::ImportError),
+    Import(crate::core::import::ImportError),
     #[error(transparent)]
     Features(#[from] crate::core::features::FeatureError),
     #[error(transparent)]
-    Segment(#[from] crate::core::segment::SegmentError),
+    Segment(crate::core::segment::SegmentError),
     #[error(transparent)]
-    KMeans(#[from] crate::core::segment::kmeans::KMeansError),
+    KMeans(crate::core::segment::kmeans::KMeansError),
     #[error(transparent)]
     Recommend(#[from] crate::core::recommend::InteractionsError),
     #[error(transparent)]
@@ -40,6 +42,34 @@ impl From<Cancelled> for StageError {
     }
 }
 
+// A cancellation reported by any part arrives as the one `Cancelled`.
+impl From<ImportError> for StageError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Cancelled => StageError::Cancelled,
+            e => StageError::Import(e),
+        }
+    }
+}
+
+impl From<KMeansError> for StageError {
+    fn from(e: KMeansError) -> Self {
+        match e {
+            KMeansError::Cancelled => StageError::Cancelled,
+            e => StageError::KMeans(e),
+        }
+    }
+}
+
+impl From<SegmentError> for StageError {
+    fn from(e: SegmentError) -> Self {
+        match e {
+            SegmentError::KMeans(e) => e.into(),
+            e => StageError::Segment(e),
+        }
+    }
+}
+
 impl StageError {
     pub(crate) fn table(context: impl Into<String>) -> impl FnOnce(polars::prelude::PolarsError) -> StageError {
         let context = context.into();
@@ -47,13 +77,20 @@ impl StageError {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        use crate::core::segment::{KMeansError, SegmentError};
-        matches!(
-            self,
-            StageError::Cancelled
-                | StageError::Import(crate::core::import::ImportError::Cancelled)
-                | StageError::KMeans(KMeansError::Cancelled)
-                | StageError::Segment(SegmentError::KMeans(KMeansError::Cancelled))
-        )
+        matches!(self, StageError::Cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancellation_from_any_part_is_the_one_cancelled() {
+        assert!(StageError::from(ImportError::Cancelled).is_cancelled());
+        assert!(StageError::from(KMeansError::Cancelled).is_cancelled());
+        assert!(StageError::from(SegmentError::KMeans(KMeansError::Cancelled)).is_cancelled());
+        assert!(!StageError::from(KMeansError::ZeroInits).is_cancelled());
+        assert!(!StageError::from(SegmentError::NoFeatures).is_cancelled());
     }
 }

@@ -3,8 +3,9 @@
 //! the products each segment would be offered.
 
 use super::StageError;
-use super::dataset::Dataset;
+use super::dataset::{Catalogue, Dataset};
 use super::segments::SegmentAnalysis;
+use crate::core::events::EventTable;
 use crate::core::progress::{Progress, step};
 use crate::core::recommend::{
     Evaluation, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender, SegmentProducts, evaluate,
@@ -20,15 +21,27 @@ pub struct RecommendationLab {
     pub k: usize,
     /// Empty without a segmentation.
     pub segment_products: Vec<SegmentProducts>,
+    /// Someone worth showing first: a regular with a history to read, not the
+    /// largest wholesaler (the buyer at the 90th percentile of distinct products).
+    pub example_customer: Option<String>,
     pub seconds: f64,
 }
 
 fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<(Interactions, ItemAttributes), StageError> {
-    let with_signals = !settings.weights.purchases_only();
-    let interactions = Interactions::from_events_with(&dataset.events, with_signals)?;
-    let mut attributes = ItemAttributes::from_events(&dataset.events, &interactions)
-        .map_err(StageError::table("reading item attributes"))?;
-    if let Some(c) = &dataset.catalogue {
+    recommender_inputs(&dataset.events, settings, dataset.catalogue.as_ref())
+}
+
+/// What every model is fitted on: the interactions (views and carts only when
+/// the settings weigh them) and the items' attributes, named from `catalogue`.
+pub fn recommender_inputs(
+    events: &EventTable,
+    settings: &ModelSettings,
+    catalogue: Option<&Catalogue>,
+) -> Result<(Interactions, ItemAttributes), StageError> {
+    let interactions = Interactions::from_events_with(events, !settings.weights.purchases_only())?;
+    let mut attributes =
+        ItemAttributes::from_events(events, &interactions).map_err(StageError::table("reading item attributes"))?;
+    if let Some(c) = catalogue {
         attributes
             .add_catalogue(&c.table, &interactions)
             .map_err(StageError::table(format!("reading {}", c.path.display())))?;
@@ -53,7 +66,21 @@ pub fn fit_recommender(
     step(progress, 0.7, "top products per segment")?;
     let segment_products = rows.map(|r| recommender.segment_products(&r, k)).unwrap_or_default();
     step(progress, 1.0, "done")?;
-    Ok(RecommendationLab { recommender, k, segment_products, seconds: started.elapsed().as_secs_f64() })
+    let example_customer = example_customer(&recommender.interactions);
+    Ok(RecommendationLab {
+        recommender,
+        k,
+        segment_products,
+        example_customer,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn example_customer(interactions: &Interactions) -> Option<String> {
+    let bought = &interactions.bought;
+    let mut by_size: Vec<usize> = (0..bought.len()).collect();
+    by_size.sort_by_key(|&c| (bought[c].len(), c));
+    by_size.get(by_size.len() * 9 / 10).map(|&c| interactions.customers[c].clone())
 }
 
 /// Every model evaluated by the DATA.md §4 protocol with `settings`' parameters.
@@ -149,5 +176,18 @@ mod tests {
         assert!(v.recommended.iter().all(|r| !r.reason.is_empty() && !v.bought.contains(&r.product)));
         assert!(v.recommended[0].product.name_zh.is_some());
         assert_eq!(lab.segment_products.len(), seg.segments.len());
+        // The example customer has a typical history: more products than the median buyer, fewer than the most.
+        let example = lab.example_customer.as_deref().unwrap();
+        let sizes: Vec<usize> = lab.recommender.interactions.bought.iter().map(Vec::len).collect();
+        let n = lab.recommender.bought(example).len();
+        assert!(
+            n >= {
+                let mut s = sizes.clone();
+                s.sort();
+                s[s.len() / 2]
+            },
+            "{n}"
+        );
+        assert!(n < *sizes.iter().max().unwrap());
     }
 }

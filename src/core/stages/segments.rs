@@ -25,20 +25,25 @@ pub enum Method {
 /// At most this many customers are drawn in the scatter, a seeded sample.
 pub const SCATTER_POINTS: usize = 4000;
 
-/// One customer in the scatter: PCA coordinates, segment and feature-table row.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ScatterPoint {
-    pub x: f64,
-    pub y: f64,
+/// One segment's sampled buyers in the scatter (a plot series, a legend entry).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScatterSeries {
     pub segment: i32,
-    pub row: usize,
+    /// PCA coordinates.
+    pub points: Vec<[f64; 2]>,
+    /// The feature-table row of each point, for hover.
+    pub rows: Vec<usize>,
 }
 
-/// The buyers on the first two principal components (a seeded sample).
+/// The buyers on the first two principal components (a seeded sample),
+/// grouped by segment once, so that drawing only borrows.
 #[derive(Clone, Debug)]
 pub struct Scatter {
     pub explained_variance: [f64; 2],
-    pub points: Vec<ScatterPoint>,
+    /// Segments 0..k in order (empty series included).
+    pub series: Vec<ScatterSeries>,
+    /// Points drawn, over all series.
+    pub sampled: usize,
     /// Buyers in all (the sample is drawn from them).
     pub buyers: usize,
 }
@@ -57,20 +62,19 @@ pub struct SegmentAnalysis {
     pub scatter: Option<Scatter>,
     /// The RFM scores, always (the rule-based view beside k-means).
     pub rfm: RfmSegmentation,
+    /// Buyers per (R, FM) score pair, from `rfm` ([`RfmSegmentation::grid`]).
+    pub rfm_grid: [[usize; 5]; 5],
     pub seconds: f64,
 }
 
 impl SegmentAnalysis {
     /// (customer id, segment id, segment name) per customer: the export and the
     /// recommender's per-segment view.
-    pub fn rows(&self) -> Vec<(String, i32, String)> {
+    pub fn rows(&self) -> Vec<crate::core::recommend::SegmentRow> {
         self.customer_ids
             .iter()
             .zip(&self.assignment)
-            .map(|(id, &s)| {
-                let name = self.segments.iter().find(|x| x.id == s).map_or("", |x| x.name.as_str());
-                (id.clone(), s, name.to_string())
-            })
+            .map(|(id, &s)| (id.clone(), s, self.name_of(s).to_string()))
             .collect()
     }
 
@@ -114,6 +118,7 @@ pub fn analyse_segments(
         profiles,
         inertia,
         scatter,
+        rfm_grid: rfm.grid(),
         rfm,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -126,14 +131,16 @@ fn scatter_sample(s: &crate::core::segment::Segmentation, seed: u64) -> Scatter 
     let mut picked = sample(&mut rng, n, SCATTER_POINTS.min(n)).into_vec();
     picked.sort_unstable();
     let c = &s.projection.coordinates;
-    let points = picked
-        .into_iter()
-        .map(|i| {
-            let row = s.matrix_rows[i];
-            ScatterPoint { x: c[[i, 0]], y: c[[i, 1]], segment: s.assignment[row], row }
-        })
-        .collect();
-    Scatter { explained_variance: s.projection.explained_variance, points, buyers: n }
+    let k = s.segments.iter().filter(|x| x.id >= 0).count();
+    let mut series: Vec<ScatterSeries> =
+        (0..k as i32).map(|segment| ScatterSeries { segment, points: vec![], rows: vec![] }).collect();
+    for &i in &picked {
+        let row = s.matrix_rows[i];
+        let one = &mut series[s.assignment[row] as usize];
+        one.points.push([c[[i, 0]], c[[i, 1]]]);
+        one.rows.push(row);
+    }
+    Scatter { explained_variance: s.projection.explained_variance, series, sampled: picked.len(), buyers: n }
 }
 
 /// Inertia and silhouette for each k in `ks`, and the suggested k.
@@ -164,12 +171,25 @@ mod tests {
         let a = analyse_segments(&d, Method::KMeans, &settings, &Silent).unwrap();
         assert_eq!(a.segments.iter().filter(|s| s.id >= 0).count(), 5);
         let scatter = a.scatter.as_ref().unwrap();
-        assert_eq!(scatter.points.len(), SCATTER_POINTS.min(scatter.buyers));
-        assert!(scatter.points.iter().all(|p| a.assignment[p.row] == p.segment && p.segment >= 0));
+        assert_eq!(scatter.sampled, SCATTER_POINTS.min(scatter.buyers));
+        assert_eq!(scatter.series.iter().map(|s| s.points.len()).sum::<usize>(), scatter.sampled);
+        assert_eq!(scatter.series.len(), 5);
+        for s in &scatter.series {
+            assert_eq!(s.points.len(), s.rows.len());
+            assert!(s.rows.iter().all(|&row| a.assignment[row] == s.segment));
+        }
         assert!(a.profiles.iter().any(|p| p.mean_clv.is_some()));
         let rfm = analyse_segments(&d, Method::Rfm, &settings, &Silent).unwrap();
         assert!(rfm.scatter.is_none() && rfm.segments.len() > 3);
         let rows = a.rows();
         assert_eq!(rows.len(), d.features.customers());
+        // The RFM grid and group sizes count every buyer once, where the scores put them.
+        let scores = &a.rfm.scores;
+        assert_eq!(a.rfm_grid.iter().flatten().sum::<usize>(), scores.len());
+        let top = scores.iter().filter(|s| s.r == 5 && crate::core::segment::rfm::fm_score(s.f, s.m) == 5).count();
+        assert_eq!(a.rfm_grid[4][4], top);
+        for g in 0..crate::core::segment::rfm::RFM_GROUPS.len() {
+            assert_eq!(a.rfm.group_size(g), scores.iter().filter(|s| s.group == g).count());
+        }
     }
 }
