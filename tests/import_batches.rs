@@ -38,3 +38,32 @@ fn duplicates_bad_rows_and_mixed_ids_across_batches() {
     assert!(ids.contains(&"1") && ids.contains(&"999") && ids.contains(&"C299995"), "numbers written out, text kept");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted as text");
 }
+
+#[test]
+fn ids_past_u32_keep_their_value_and_small_ids_are_stored_narrow() {
+    use polars::prelude::DataType;
+    use promo_studio::core::events::col_name;
+    // 4,294,967,296 is one past u32::MAX: the key must stay 64-bit.
+    let csv = "customer_id,item_id,category,timestamp,event_type,quantity,price\n\
+               4294967296,7,Shoes,2024-01-02,purchase,1,10\n\
+               12,4294967297,Hats,2024-01-03,purchase,2,5\n\
+               12,7, Shoes ,2024-01-04,view,1,10\n";
+    let (_dir, path) = common::fixture("wide.csv", csv);
+    let loaded = load_events(&path, &[]).unwrap();
+    let df = &loaded.events.df;
+    assert_eq!(df.column(col_name::CUSTOMER_KEY).unwrap().dtype(), &DataType::UInt64);
+    assert_eq!(df.column(col_name::ITEM_KEY).unwrap().dtype(), &DataType::UInt64);
+    assert_eq!(df.column(col_name::CATEGORY).unwrap().dtype(), &promo_studio::core::events::category_dtype());
+    let f = customer_features(&loaded.events, None).unwrap();
+    let ids = f.df.column("customer_id").unwrap().str().unwrap();
+    assert_eq!(ids.get(0), Some("12"));
+    assert_eq!(ids.get(1), Some("4294967296"));
+    let top = f.df.column("top_category").unwrap().str().unwrap();
+    assert_eq!((top.get(0), top.get(1)), (Some("Hats"), Some("Shoes")), "category names, trimmed");
+
+    let small = "customer_id,item_id,timestamp\n3,5,2024-01-02\n4,6,2024-01-03\n";
+    let (_dir, path) = common::fixture("small.csv", small);
+    let df = load_events(&path, &[]).unwrap().events.df;
+    assert_eq!(df.column(col_name::CUSTOMER_KEY).unwrap().dtype(), &DataType::UInt32);
+    assert_eq!(df.column(col_name::ITEM_KEY).unwrap().dtype(), &DataType::UInt32);
+}

@@ -23,8 +23,8 @@ impl EventKind {
 
     /// A small code for compact tables: view 0, cart 1, purchase 2 (`i32`,
     /// a type polars always has; its `u8` needs a separate build feature).
-    pub fn code(self) -> i32 {
-        self as i32
+    pub fn code(self) -> i8 {
+        self as i8
     }
 
     pub fn as_str(self) -> &'static str {

@@ -405,8 +405,8 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
             let values: Vec<Option<&str>> = (0..n).into_par_iter().map(|i| cells.str_at(i).and_then(norm)).collect();
             Some(StringChunked::from_slice_options(name.into(), &values).into_column())
         };
-    let codes: Vec<i32> = kind_out.iter().map(|k| k.code()).collect();
-    let event_column = Int32Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
+    let codes: Vec<i8> = kind_out.iter().map(|k| k.code()).collect();
+    let event_column = Int8Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
     let customer_column = Some(customer);
     let first = first_row as u32 + 1;
     let mut columns =
@@ -429,7 +429,9 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
         columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
     }
     drop(item_key_out);
-    columns.extend(text_column(&category, col_name::CATEGORY, changes.category, normalise_category));
+    if let Some(category) = text_column(&category, col_name::CATEGORY, changes.category, normalise_category) {
+        columns.push(category.cast(&crate::core::events::category_dtype())?);
+    }
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
     if price.is_some() {
         columns.push(
@@ -518,6 +520,9 @@ pub(super) fn assemble(
         df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
     }
     drop(t);
+    for key in [col_name::CUSTOMER_KEY, col_name::ITEM_KEY] {
+        narrow_key(&mut df, key)?;
+    }
 
     let _t = crate::core::trace::phase("summarise");
     let events = EventTable {
@@ -531,6 +536,18 @@ pub(super) fn assemble(
     };
     summarise(&events, &mut report)?;
     Ok((events, report))
+}
+
+/// Stores a numeric id column as `u32` when every id fits (most shops' ids
+/// do): half the memory, and faster group-bys and joins downstream.
+fn narrow_key(df: &mut DataFrame, name: &str) -> PolarsResult<()> {
+    let Ok(index) = df.try_get_column_index(name) else { return Ok(()) };
+    let keys = df.columns()[index].u64()?;
+    if keys.max().is_none_or(|max| max <= u64::from(u32::MAX)) {
+        let narrow = df.columns()[index].cast(&DataType::UInt32)?;
+        df.replace_column(index, narrow)?;
+    }
+    Ok(())
 }
 
 /// Positions (ascending) of rows that repeat an earlier row exactly in every
