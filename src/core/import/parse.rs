@@ -70,6 +70,10 @@ pub fn normalise_name(name: &str) -> String {
 /// float (`12346.0`, as spreadsheets and pandas export integer ids) is the
 /// integer id (`12346`).
 pub fn normalise_id(raw: &str) -> Option<&str> {
+    // Most ids are a plain run of digits: nothing to trim, no float to undo.
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(raw);
+    }
     let s = raw.trim();
     if s.is_empty() || s.eq_ignore_ascii_case("nan") || s.eq_ignore_ascii_case("null") {
         return None;
