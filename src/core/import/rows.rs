@@ -236,6 +236,32 @@ fn changed(raw: Option<&str>, normalised: Option<&str>) -> bool {
     }
 }
 
+/// One id or text cell as a word of a row's fingerprint: a number as it is,
+/// text by its hash. (A number and a text may share a word; fingerprints only
+/// pick the rows to compare in full.)
+#[inline]
+fn id_word(id: Option<Id>, hasher: &foldhash::fast::FixedState) -> u64 {
+    use std::hash::BuildHasher;
+    match id {
+        None => 0x243F_6A88_85A3_08D3,
+        Some(Id::Number(v)) => v as u64,
+        Some(Id::Text(t)) => hasher.hash_one(t),
+    }
+}
+
+/// A row's words folded into one well-mixed u64 (a multiply-fold per word):
+/// a few nanoseconds, where hashing the row's cells one by one took a tenth
+/// of the import.
+#[inline]
+fn fold_words(words: &[u64]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let fold = |x: u64, y: u64| {
+        let full = u128::from(x) * u128::from(y);
+        (full as u64) ^ ((full >> 64) as u64)
+    };
+    words.iter().fold(K, |h, &w| fold(h ^ w, K).rotate_left(23))
+}
+
 /// The usable rows of one batch, checked and converted, with what was left out.
 pub(super) struct CheckedBatch {
     /// Canonical columns of the usable rows, plus `__fingerprint`.
@@ -305,7 +331,6 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
         .zip(item_key_out.par_chunks_mut(CHUNK))
         .enumerate()
         .map(|(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
-            use std::hash::BuildHasher;
             let base = chunk * CHUNK;
             let mut seen = TextChanges::numeric();
             for j in 0..r.len() {
@@ -396,8 +421,18 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
                     });
                     continue;
                 }
-                fp[j] =
-                    hasher.hash_one((id, ts[j], kind[j], texts, qty[j].to_bits(), pr[j].to_bits(), amt[j].to_bits()));
+                let words = [
+                    id_word(Some(id), &hasher),
+                    ts[j] as u64,
+                    kind[j].code() as u64,
+                    id_word(texts[0], &hasher),
+                    id_word(texts[1], &hasher),
+                    id_word(texts[2], &hasher),
+                    qty[j].to_bits(),
+                    pr[j].to_bits(),
+                    amt[j].to_bits(),
+                ];
+                fp[j] = fold_words(&words);
             }
             seen
         })
