@@ -315,8 +315,11 @@ pub fn parse_timestamp(raw: &str) -> Option<i64> {
     if b.iter().all(u8::is_ascii_digit) || (b[0] == b'-' && b.len() > 1 && b[1..].iter().all(u8::is_ascii_digit)) {
         return parse_all_digits(s);
     }
-    // Unix seconds with a fraction, e.g. `1570000000.25`.
-    if let Some((secs, frac)) = s.split_once('.')
+    // Unix seconds with a fraction, e.g. `1570000000.25` (nine digits first:
+    // dates never start so, and the search for a dot is skipped for them).
+    if b.len() > 10
+        && b[..9].iter().all(u8::is_ascii_digit)
+        && let Some((secs, frac)) = s.split_once('.')
         && secs.len() >= 9
         && secs.bytes().all(|c| c.is_ascii_digit())
         && !frac.is_empty()
