@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::core::features::{customer_features, read_features_csv};
+use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
 };
@@ -321,7 +321,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         }
         Command::Features { input, as_of, out } => {
             let as_of_ms = parse_as_of(as_of)?;
-            let loaded = load(&input)?;
+            let mut loaded = load(&input)?;
+            loaded.events.retain_columns(&features::COLUMNS_READ);
             let mut features = {
                 let _t = crate::core::trace::phase("features");
                 customer_features(&loaded.events, as_of_ms)?

@@ -67,3 +67,24 @@ fn ids_past_u32_keep_their_value_and_small_ids_are_stored_narrow() {
     assert_eq!(df.column(col_name::CUSTOMER_KEY).unwrap().dtype(), &DataType::UInt32);
     assert_eq!(df.column(col_name::ITEM_KEY).unwrap().dtype(), &DataType::UInt32);
 }
+
+#[test]
+fn one_wide_id_in_a_later_batch_widens_the_whole_key_column() {
+    use polars::prelude::DataType;
+    use promo_studio::core::events::col_name;
+    // 300,000 rows (two batches): small ids, then one past u32::MAX at the end.
+    let rows = 300_000;
+    let mut csv = String::with_capacity(rows * 30);
+    csv.push_str("customer_id,timestamp\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{},{}\n", 1 + i % 1000, 1_706_745_600 + i));
+    }
+    csv.push_str("4294967296,1706745600\n");
+    let (_dir, path) = common::fixture("widen.csv", csv);
+    let loaded = load_events(&path, &[]).unwrap();
+    let keys = loaded.events.df.column(col_name::CUSTOMER_KEY).unwrap();
+    assert_eq!(keys.dtype(), &DataType::UInt64);
+    let keys = keys.u64().unwrap();
+    assert_eq!((keys.get(0), keys.get(rows)), (Some(1), Some(4_294_967_296)));
+    assert_eq!(loaded.report.customers, Some(1001));
+}

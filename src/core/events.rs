@@ -71,6 +71,24 @@ impl EventTable {
         self.df.height() == 0
     }
 
+    /// Keeps only the named columns (those it has), dropping the others' memory.
+    pub fn retain_columns(&mut self, keep: &[&str]) {
+        let drop: Vec<String> = self
+            .df
+            .get_column_names()
+            .into_iter()
+            .filter(|c| !keep.contains(&c.as_str()))
+            .map(|c| c.to_string())
+            .collect();
+        for name in drop {
+            let _ = self.df.drop_in_place(&name);
+        }
+        self.has_price &= self.df.column(PRICE).is_ok();
+        self.has_order_id &= self.df.column(ORDER_ID).is_ok();
+        self.has_category &= self.df.column(CATEGORY).is_ok();
+        self.has_item_id &= self.df.column(self.item_key()).is_ok();
+    }
+
     /// The latest event time, in epoch milliseconds.
     pub fn last_timestamp_ms(&self) -> Option<i64> {
         self.df.column(TIMESTAMP_MS).ok()?.i64().ok()?.max()

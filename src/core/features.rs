@@ -46,6 +46,12 @@ impl CustomerFeatures {
     }
 }
 
+/// The event columns [`customer_features`] reads. A caller that needs the
+/// events for nothing else can drop the rest first ([`EventTable::retain_columns`]):
+/// at 10M events the row numbers and prices are 120 MB.
+pub const COLUMNS_READ: [&str; 10] =
+    [CUSTOMER_ID, CUSTOMER_KEY, TIMESTAMP_MS, EVENT_CODE, ORDER_ID, ITEM_ID, ITEM_KEY, CATEGORY, QUANTITY, AMOUNT];
+
 /// Computes the features of every customer with a usable event up to `as_of_ms`
 /// (default: the latest event). Rows after `as_of_ms` are left out.
 pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<CustomerFeatures, FeatureError> {
@@ -80,7 +86,7 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         .clone()
         .lazy()
         .group_by([col(key)])
-        .agg([u32_len().alias("events"), is_kind(EventKind::Cart).cast(DataType::UInt32).sum().alias("carts")])
+        .agg([u32_len().alias("events"), is_kind(EventKind::Cart).sum().cast(DataType::UInt32).alias("carts")])
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single();
     drop(t);

@@ -491,7 +491,7 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
     let mut columns =
         vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32).into_column()];
     if changes.numeric_ids {
-        columns.push(UInt64Chunked::from_vec(col_name::CUSTOMER_KEY.into(), key_out).into_column());
+        columns.push(key_column(col_name::CUSTOMER_KEY, &key_out));
     } else {
         drop(key_out);
         columns.extend(text_column(&customer_column, col_name::CUSTOMER_ID, changes.customer, parse::normalise_id));
@@ -502,8 +502,7 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
     columns.extend(text_column(&order, col_name::ORDER_ID, changes.order, parse::normalise_id));
     let numeric_items = item.is_some() && changes.numeric_items;
     if numeric_items {
-        let keys = item_key_out.iter().map(|&k| (k != NO_ITEM).then_some(k));
-        columns.push(UInt64Chunked::from_iter_options(col_name::ITEM_KEY.into(), keys).into_column());
+        columns.push(key_column(col_name::ITEM_KEY, &item_key_out));
     } else {
         columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
     }
@@ -537,6 +536,17 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
     })
 }
 
+/// A numeric id column (`NO_ITEM` marks a missing id), stored as `u32` when
+/// every id fits, as most shops' ids do: half the memory, faster group-bys.
+fn key_column(name: &str, keys: &[u64]) -> Column {
+    let option = |&k: &u64| (k != NO_ITEM).then_some(k);
+    if keys.iter().all(|&k| k == NO_ITEM || k <= u64::from(u32::MAX)) {
+        UInt32Chunked::from_iter_options(name.into(), keys.iter().map(|k| option(k).map(|k| k as u32))).into_column()
+    } else {
+        UInt64Chunked::from_iter_options(name.into(), keys.iter().map(option)).into_column()
+    }
+}
+
 /// Joins checked batches into the events table: one id representation for
 /// all (numeric keys only if every batch had them), exact duplicates removed
 /// across batches, and the report's counts.
@@ -560,9 +570,18 @@ pub(super) fn assemble(
     let numeric_ids = batches.iter().all(|b| b.numeric_ids);
     let has_item = mapping.has(Canonical::ItemId);
     let numeric_items = has_item && batches.iter().all(|b| b.numeric_items);
+    // One batch with an id past u32 makes the whole key column 64-bit.
+    let wide = |key: &str| batches.iter().any(|b| b.df.column(key).is_ok_and(|c| c.dtype() == &DataType::UInt64));
+    let wide_keys: Vec<&str> = [col_name::CUSTOMER_KEY, col_name::ITEM_KEY].into_iter().filter(|k| wide(k)).collect();
     let mut df: Option<DataFrame> = None;
     for batch in batches {
         let mut part = batch.df;
+        for &key in &wide_keys {
+            if let Ok(index) = part.try_get_column_index(key) {
+                let widened = part.columns()[index].cast(&DataType::UInt64)?;
+                part.replace_column(index, widened)?;
+            }
+        }
         // A batch with numeric ids joins others with text ids: write its numbers out.
         for (numeric, batch_numeric, key, text) in [
             (numeric_ids, batch.numeric_ids, col_name::CUSTOMER_KEY, col_name::CUSTOMER_ID),
@@ -599,9 +618,6 @@ pub(super) fn assemble(
         df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
     }
     drop(t);
-    for key in [col_name::CUSTOMER_KEY, col_name::ITEM_KEY] {
-        narrow_key(&mut df, key)?;
-    }
 
     let _t = crate::core::trace::phase("summarise");
     let events = EventTable {
@@ -615,18 +631,6 @@ pub(super) fn assemble(
     };
     summarise(&events, &mut report)?;
     Ok((events, report))
-}
-
-/// Stores a numeric id column as `u32` when every id fits (most shops' ids
-/// do): half the memory, and faster group-bys and joins downstream.
-fn narrow_key(df: &mut DataFrame, name: &str) -> PolarsResult<()> {
-    let Ok(index) = df.try_get_column_index(name) else { return Ok(()) };
-    let keys = df.columns()[index].u64()?;
-    if keys.max().is_none_or(|max| max <= u64::from(u32::MAX)) {
-        let narrow = df.columns()[index].cast(&DataType::UInt32)?;
-        df.replace_column(index, narrow)?;
-    }
-    Ok(())
 }
 
 /// Positions (ascending) of rows that repeat an earlier row exactly in every
@@ -707,7 +711,8 @@ pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) ->
 /// Fills the row counts of the usable table into the report.
 fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
     use col_name::*;
-    let count_if = |e: Expr| e.cast(DataType::UInt64).sum();
+    // A boolean column sums to its count of trues: no 8-byte-per-row copy as numbers.
+    let count_if = |e: Expr| e.sum().cast(DataType::UInt64);
     let mut aggs = vec![
         count_if(is_kind(EventKind::View)).alias("view"),
         count_if(is_kind(EventKind::Cart)).alias("cart"),
