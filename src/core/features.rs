@@ -74,100 +74,27 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         None => events.last_timestamp_ms().ok_or(FeatureError::NoEvents)?,
     };
     let key = events.customer_key();
-    let u32_len = || len().cast(DataType::UInt32);
-
-    // Events and carts over the whole log: whole numbers, so the streaming
-    // engine (twice as fast here) gives the same answer in any order. Sums of
-    // amounts are not order-free in floating point: they are taken in memory,
-    // in row order, over the purchases alone (a tenth of a typical log).
-    let t = crate::core::trace::phase("features: counts");
-    let counts = events
-        .df
-        .clone()
-        .lazy()
-        .group_by([col(key)])
-        .agg([u32_len().alias("events"), is_kind(EventKind::Cart).sum().cast(DataType::UInt32).alias("carts")])
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    drop(t);
-    let t = crate::core::trace::phase("features: purchases");
-    // Sorted by customer (stable: each customer's rows keep their order, and
-    // so do the sums), polars groups them by slices instead of hashing: the
-    // group-bys below run three to four times faster.
-    let purchases = events
-        .df
-        .clone()
-        .lazy()
-        .filter(is_kind(EventKind::Purchase))
-        .sort([key], SortMultipleOptions::default().with_maintain_order(true))
-        .collect()?;
-    let purchases = EventTable { df: purchases, ..events.clone() };
-    drop(t);
-    let per_purchase = purchases
-        .df
-        .clone()
-        .lazy()
-        .group_by([col(key)])
-        .agg([u32_len().alias("purchases"), col(AMOUNT).sum().alias("monetary")]);
+    let counts = {
+        let _t = crate::core::trace::phase("features: counts");
+        event_counts(events)?
+    };
+    let purchases = {
+        let _t = crate::core::trace::phase("features: purchases");
+        purchases_by_customer(events)?
+    };
     let mut table = counts
         .lazy()
-        .left_join(per_purchase, col(key), col(key))
-        .with_column((col("events") - col("carts") - col("purchases").fill_null(lit(0u32))).alias("views"));
-
-    // One group-by over the bought lines: orders, distinct items and categories.
-    let mut bought_aggs = Vec::new();
-    if events.has_order_id {
-        // An order's time is its earliest line, so the last order is not simply the last line.
-        let orders = purchases.purchase_orders().group_by([col(key)]).agg([
-            col("order_ms").min().alias("first_ms"),
-            col("order_ms").max().alias("last_ms"),
-            u32_len().alias("frequency"),
-        ]);
-        table = table.left_join(orders, col(key), col(key));
-    } else {
-        // Without order ids an order is a (customer, timestamp) pair.
-        bought_aggs.extend([
-            col(TIMESTAMP_MS).min().alias("first_ms"),
-            col(TIMESTAMP_MS).max().alias("last_ms"),
-            col(TIMESTAMP_MS).n_unique().cast(DataType::UInt32).alias("frequency"),
-        ]);
-    }
-    let distinct = |column: &str, alias: &str| col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias);
-    if events.has_item_id {
-        bought_aggs.push(distinct(events.item_key(), "distinct_items"));
-    }
+        .left_join(spend(&purchases), col(key), col(key))
+        .with_column((col("events") - col("carts") - col("purchases").fill_null(lit(0u32))).alias("views"))
+        .left_join(orders_and_variety(&purchases), col(key), col(key));
     if events.has_category {
-        bought_aggs.push(distinct(CATEGORY, "distinct_categories"));
-    }
-    if !bought_aggs.is_empty() {
-        let bought = purchases.df.clone().lazy().filter(is_bought_line()).group_by([col(key)]).agg(bought_aggs);
-        table = table.left_join(bought, col(key), col(key));
+        table = table.left_join(top_category(&purchases), col(key), col(key));
     }
     let null_u32 = || lit(NULL).cast(DataType::UInt32);
-    if events.has_category {
-        // The first row per customer after sorting by amount (descending), then
-        // category name: the largest spend, ties to the first name.
-        let top = purchases
-            .df
-            .clone()
-            .lazy()
-            .filter(col(CATEGORY).is_not_null())
-            .group_by([col(key), col(CATEGORY)])
-            .agg([col(AMOUNT).sum().alias("category_amount")])
-            .with_column(col(CATEGORY).cast(DataType::String))
-            .sort_by_exprs(
-                [col(key), col("category_amount"), col(CATEGORY)],
-                SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
-            )
-            .unique_stable(Some(cols([key])), UniqueKeepStrategy::First)
-            .select([col(key), col(CATEGORY).alias("top_category")]);
-        table = table.left_join(top, col(key), col(key));
-    }
-    drop(purchases);
 
     let days_since = |c: &str| (lit(as_of) - col(c)).cast(DataType::Float64) / lit(MS_PER_DAY);
     let frequency = col("frequency").fill_null(lit(0u32));
-    let _t = crate::core::trace::phase("features: join");
+    let _t = crate::core::trace::phase("features: per purchase");
     let df = table
         .select([
             events.customer_id_expr(),
@@ -192,6 +119,105 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
         .collect()?;
     Ok(CustomerFeatures { df, as_of_ms: as_of })
+}
+
+fn u32_len() -> Expr {
+    len().cast(DataType::UInt32)
+}
+
+/// Events and carts per customer over the whole log. Whole numbers, so
+/// polars' streaming engine (twice as fast here) gives the same answer in any
+/// order of rows; sums of amounts are not order-free in floating point and
+/// are taken in memory over the purchases alone ([`spend`]).
+fn event_counts(events: &EventTable) -> PolarsResult<DataFrame> {
+    Ok(events
+        .df
+        .clone()
+        .lazy()
+        .group_by([col(events.customer_key())])
+        .agg([u32_len().alias("events"), is_kind(EventKind::Cart).sum().cast(DataType::UInt32).alias("carts")])
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single())
+}
+
+/// The purchase lines (a tenth of a typical log), sorted by customer. The
+/// sort is stable, so each customer's rows, and so their sums, keep file
+/// order; and polars groups sorted rows by slices instead of hashing, which
+/// makes the group-bys on them three to four times faster.
+fn purchases_by_customer(events: &EventTable) -> PolarsResult<EventTable> {
+    let df = events
+        .df
+        .clone()
+        .lazy()
+        .filter(is_kind(EventKind::Purchase))
+        .sort([events.customer_key()], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    Ok(EventTable { df, ..events.clone() })
+}
+
+/// Purchase lines and monetary (returns included) per customer.
+fn spend(purchases: &EventTable) -> LazyFrame {
+    purchases
+        .df
+        .clone()
+        .lazy()
+        .group_by([col(purchases.customer_key())])
+        .agg([u32_len().alias("purchases"), col(AMOUNT).sum().alias("monetary")])
+}
+
+/// Per customer, over the bought lines (quantity > 0): first and last order
+/// time and the order count, distinct items and distinct categories, in one
+/// group-by where the log has no order ids.
+fn orders_and_variety(purchases: &EventTable) -> LazyFrame {
+    let key = purchases.customer_key();
+    let distinct = |column: &str, alias: &str| col(column).drop_nulls().n_unique().cast(DataType::UInt32).alias(alias);
+    let mut aggs = Vec::new();
+    if !purchases.has_order_id {
+        // Without order ids an order is a (customer, timestamp) pair.
+        aggs.extend([
+            col(TIMESTAMP_MS).min().alias("first_ms"),
+            col(TIMESTAMP_MS).max().alias("last_ms"),
+            col(TIMESTAMP_MS).n_unique().cast(DataType::UInt32).alias("frequency"),
+        ]);
+    }
+    if purchases.has_item_id {
+        aggs.push(distinct(purchases.item_key(), "distinct_items"));
+    }
+    if purchases.has_category {
+        aggs.push(distinct(CATEGORY, "distinct_categories"));
+    }
+    let table = purchases.df.clone().lazy().filter(is_bought_line()).group_by([col(key)]).agg(aggs);
+    if !purchases.has_order_id {
+        return table;
+    }
+    // An order's time is its earliest line, so the last order is not simply the last line.
+    let orders = purchases.purchase_orders().group_by([col(key)]).agg([
+        col("order_ms").min().alias("first_ms"),
+        col("order_ms").max().alias("last_ms"),
+        u32_len().alias("frequency"),
+    ]);
+    table.left_join(orders, col(key), col(key))
+}
+
+/// The category each customer spent most on (purchase lines, returns
+/// included): the first row per customer after sorting by amount, largest
+/// first, then by category name, so ties go to the first name.
+fn top_category(purchases: &EventTable) -> LazyFrame {
+    let key = purchases.customer_key();
+    purchases
+        .df
+        .clone()
+        .lazy()
+        .filter(col(CATEGORY).is_not_null())
+        .group_by([col(key), col(CATEGORY)])
+        .agg([col(AMOUNT).sum().alias("category_amount")])
+        .with_column(col(CATEGORY).cast(DataType::String))
+        .sort_by_exprs(
+            [col(key), col("category_amount"), col(CATEGORY)],
+            SortMultipleOptions::default().with_order_descending_multi([false, true, false]),
+        )
+        .unique_stable(Some(cols([key])), UniqueKeepStrategy::First)
+        .select([col(key), col(CATEGORY).alias("top_category")])
 }
 
 /// Reads a `features.csv` written by `promo-studio features` (or by hand with
