@@ -1,24 +1,27 @@
 //! Numbers as a marketer reads them: thousands separators, units, sensible
 //! precision. Shared by the app and the command line's summaries.
 
-/// `1234567` → "1,234,567" (rounded to a whole number).
+/// `1234567` → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1234567.4` → "1,234,567" (rounded to a whole number).
 pub fn count(value: f64) -> String {
     if !value.is_finite() {
         return "–".to_string();
     }
     let rounded = value.round();
-    let digits = format!("{}", rounded.abs() as u64);
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if rounded < 0.0 {
-        out.push('-');
-    }
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    let sign = if rounded < 0.0 { "-" } else { "" };
+    format!("{sign}{}", thousands(rounded.abs() as u64))
 }
 
 /// A number with `decimals` places and thousands separators: 12345.678, 2 → "12,345.68".
@@ -28,7 +31,7 @@ pub fn decimal(value: f64, decimals: usize) -> String {
     }
     let text = format!("{:.*}", decimals, value.abs());
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let whole = count(whole.parse::<f64>().unwrap_or(0.0));
+    let whole = thousands(whole.parse::<u64>().unwrap_or(0));
     let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
     if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") }
 }
@@ -78,6 +81,10 @@ mod tests {
 
     #[test]
     fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(25_900), "25,900");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(count(0.0), "0");
         assert_eq!(count(999.0), "999");
         assert_eq!(count(1000.0), "1,000");

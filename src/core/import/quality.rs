@@ -6,6 +6,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use super::columns::Canonical;
+use crate::core::format::thousands;
 
 /// How many example rows a report keeps per reason.
 pub const MAX_EXAMPLES: usize = 5;
@@ -161,19 +162,6 @@ fn truncate(s: &str, max_chars: usize) -> String {
     }
 }
 
-/// Formats an integer with thousands separators (`25,900`).
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 impl fmt::Display for QualityReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
@@ -222,18 +210,5 @@ impl fmt::Display for QualityReport {
         );
         let _ = writeln!(s, "  (rows are numbered from 1 = first data row; the header is not counted)");
         f.write_str(&s)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(25_900), "25,900");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
