@@ -170,11 +170,10 @@ fn customer_lookup(app: &mut PromoStudioApp, ui: &mut egui::Ui, lab: &Recommenda
     customer_view(ui, &view, lab);
 }
 
-fn product_name(name: &str, name_zh: Option<&str>, id: &str) -> String {
-    let base = if name.is_empty() { id } else { name };
+fn product_name(name: &str, name_zh: Option<&str>) -> String {
     match name_zh {
-        Some(zh) if !zh.is_empty() => format!("{base}  ·  {zh}"),
-        _ => base.to_string(),
+        Some(zh) if !zh.is_empty() => format!("{name}  ·  {zh}"),
+        _ => name.to_string(),
     }
 }
 
@@ -221,12 +220,8 @@ fn customer_view(ui: &mut egui::Ui, view: &CustomerView, lab: &RecommendationLab
                         });
                         row.col(|ui| {
                             ui.vertical(|ui| {
-                                ui.label(product_name(
-                                    &r.product.name,
-                                    r.product.name_zh.as_deref(),
-                                    &r.product.item_id,
-                                ))
-                                .on_hover_text(format!("item {}", r.product.item_id));
+                                ui.label(product_name(&r.product.name, r.product.name_zh.as_deref()))
+                                    .on_hover_text(format!("item {}", r.product.item_id));
                                 ui.weak(&r.reason).on_hover_text(&r.reason);
                             });
                         });
@@ -246,7 +241,7 @@ fn customer_view(ui: &mut egui::Ui, view: &CustomerView, lab: &RecommendationLab
             .show(ui, |ui| {
                 egui::Grid::new("history-grid").num_columns(2).striped(true).show(ui, |ui| {
                     for p in &view.bought {
-                        ui.label(product_name(&p.name, p.name_zh.as_deref(), &p.item_id));
+                        ui.label(product_name(&p.name, p.name_zh.as_deref()));
                         ui.weak(&p.category);
                         ui.end_row();
                     }
@@ -277,9 +272,7 @@ fn segment_products(ui: &mut egui::Ui, lab: &RecommendationLab) {
                         let p = crate::core::stages::recommendations::product(rec, item);
                         ui.horizontal(|ui| {
                             ui.label(format!("{}.", rank + 1));
-                            ui.add(
-                                egui::Label::new(product_name(&p.name, p.name_zh.as_deref(), &p.item_id)).truncate(),
-                            );
+                            ui.add(egui::Label::new(product_name(&p.name, p.name_zh.as_deref())).truncate());
                         });
                         ui.weak(format!("      {} of members", format::percent(share)));
                     }

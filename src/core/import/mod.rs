@@ -54,20 +54,21 @@ impl ImportError {
 }
 
 fn describe_mapping_problems(problems: &[MappingProblem], headers: &[String]) -> String {
+    problems.iter().map(|p| describe_mapping_problem(p, headers)).collect::<Vec<_>>().join("; ")
+}
+
+/// One mapping problem in words, with the file's columns (`headers`) and the names tried.
+pub fn describe_mapping_problem(problem: &MappingProblem, headers: &[String]) -> String {
     let found = headers.iter().map(|h| format!("'{h}'")).collect::<Vec<_>>().join(", ");
-    problems
-        .iter()
-        .map(|p| match p {
-            MappingProblem::Missing(c) => format!(
-                "required column '{c}' not found. Columns in the file: {found}. Names tried (case, spaces and punctuation ignored): {}. Name the column with --map {c}=<column>",
-                std::iter::once(c.name()).chain(c.aliases().iter().copied()).collect::<Vec<_>>().join(", ")
-            ),
-            MappingProblem::UnknownFileColumn { canonical, file_column } => format!(
-                "--map {canonical}={file_column}: the file has no column '{file_column}'. Columns in the file: {found}"
-            ),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    match problem {
+        MappingProblem::Missing(c) => format!(
+            "required column '{c}' not found. Columns in the file: {found}. Names tried (case, spaces and punctuation ignored): {}. Name the column with --map {c}=<column>",
+            std::iter::once(c.name()).chain(c.aliases().iter().copied()).collect::<Vec<_>>().join(", ")
+        ),
+        MappingProblem::UnknownFileColumn { canonical, file_column } => format!(
+            "--map {canonical}={file_column}: the file has no column '{file_column}'. Columns in the file: {found}"
+        ),
+    }
 }
 
 /// A loaded events table and the report of how it was read.

@@ -76,8 +76,12 @@ impl Recommender {
     }
 
     /// The catalogue name where there is one, else the id.
+    /// The product's name, or its id where it has none.
     pub fn item_name(&self, item: u32) -> String {
-        self.attributes.name[item as usize].clone().unwrap_or_else(|| self.item_id(item).to_string())
+        match &self.attributes.name[item as usize] {
+            Some(name) if !name.is_empty() => name.clone(),
+            _ => self.item_id(item).to_string(),
+        }
     }
 
     pub fn item_category(&self, item: u32) -> Option<&str> {

@@ -651,7 +651,13 @@ mod tests {
         }
         let data = Array2::from_shape_vec((rows.len(), 2), rows.concat()).unwrap();
         let params = KMeansParams { k: 4, n_init: 3, tol: 1e-2, ..Default::default() };
+        // The tolerance alone stops this start short of a fixed point...
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(params.seed);
+        let stopped =
+            lloyd(data.view(), kmeans_plus_plus(data.view(), 4, &mut rng), 300, 1e-2 * mean_variance(data.view()));
+        assert!(!stopped.fixed_point);
         let fit = params.fit(data.view()).unwrap();
+        assert!(fit.fixed_point);
         // Every row is in its nearest cluster...
         let (nearest, inertia) = assign(data.view(), fit.centroids.view());
         assert_eq!(nearest, fit.labels);

@@ -10,7 +10,10 @@ use polars::prelude::*;
 use super::StageError;
 use super::browse::{EventRows, FeatureRows};
 use crate::core::features::{CustomerFeatures, customer_features};
-use crate::core::import::{Canonical, ColumnMapping, EventsFile, ImportError, QualityReport, ReportDetail};
+use crate::core::import::parse::normalise_name;
+use crate::core::import::{
+    Canonical, ColumnMapping, EventsFile, ImportError, QualityReport, ReportDetail, describe_mapping_problem,
+};
 use crate::core::progress::{Progress, step};
 use crate::core::value::{CustomerValue, TimeUnit, customer_value};
 
@@ -36,15 +39,7 @@ pub struct FilePreview {
 pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<FilePreview, StageError> {
     let file = EventsFile::open(path)?;
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
-    let problems = if problems.is_empty() {
-        vec![]
-    } else {
-        ImportError::Mapping { path: file.shown(), problems, headers: file.headers.clone() }
-            .to_string()
-            .split("; ")
-            .map(str::to_string)
-            .collect()
-    };
+    let problems = problems.iter().map(|p| describe_mapping_problem(p, &file.headers)).collect();
     let head = file
         .scan(&[])?
         .limit(PREVIEW_ROWS as IdxSize)
@@ -194,8 +189,7 @@ fn names_from_events(file: &EventsFile, mapping: &ColumnMapping) -> Option<Catal
 
 /// The first name each item has in the file's name column, if it has one.
 fn names_in_file(file: &EventsFile, item_column: &str) -> Option<Catalogue> {
-    let squash = |h: &str| h.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
-    let name_column = NAME_HEADERS.iter().find_map(|n| file.headers.iter().find(|h| squash(h) == *n))?;
+    let name_column = NAME_HEADERS.iter().find_map(|n| file.headers.iter().find(|h| normalise_name(h) == *n))?;
     let table = file
         .scan(&[])
         .ok()?
@@ -258,15 +252,22 @@ mod tests {
 
     #[test]
     fn a_cancelled_load_stops() {
-        struct Cancelling;
-        impl Progress for Cancelling {
-            fn update(&self, _: Option<f32>, _: &str) {}
+        // Cancelled once the first batch of rows is read: the import must stop
+        // before the next batch (the sample has two).
+        struct CancelAfterFirstBatch(std::sync::Mutex<Vec<String>>);
+        impl Progress for CancelAfterFirstBatch {
+            fn update(&self, _: Option<f32>, phrase: &str) {
+                self.0.lock().unwrap().push(phrase.to_string());
+            }
             fn is_cancelled(&self) -> bool {
-                true
+                self.0.lock().unwrap().iter().any(|p| p.contains("rows read"))
             }
         }
         let path = crate::cli::sample_events_path();
-        assert!(load_dataset(&path, &[], &Cancelling).err().is_some_and(|e| e.is_cancelled()));
+        let cancelling = CancelAfterFirstBatch(Default::default());
+        assert!(load_dataset(&path, &[], &cancelling).err().is_some_and(|e| e.is_cancelled()));
+        let phrases = cancelling.0.into_inner().unwrap();
+        assert_eq!(phrases.iter().filter(|p| p.contains("rows read")).count(), 1, "{phrases:?}");
         let d = load_dataset(&path, &[], &Silent).unwrap();
         assert_eq!(d.feature_rows.len(), d.features.customers());
         assert_eq!(d.event_rows.len() as u64, d.report.rows_usable);

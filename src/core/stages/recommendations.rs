@@ -132,7 +132,7 @@ pub struct CustomerView {
 pub fn product(rec: &Recommender, item: u32) -> ProductLine {
     ProductLine {
         item_id: rec.item_id(item).to_string(),
-        name: rec.attributes.name[item as usize].clone().unwrap_or_default(),
+        name: rec.item_name(item),
         name_zh: rec.attributes.name_zh[item as usize].clone(),
         category: rec.item_category(item).unwrap_or("").to_string(),
     }
