@@ -186,10 +186,17 @@ fn data_screen_previews_a_file_and_its_mapping() {
     h.run(); // settles and checks the mapping widgets have accessible names
     assert!(h.query_by_label("→ customer_id").is_some(), "Client feeds customer_id");
     assert!(h.query_by_label("A1").is_some(), "first rows shown");
+    assert_eq!(h.state().view.mapping_edit.get("price").map(String::as_str), Some("Price"));
+    // The analyst sets price to "(not used)": the file's Price column must stay out.
+    h.state_mut().view.mapping_edit.insert("price".into(), String::new());
+    h.run();
     h.get_by_label("Load with this mapping").click();
     wait_for_jobs(&mut h);
     let app = h.state();
-    assert_eq!(app.dataset.as_ref().unwrap().features.customers(), 2);
+    let dataset = app.dataset.as_ref().unwrap();
+    assert_eq!(dataset.features.customers(), 2);
+    assert!(!dataset.mapping.contains_key(&promo_studio::core::import::Canonical::Price), "{:?}", dataset.mapping);
+    assert_eq!(dataset.mapping.get(&promo_studio::core::import::Canonical::Quantity).map(String::as_str), Some("Qty"));
     assert!(app.settings.last_file.as_deref() == Some(file.as_path()), "the last file is remembered");
 }
 
@@ -227,7 +234,7 @@ fn every_screen_names_its_widgets_for_screen_readers() {
     h.run();
     h.get_by_label("Customer features").click();
     h.run();
-    assert!(h.query_by_label_contains("customer_id").is_some(), "the feature table");
+    assert!(h.query_by_label_contains("Click a column title to sort").is_some(), "the feature table");
     h.get_by_label("Events").click();
     h.run();
     assert!(h.query_by_label("Time (UTC)").is_some(), "the events table");
@@ -239,8 +246,10 @@ fn the_file_dialog_never_blocks_a_frame() {
     h.get_by_label("Browse…").click();
     let started = Instant::now();
     h.step();
-    // The dialog runs on its own thread; the frame that opened it returned at once.
+    // The dialog runs on its own thread; the frame that opened it returned at
+    // once, with the dialog still open (its answer is collected next frame).
     assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(h.state().is_dialog_open(), "the dialog is open after the frame returned");
     // Without a desktop portal the dialog answers "nothing chosen"; the button comes back.
     while h.state().is_dialog_open() {
         assert!(started.elapsed() < Duration::from_secs(30), "the dialog never closed");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Level, PromoStudioApp};
-use crate::core::import::{Canonical, parse_override};
+use crate::core::import::Canonical;
 use crate::core::stages::dataset::{load_dataset, preview_file};
 use crate::core::stages::recommendations::{customer_view, evaluate_models, fit_recommender};
 use crate::core::stages::segments::{analyse_segments, scan_k};
@@ -51,7 +51,7 @@ impl PromoStudioApp {
             }
             Command::Load { path, overrides } => {
                 let parsed: Vec<(Canonical, String)> =
-                    overrides.iter().filter_map(|(c, f)| parse_override(&format!("{c}={f}")).ok()).collect();
+                    overrides.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
                 let label = format!("Loading {}", file_name(&path));
                 self.jobs.start(JobKind::Load, label, generation, move |p| {
                     load_dataset(&path, &parsed, p).map(|d| JobOutput::Loaded(Box::new(d)))

@@ -180,8 +180,9 @@ impl PromoStudioApp {
             // the UI when they report a step. More frames would take CPU from the job.
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
         }
-        self.frame_times.record(self.started, frame_started, !self.jobs.is_idle());
         if let Some(mut automation) = self.automation.take() {
+            // Only automated runs read the frame times; a normal session keeps none.
+            self.frame_times.record(self.started, frame_started, !self.jobs.is_idle());
             let done = automation.step(self, ui.ctx());
             if !done {
                 self.automation = Some(automation);

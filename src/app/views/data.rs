@@ -128,13 +128,7 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         }
         ui.add_space(theme::SPACE);
         if ui.add_enabled(missing.is_empty(), egui::Button::new("Load with this mapping")).clicked() {
-            let overrides = app
-                .view
-                .mapping_edit
-                .iter()
-                .filter(|(_, f)| !f.is_empty())
-                .map(|(c, f)| (c.clone(), f.clone()))
-                .collect();
+            let overrides = app.view.mapping_edit.iter().map(|(c, f)| (c.clone(), f.clone())).collect();
             app.push(Command::Load { path: preview.path.clone(), overrides });
         }
     }

@@ -238,6 +238,11 @@ impl ColumnMapping {
         let mut problems = Vec::new();
         let mut taken: Vec<&str> = Vec::new();
         for (canonical, file_column) in overrides {
+            // An empty file column means "not used": the field stays unmapped
+            // (and, being overridden, is not looked up by its aliases either).
+            if file_column.is_empty() {
+                continue;
+            }
             if headers.iter().any(|h| h == file_column) {
                 mapping.columns.insert(*canonical, file_column.clone());
                 taken.push(file_column);
@@ -330,6 +335,15 @@ mod tests {
         assert_eq!(m.get(Canonical::Timestamp), Some("event_time"));
         assert_eq!(m.get(Canonical::ItemId), Some("product_id"));
         assert_eq!(m.get(Canonical::Category), Some("category_code"));
+    }
+
+    #[test]
+    fn an_empty_override_leaves_the_field_unmapped() {
+        let h = headers(&["CustomerID", "InvoiceDate", "UnitPrice", "Quantity"]);
+        let (m, problems) = ColumnMapping::propose(&h, &[(Canonical::Price, String::new())]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(!m.has(Canonical::Price), "UnitPrice is an alias of price, but price was set to not used");
+        assert!(m.has(Canonical::Quantity));
     }
 
     #[test]
