@@ -401,8 +401,7 @@ fn features_table(app: &mut PromoStudioApp, ui: &mut egui::Ui, d: &Dataset) {
                 body.rows(theme::ROW_HEIGHT, f.len(), |mut row| {
                     let i = match sort {
                         None => row.index(),
-                        Some((c, false)) => f.ascending[c][row.index()] as usize,
-                        Some((c, true)) => f.ascending[c][f.len() - 1 - row.index()] as usize,
+                        Some((c, descending)) => f.sorted_row(c, descending, row.index()),
                     };
                     row.col(|ui| {
                         ui.with_layout(left, |ui| ui.label(&f.customer_ids[i]));

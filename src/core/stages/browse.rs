@@ -153,6 +153,8 @@ pub struct FeatureRows {
     pub columns: Vec<(String, FeatureValues)>,
     /// Per column, the rows in ascending order (missing values last; ties by customer).
     pub ascending: Vec<Vec<u32>>,
+    /// Per column, how many rows have a value (they come first in `ascending`).
+    present: Vec<usize>,
 }
 
 impl FeatureRows {
@@ -191,7 +193,27 @@ impl FeatureRows {
                 order
             })
             .collect();
-        Ok(FeatureRows { customer_ids, columns, ascending })
+        let present = columns
+            .iter()
+            .map(|(_, values)| match values {
+                FeatureValues::Number(v) => v.iter().filter(|x| x.is_some()).count(),
+                FeatureValues::Text(v) => v.len(),
+            })
+            .collect();
+        Ok(FeatureRows { customer_ids, columns, ascending, present })
+    }
+
+    /// The row shown at `position` when the table is sorted by `column`:
+    /// largest first when `descending`, and missing values last either way.
+    pub fn sorted_row(&self, column: usize, descending: bool, position: usize) -> usize {
+        let order = &self.ascending[column];
+        let present = self.present[column];
+        let at = match descending {
+            false => position,
+            true if position < present => present - 1 - position,
+            true => position,
+        };
+        order[at] as usize
     }
 
     pub fn len(&self) -> usize {
@@ -242,6 +264,10 @@ mod tests {
         let rows = FeatureRows::from_frame(&df).unwrap();
         assert_eq!(rows.ascending[0], vec![2, 0, 3, 1]);
         assert_eq!(rows.ascending[1], vec![0, 3, 2, 1]);
+        let descending: Vec<usize> = (0..4).map(|i| rows.sorted_row(0, true, i)).collect();
+        assert_eq!(descending, vec![3, 0, 2, 1], "largest first, the missing one still last");
+        let ascending: Vec<usize> = (0..4).map(|i| rows.sorted_row(0, false, i)).collect();
+        assert_eq!(ascending, vec![2, 0, 3, 1]);
         assert_eq!(rows.numeric_columns(), vec!["monetary".to_string()]);
         assert_eq!(rows.row_of("c"), Some(2));
     }
