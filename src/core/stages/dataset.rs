@@ -93,7 +93,14 @@ pub struct Dataset {
     pub event_rows: EventRows,
     pub feature_rows: FeatureRows,
     pub seconds: f64,
+    /// What the recommenders are fitted on, per "purchases only" setting: built
+    /// by the first stage that asks (the model comparison or the fit, which
+    /// run side by side after a load) and copied for the other.
+    pub(crate) recommender_inputs: std::sync::Mutex<Vec<(bool, RecommenderInputs)>>,
 }
+
+/// The interactions and item attributes every recommender is fitted on.
+pub type RecommenderInputs = (crate::core::recommend::Interactions, crate::core::recommend::ItemAttributes);
 
 /// The horizon of the customer value shown in the app.
 pub const VALUE_HORIZON_DAYS: f64 = 365.0;
@@ -149,6 +156,7 @@ pub fn load_dataset(
         event_rows,
         feature_rows,
         seconds: started.elapsed().as_secs_f64(),
+        recommender_inputs: Default::default(),
     })
 }
 

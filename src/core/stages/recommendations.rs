@@ -3,7 +3,7 @@
 //! the products each segment would be offered.
 
 use super::StageError;
-use super::dataset::{Catalogue, Dataset};
+use super::dataset::{Catalogue, Dataset, RecommenderInputs};
 use super::segments::SegmentAnalysis;
 use crate::core::events::EventTable;
 use crate::core::progress::{Progress, step};
@@ -27,8 +27,19 @@ pub struct RecommendationLab {
     pub seconds: f64,
 }
 
-fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<(Interactions, ItemAttributes), StageError> {
-    recommender_inputs(&dataset.events, settings, dataset.catalogue.as_ref())
+/// The dataset's recommender inputs for `settings`, built once and shared by
+/// the model comparison and the fit. The lock is held while building, so the
+/// stage that asks second waits for the first one's result instead of
+/// building the same tables again.
+fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<RecommenderInputs, StageError> {
+    let purchases_only = settings.weights.purchases_only();
+    let mut cache = dataset.recommender_inputs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, inputs)) = cache.iter().find(|(p, _)| *p == purchases_only) {
+        return Ok(inputs.clone());
+    }
+    let built = recommender_inputs(&dataset.events, settings, dataset.catalogue.as_ref())?;
+    cache.push((purchases_only, built.clone()));
+    Ok(built)
 }
 
 /// What every model is fitted on: the interactions (views and carts only when
@@ -169,6 +180,11 @@ mod tests {
         let d = load_dataset(&crate::cli::sample_events_path(), &[], &Silent).unwrap();
         let seg = analyse_segments(&d, Method::KMeans, &Default::default(), &Silent).unwrap();
         let lab = fit_recommender(&d, ModelSettings::new(ModelKind::ItemKnn), 10, Some(&seg), &Silent).unwrap();
+        // The inputs are built once per dataset and setting, then reused.
+        assert_eq!(d.recommender_inputs.lock().unwrap().len(), 1);
+        let again = fit_recommender(&d, ModelSettings::new(ModelKind::Popularity), 10, None, &Silent).unwrap();
+        assert_eq!(d.recommender_inputs.lock().unwrap().len(), 1);
+        assert_eq!(again.recommender.interactions.customers, lab.recommender.interactions.customers);
         let id = &lab.recommender.interactions.customers[0];
         let v = customer_view(&lab, id, false, true);
         assert_eq!(v.recommended.len(), 10);
