@@ -108,3 +108,16 @@ fn features_are_the_same_whatever_the_thread_count() {
     let sample = sample_events_path();
     common::assert_same_output_on_1_and_3_threads(&["features", "--events", sample.to_str().unwrap()]);
 }
+
+#[test]
+fn features_need_no_column_outside_their_list() {
+    // `features` drops every event column but COLUMNS_READ before computing:
+    // the result must be the same as from the whole table.
+    let loaded = load_events(&sample_events_path(), &[]).unwrap();
+    let full = customer_features(&loaded.events, None).unwrap();
+    let mut trimmed = loaded.events.clone();
+    trimmed.retain_columns(&promo_studio::core::features::COLUMNS_READ);
+    assert!(trimmed.df.width() < loaded.events.df.width(), "something was dropped");
+    let from_trimmed = customer_features(&trimmed, None).unwrap();
+    assert!(full.df.equals_missing(&from_trimmed.df));
+}

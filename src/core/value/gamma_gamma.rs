@@ -128,6 +128,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn spend_without_heterogeneity_is_named_not_chased() {
+        // Every customer spends the same per order: the likelihood keeps rising
+        // as q and v grow together, and the fit must stop at the bound and say why.
+        let n = 40;
+        let history = CustomerHistory {
+            customer_ids: (0..n).map(|i| i.to_string()).collect(),
+            x: (0..n).map(|i| 1.0 + (i % 5) as f64).collect(),
+            t_x: vec![10.0; n],
+            big_t: vec![20.0; n],
+            mean_spend: vec![Some(50.0); n],
+        };
+        assert!(matches!(fit(&history), Err(ValueError::NoSpendHeterogeneity { .. })), "{:?}", fit(&history));
+    }
+
+    #[test]
     fn the_rearranged_sum_equals_the_per_customer_sum() {
         let data = [(1.0, 20.0), (3.0, 35.5), (1.0, 12.0), (7.0, 80.0), (3.0, 5.0)];
         let sums = Sums::new(&data);
