@@ -119,7 +119,7 @@ pub struct Finished {
 #[derive(Debug)]
 pub enum JobFailure {
     Cancelled,
-    Failed(String),
+    Failed(StageError),
 }
 
 /// All running jobs.
@@ -166,10 +166,7 @@ impl Jobs {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown".into());
-                Err(StageError::Table {
-                    context: "internal error (please report)".into(),
-                    source: polars::prelude::PolarsError::ComputeError(what.into()),
-                })
+                Err(StageError::Internal(what))
             });
             let _ = tx.send(result);
             (thread_shared.wake)();
@@ -178,10 +175,7 @@ impl Jobs {
             Ok(_) => self.running.push(Job { kind, label, generation, started: Instant::now(), shared, result: rx }),
             Err(e) => {
                 let (tx, rx) = channel();
-                let _ = tx.send(Err(StageError::Table {
-                    context: "could not start a background thread".into(),
-                    source: polars::prelude::PolarsError::ComputeError(e.to_string().into()),
-                }));
+                let _ = tx.send(Err(StageError::Internal(format!("could not start a background thread: {e}"))));
                 self.running.push(Job { kind, label, generation, started: Instant::now(), shared, result: rx });
             }
         }
@@ -205,9 +199,8 @@ impl Jobs {
                     label: job.label.clone(),
                     generation: job.generation,
                     seconds: job.started.elapsed().as_secs_f64(),
-                    result: result.map_err(|e| {
-                        if e.is_cancelled() { JobFailure::Cancelled } else { JobFailure::Failed(e.to_string()) }
-                    }),
+                    result: result
+                        .map_err(|e| if e.is_cancelled() { JobFailure::Cancelled } else { JobFailure::Failed(e) }),
                 });
                 false
             }
@@ -284,6 +277,6 @@ mod tests {
         let mut jobs = Jobs::default();
         jobs.start(JobKind::Export, "boom", 0, |_| panic!("boom"));
         let done = wait(&mut jobs);
-        assert!(matches!(&done[0].result, Err(JobFailure::Failed(m)) if m.contains("boom")));
+        assert!(matches!(&done[0].result, Err(JobFailure::Failed(e)) if e.to_string().contains("boom")));
     }
 }

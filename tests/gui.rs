@@ -171,6 +171,7 @@ fn a_bad_file_shows_its_error_and_the_previous_data_stays() {
         h.query_all_by_label_contains("required column 'customer_id' not found").count() >= 1,
         "the error is on screen"
     );
+    assert!(h.query_all_by_label_contains("In the app: press Preview").count() >= 1, "with the app's way to fix it");
 }
 
 #[test]

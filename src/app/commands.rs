@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Level, PromoStudioApp};
-use crate::core::import::Canonical;
+use crate::core::import::{Canonical, ImportError};
+use crate::core::stages::StageError;
 use crate::core::stages::dataset::{load_dataset, preview_file};
 use crate::core::stages::recommendations::{customer_view, evaluate_models, fit_recommender};
 use crate::core::stages::segments::{analyse_segments, scan_k};
@@ -137,8 +138,9 @@ impl PromoStudioApp {
         let output = match finished.result {
             Ok(output) => output,
             Err(JobFailure::Cancelled) => return,
-            Err(JobFailure::Failed(mut message)) => {
-                if message.contains("--map") {
+            Err(JobFailure::Failed(error)) => {
+                let mut message = error.to_string();
+                if matches!(error, StageError::Import(ImportError::Mapping { .. })) {
                     message.push_str("\nIn the app: press Preview and choose the column in the mapping.");
                 }
                 let what = match finished.kind {

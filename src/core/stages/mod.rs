@@ -34,6 +34,9 @@ pub enum StageError {
     Output(#[from] crate::core::output::OutputError),
     #[error("{context}: {source}")]
     Table { context: String, source: polars::prelude::PolarsError },
+    /// A fault of the program, not of the data: a panic, or no thread to run on.
+    #[error("internal error (please report): {0}")]
+    Internal(String),
 }
 
 impl From<Cancelled> for StageError {
