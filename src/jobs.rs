@@ -31,6 +31,14 @@ pub enum JobKind {
     Export,
 }
 
+impl JobKind {
+    /// Whether the result is about a file (read, previewed or written) rather
+    /// than about the data on screen: it is shown even after new data loaded.
+    pub fn reports_on_a_file(self) -> bool {
+        matches!(self, JobKind::Preview | JobKind::Load | JobKind::Export)
+    }
+}
+
 /// A finished job's typed result.
 pub enum JobOutput {
     Previewed(FilePreview),

@@ -131,8 +131,7 @@ impl PromoStudioApp {
 
     pub(super) fn on_finished(&mut self, finished: Finished) {
         // A result computed for data that has since been replaced is never shown.
-        if finished.generation != self.generation && finished.kind != JobKind::Load && finished.kind != JobKind::Preview
-        {
+        if finished.generation != self.generation && !finished.kind.reports_on_a_file() {
             return;
         }
         let output = match finished.result {
