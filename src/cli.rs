@@ -505,10 +505,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             // The same names the app shows: the catalogue given, else a
             // Description-like column of the events file.
             let catalogue = match &products {
-                Some(path) if !path.is_file() => return Err(Failure(format!("{}: no such file", path.display()))),
-                Some(path) => Some(read_catalogue_file(path).ok_or_else(|| {
-                    Failure(format!("{}: not a product catalogue (a CSV with an item_id column)", path.display()))
-                })?),
+                Some(path) => Some(read_catalogue_file(path).map_err(|e| Failure(e.to_string()))?),
                 None => loaded.report.mapping.get("item_id").and_then(|column| product_names_in(&input.events, column)),
             };
             let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?;
@@ -757,12 +754,7 @@ fn parse_feature(arg: &str) -> Result<FeatureSpec, String> {
 
 /// Reads a CSV with every column as text.
 fn read_table_csv(path: &Path) -> Result<DataFrame, Failure> {
-    LazyCsvReader::new(PlRefPath::try_from_path(path)?)
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .and_then(|lf| lf.collect())
-        .map_err(|e| Failure(format!("{}: {e}", path.display())))
+    crate::core::table::read_text_csv(path).map_err(|e| Failure(format!("{}: {e}", path.display())))
 }
 
 /// Reads a segments.csv: (customer_id, segment, segment_name) per row.

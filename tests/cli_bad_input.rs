@@ -155,3 +155,30 @@ fn unknown_map_target_is_a_usage_error() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("unknown canonical column"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_bad_product_catalogue_is_named_with_what_is_wrong() {
+    let sample = promo_studio::cli::sample_events_path();
+    let (dir, wrong) = fixture("products.csv", "sku,name\nP1,Tea\n");
+    let missing = dir.path().join("nowhere.csv");
+    for (catalogue, expected) in [
+        (&missing, vec!["nowhere.csv: no such file"]),
+        (&wrong, vec!["products.csv", "no item_id column", "sku, name"]),
+    ] {
+        let out = dir.path().join("recs.csv");
+        let o = run(&[
+            "recommend",
+            "--events",
+            sample.to_str().unwrap(),
+            "--products",
+            catalogue.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        for e in expected {
+            assert!(stderr(&o).contains(e), "{e:?} in {}", stderr(&o));
+        }
+        assert!(!out.exists());
+    }
+}

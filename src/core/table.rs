@@ -3,6 +3,16 @@
 
 use polars::prelude::*;
 
+/// A CSV file with a header, every column read as text (ids keep their
+/// leading zeros, names their quotes' contents).
+pub fn read_text_csv(path: &std::path::Path) -> PolarsResult<DataFrame> {
+    LazyCsvReader::new(PlRefPath::try_from_path(path)?)
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()?
+        .collect()
+}
+
 /// The column as `f64` values (integers converted), nulls as `None`.
 pub fn f64_values(column: &Column) -> PolarsResult<Vec<Option<f64>>> {
     let values = column.cast(&DataType::Float64)?;

@@ -162,22 +162,35 @@ pub fn load_dataset(
 
 /// `products.csv` beside the events file, if there is one with an `item_id`.
 fn read_catalogue(events_path: &Path) -> Option<Catalogue> {
-    read_catalogue_file(&events_path.parent()?.join(CATALOGUE_FILE))
+    read_catalogue_file(&events_path.parent()?.join(CATALOGUE_FILE)).ok()
+}
+
+/// Why a product catalogue could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("{path}: no such file")]
+    NotFound { path: String },
+    #[error("{path}: cannot read the catalogue: {source}")]
+    Read { path: String, source: PolarsError },
+    #[error("{path}: not a product catalogue: it has no item_id column (it has: {})", found.join(", "))]
+    NoItemId { path: String, found: Vec<String> },
 }
 
 /// A product catalogue CSV (`item_id` plus any of name, name_zh, brand,
 /// category), every column read as text.
-pub fn read_catalogue_file(path: &Path) -> Option<Catalogue> {
-    let path = path.to_path_buf();
-    let table = CsvReadOptions::default()
-        .with_infer_schema_length(Some(0))
-        .try_into_reader_with_file_path(Some(path.clone()))
-        .ok()?
-        .finish()
-        .ok()?;
-    table.column("item_id").ok()?;
-    let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    Some(Catalogue { path, source, table })
+pub fn read_catalogue_file(path: &Path) -> Result<Catalogue, CatalogueError> {
+    let shown = path.display().to_string();
+    if !path.is_file() {
+        return Err(CatalogueError::NotFound { path: shown });
+    }
+    let table = crate::core::table::read_text_csv(path)
+        .map_err(|source| CatalogueError::Read { path: shown.clone(), source })?;
+    if table.column("item_id").is_err() {
+        let found = table.get_column_names().iter().map(|c| c.to_string()).collect();
+        return Err(CatalogueError::NoItemId { path: shown, found });
+    }
+    let source = path.file_name().map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    Ok(Catalogue { path: path.to_path_buf(), source, table })
 }
 
 /// Headers that name products in event exports (compared without case,
