@@ -112,15 +112,14 @@ pub fn toasts(app: &mut PromoStudioApp, ctx: &egui::Context) {
                 let notice = app.notices[i].clone();
                 let colour = notice.colour(ui);
                 egui::Frame::popup(ui.style()).stroke(egui::Stroke::new(1.0, colour)).show(ui, |ui| {
-                    ui.horizontal(|ui| {
-                        let title = match notice.level {
-                            Level::Info => "Done",
-                            Level::Warning => "Warning",
-                            Level::Error => "Error",
-                        };
-                        ui.colored_label(colour, egui::RichText::new(title).strong());
-                        ui.label(&notice.text);
-                    });
+                    let title = match notice.level {
+                        Level::Info => "Done",
+                        Level::Warning => "Warning",
+                        Level::Error => "Error",
+                    };
+                    ui.colored_label(colour, egui::RichText::new(title).strong());
+                    // Wrapped within the toast's width: a long message must not run off the window.
+                    ui.add(egui::Label::new(&notice.text).wrap());
                     if ui.small_button("Dismiss").clicked() {
                         app.notices[i].dismissed = true;
                     }

@@ -10,7 +10,7 @@ use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stat};
 use super::super::{Command, PromoStudioApp, theme};
 use crate::core::format;
-use crate::core::import::Canonical;
+use crate::core::import::{Canonical, quality};
 use crate::core::stages::browse::FeatureValues;
 use crate::core::stages::dataset::Dataset;
 
@@ -235,25 +235,19 @@ fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
                 ui.strong("Reason");
                 ui.strong("Column");
                 ui.strong("Rows");
-                ui.strong("Examples (file row: value)");
+                ui.strong("Examples (file row and value)");
                 ui.end_row();
                 for u in &r.unusable {
                     ui.label(u.reason.describe());
                     ui.label(if u.column == u.file_column { u.column.clone() } else { format!("{} ({})", u.column, u.file_column) });
                     ui.label(format::count(u.count as f64));
-                    let examples: Vec<String> = u
-                        .examples
-                        .iter()
-                        .map(|e| format!("{}: {}", e.row, e.value.as_deref().map_or("(empty)".to_string(), |v| format!("{v:?}"))))
-                        .collect();
-                    ui.label(examples.join("; "));
+                    ui.label(quality::examples_text(&u.examples));
                     ui.end_row();
                 }
             });
         }
         if !r.duplicate_examples.is_empty() {
-            let rows: Vec<String> = r.duplicate_examples.iter().map(u64::to_string).collect();
-            ui.weak(format!("Duplicate rows, for example: {}", rows.join(", ")));
+            ui.weak(format!("Duplicate rows, for example: {}", quality::join_rows(&r.duplicate_examples)));
         }
         if let Ok(v) = &d.value {
             section(ui, "Customer value model");

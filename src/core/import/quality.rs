@@ -137,11 +137,13 @@ impl QualityReport {
     }
 }
 
-fn join_rows(rows: &[u64]) -> String {
+/// Row numbers as a list: "3, 17, 42".
+pub fn join_rows(rows: &[u64]) -> String {
     rows.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
 
-fn examples_text(examples: &[RowExample]) -> String {
+/// Example rows with their values, long values cut: `row 3 ("abc")`, `row 9 (empty)`.
+pub fn examples_text(examples: &[RowExample]) -> String {
     examples
         .iter()
         .map(|e| match &e.value {
