@@ -3,8 +3,10 @@
 //! [`QualityReport`].
 
 pub mod columns;
+mod csv_pieces;
 pub mod parse;
 pub mod quality;
+mod reading;
 mod rows;
 mod source;
 
@@ -114,50 +116,6 @@ pub fn map_columns(file: &EventsFile, overrides: &[(Canonical, String)]) -> Resu
     }
 }
 
-/// Rows per import batch: the raw text of one batch is in memory at a time.
-const BATCH_ROWS: usize = 1 << 18;
-
-/// Reads the mapped columns, renamed to their canonical names, in the physical
-/// form the row checks expect, and checks them batch by batch.
-fn read_checked(
-    file: &EventsFile,
-    mapping: &ColumnMapping,
-    numeric: &[&str],
-    progress: &dyn Progress,
-) -> Result<Vec<rows::CheckedBatch>, ImportError> {
-    let shown = file.shown();
-    let err = |e| ImportError::polars(&shown, e);
-    let mut lf = file.scan(numeric)?;
-    let schema = lf.collect_schema().map_err(err)?;
-    let select: Vec<Expr> = mapping
-        .columns
-        .iter()
-        .map(|(canonical, file_column)| {
-            let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
-            rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
-        })
-        .collect();
-    let batches = lf
-        .select(select)
-        .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
-        .map_err(err)?;
-    let mut checked = Vec::new();
-    let mut first_row = 0u64;
-    let estimate = file.estimated_rows().filter(|&n| n > 0);
-    for batch in batches {
-        let batch = batch.map_err(err)?;
-        let rows = batch.height() as u64;
-        checked.push(rows::check_batch(batch, mapping, first_row).map_err(err)?);
-        first_row += rows;
-        if progress.is_cancelled() {
-            return Err(ImportError::Cancelled);
-        }
-        let fraction = estimate.map(|n| (first_row as f32 / n as f32).min(0.99));
-        progress.update(fraction, &format!("{} rows read", crate::core::format::count(first_row as f64)));
-    }
-    Ok(checked)
-}
-
 /// Loads a file with a given mapping.
 pub fn load_mapped(
     file: &EventsFile,
@@ -176,17 +134,9 @@ pub fn load_mapped_with_progress(
     progress: &dyn Progress,
 ) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
-    let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
     let batches = {
         let _t = crate::core::trace::phase("read + check");
-        match read_checked(file, mapping, &numeric, progress) {
-            Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
-            // Text in a number column: read again with every column as text, to say where.
-            Err(_) if !numeric.is_empty() && matches!(file.format, FileFormat::Csv { .. }) => {
-                read_checked(file, mapping, &[], progress)?
-            }
-            other => other?,
-        }
+        reading::read_checked(file, mapping, progress)?
     };
     if batches.iter().all(|b| b.rows_read() == 0) {
         return Err(ImportError::HeaderOnly { path: shown });

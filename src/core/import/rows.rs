@@ -217,10 +217,14 @@ impl TextChanges {
 /// most 19 digits) as a number; other ids (`00001`, `C123`) have none.
 fn decimal_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
-    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) {
         return None;
     }
-    id.parse().ok()
+    // One pass that checks and adds up the digits (19 of them cannot overflow).
+    b.iter().try_fold(0u64, |value, &c| {
+        let digit = c.wrapping_sub(b'0');
+        (digit < 10).then(|| value * 10 + u64::from(digit))
+    })
 }
 
 fn normalise_category(v: &str) -> Option<&str> {
@@ -237,8 +241,9 @@ fn changed(raw: Option<&str>, normalised: Option<&str>) -> bool {
 }
 
 /// One id or text cell as a word of a row's fingerprint: a number as it is,
-/// text by its hash. (A number and a text may share a word; fingerprints only
-/// pick the rows to compare in full.)
+/// text by its hash (callers pass an id's key instead where it has one:
+/// the same word for the same id, without hashing). A number and a text may
+/// share a word; fingerprints only pick the rows to compare in full.
 #[inline]
 fn id_word(id: Option<Id>, hasher: &foldhash::fast::FixedState) -> u64 {
     use std::hash::BuildHasher;
@@ -342,7 +347,8 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
                     r[j] = fail(UnusableReason::MissingCustomerId);
                     continue;
                 };
-                match id.key() {
+                let customer_key = id.key();
+                match customer_key {
                     Some(k) if seen.numeric_ids => keys[j] = k,
                     _ => seen.numeric_ids = false,
                 }
@@ -358,8 +364,9 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
                         *flag |= value_changed;
                     }
                 }
-                if let Some(item_id) = texts[1] {
-                    match item_id.key() {
+                let item_key = texts[1].and_then(Id::key);
+                if texts[1].is_some() {
+                    match item_key {
                         Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
                         _ => seen.numeric_items = false,
                     }
@@ -422,11 +429,11 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
                     continue;
                 }
                 let words = [
-                    id_word(Some(id), &hasher),
+                    customer_key.unwrap_or_else(|| id_word(Some(id), &hasher)),
                     ts[j] as u64,
                     kind[j].code() as u64,
                     id_word(texts[0], &hasher),
-                    id_word(texts[1], &hasher),
+                    item_key.unwrap_or_else(|| id_word(texts[1], &hasher)),
                     id_word(texts[2], &hasher),
                     qty[j].to_bits(),
                     pr[j].to_bits(),
@@ -734,4 +741,20 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
     report.first_timestamp = events.first_timestamp_ms().map(parse::format_ms);
     report.last_timestamp = events.last_timestamp_ms().map(parse::format_ms);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_keys_are_plain_integers_only() {
+        assert_eq!(decimal_key("0"), Some(0));
+        assert_eq!(decimal_key("12346"), Some(12346));
+        assert_eq!(decimal_key("9999999999999999999"), Some(9_999_999_999_999_999_999));
+        // Twenty digits may not fit; leading zeros, signs and letters make text ids.
+        for text in ["", "18446744073709551615", "00001", "-5", "+5", "C123", "12 3", "1.0"] {
+            assert_eq!(decimal_key(text), None, "{text:?}");
+        }
+    }
 }

@@ -109,16 +109,10 @@ impl EventsFile {
         }
     }
 
-    /// A lazy scan of the whole file. CSV columns are read as text, so that
-    /// every cell can be checked, except `numeric_columns`, read as `f64`
-    /// (a fast path: if one of them holds text that is not a number, the
-    /// scan fails and the caller reads again with every column as text).
-    pub fn scan(&self, numeric_columns: &[&str]) -> Result<LazyFrame, ImportError> {
-        let lf = match self.format {
-            FileFormat::Csv { separator } => scan_csv(&self.path, separator, numeric_columns),
-            other => scan(&self.path, other),
-        };
-        lf.map_err(|e| ImportError::polars(&self.shown(), e))
+    /// A lazy scan of the whole file, CSV columns as text (so that every
+    /// cell can be checked).
+    pub fn scan(&self) -> Result<LazyFrame, ImportError> {
+        scan(&self.path, self.format).map_err(|e| ImportError::polars(&self.shown(), e))
     }
 }
 
@@ -132,20 +126,33 @@ fn scan(path: &Path, format: FileFormat) -> PolarsResult<LazyFrame> {
         FileFormat::NdJson => {
             LazyJsonLineReader::new(pl_path(path)?).with_infer_schema_length(std::num::NonZeroUsize::new(1000)).finish()
         }
-        FileFormat::Csv { separator } => scan_csv(path, separator, &[]),
+        FileFormat::Csv { separator } => csv_reader(LazyCsvReader::new(pl_path(path)?), separator, &[]).finish(),
     }
 }
 
-fn scan_csv(path: &Path, separator: u8, numeric_columns: &[&str]) -> PolarsResult<LazyFrame> {
+/// A lazy scan of CSV text held in memory (a piece of a file: its header line
+/// and whole rows), read as [`EventsFile::scan`] reads a file, except
+/// `numeric_columns`, read as `f64` (a fast path: if one of them holds text
+/// that is not a number, the scan fails and the caller reads the piece again
+/// with every column as text).
+pub(super) fn scan_csv_text(
+    text: polars_buffer::Buffer<u8>,
+    separator: u8,
+    numeric_columns: &[&str],
+) -> PolarsResult<LazyFrame> {
+    let sources = ScanSources::Buffers(Arc::from([text]));
+    csv_reader(LazyCsvReader::new_with_sources(sources), separator, numeric_columns).finish()
+}
+
+fn csv_reader(reader: LazyCsvReader, separator: u8, numeric_columns: &[&str]) -> LazyCsvReader {
     let numbers: Schema = numeric_columns.iter().map(|c| Field::new((*c).into(), DataType::Float64)).collect();
-    LazyCsvReader::new(pl_path(path)?)
+    reader
         .with_separator(separator)
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_dtype_overwrite((!numbers.is_empty()).then(|| Arc::new(numbers)))
         .with_truncate_ragged_lines(true)
         .with_glob(false)
-        .finish()
 }
 
 /// Reads the first line (of any length) and checks that data follows it.

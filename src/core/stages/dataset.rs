@@ -41,7 +41,7 @@ pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<Fi
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
     let problems = problems.iter().map(|p| describe_mapping_problem(p, &file.headers)).collect();
     let head = file
-        .scan(&[])?
+        .scan()?
         .limit(PREVIEW_ROWS as IdxSize)
         .collect()
         .map_err(|e| StageError::Import(ImportError::polars(&file.shown(), e)))?;
@@ -212,7 +212,7 @@ fn names_from_events(file: &EventsFile, mapping: &ColumnMapping) -> Option<Catal
 fn names_in_file(file: &EventsFile, item_column: &str) -> Option<Catalogue> {
     let name_column = NAME_HEADERS.iter().find_map(|n| file.headers.iter().find(|h| normalise_name(h) == *n))?;
     let table = file
-        .scan(&[])
+        .scan()
         .ok()?
         .select([
             col(item_column).cast(DataType::String).str().strip_chars(lit(NULL)).alias("item_id"),

@@ -1,0 +1,188 @@
+//! A CSV file read in pieces: each piece is the header line followed by
+//! whole rows, a stand-alone CSV that polars parses from memory.
+//!
+//! Why not let polars map the whole file: the mapped pages of a 500 MB file
+//! count in the process's memory for the whole import (half its peak at 10M
+//! events), and a file larger than memory could not be read at all. Read in
+//! pieces, the import holds one piece of raw text at a time.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// About how many bytes of rows each piece holds (a row longer than this
+/// makes its piece longer: a piece always ends at a row's end).
+pub(super) const PIECE_BYTES: usize = 32 << 20;
+
+/// The quote character polars' CSV reader uses (its default): a line end
+/// between an odd and an even quote is inside a field, not the end of a row.
+const QUOTE: u8 = b'"';
+
+/// One piece: the header line and whole rows.
+pub(super) struct CsvPiece {
+    pub text: Vec<u8>,
+    /// Bytes of the file read so far, this piece included.
+    pub bytes_read: u64,
+}
+
+/// The pieces of one CSV file, in file order.
+pub(super) struct CsvPieces {
+    reader: File,
+    /// The header line, line end included (without a UTF-8 byte-order mark).
+    header: Vec<u8>,
+    /// Bytes read after the last piece's end: the start of the next row.
+    carry: Vec<u8>,
+    piece_bytes: usize,
+    bytes_read: u64,
+    done: bool,
+}
+
+impl CsvPieces {
+    /// Opens `path` for pieces of about `piece_bytes` ([`PIECE_BYTES`] but in tests).
+    pub(super) fn open(path: &Path, piece_bytes: usize) -> std::io::Result<CsvPieces> {
+        let mut reader = BufReader::new(File::open(path)?);
+        let mut header = Vec::new();
+        reader.read_until(b'\n', &mut header)?;
+        let bytes_read = header.len() as u64;
+        if header.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            header.drain(..3);
+        }
+        if !header.ends_with(b"\n") {
+            header.push(b'\n');
+        }
+        // What the buffered reader read past the header starts the first piece.
+        let carry = reader.buffer().to_vec();
+        let bytes_read = bytes_read + carry.len() as u64;
+        Ok(CsvPieces {
+            reader: reader.into_inner(),
+            header,
+            carry,
+            piece_bytes: piece_bytes.max(1),
+            bytes_read,
+            done: false,
+        })
+    }
+
+    /// The next piece, or `None` after the last row.
+    pub(super) fn next_piece(&mut self) -> std::io::Result<Option<CsvPiece>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut text = Vec::with_capacity(self.header.len() + self.piece_bytes + self.carry.len());
+        text.extend_from_slice(&self.header);
+        let rows_start = text.len();
+        text.append(&mut self.carry);
+        let mut want = self.piece_bytes;
+        loop {
+            let at_end = self.fill(&mut text, rows_start + want)?;
+            let rows = &text[rows_start..];
+            let cut = if at_end && rows.len() <= want {
+                Some(rows.len())
+            } else {
+                last_row_end(&rows[..want.min(rows.len())])
+            };
+            match cut {
+                Some(cut) => {
+                    self.carry = text.split_off(rows_start + cut);
+                    self.done = at_end && self.carry.is_empty();
+                    // (Only the end of the file leaves no row to cut after.)
+                    if cut == 0 {
+                        return Ok(None);
+                    }
+                    return Ok(Some(CsvPiece { text, bytes_read: self.bytes_read - self.carry.len() as u64 }));
+                }
+                // One row longer than the piece: read on until it ends.
+                None => want = want.saturating_mul(2),
+            }
+        }
+    }
+
+    /// Reads until `text` holds `len` bytes or the file ends; true at the end.
+    fn fill(&mut self, text: &mut Vec<u8>, len: usize) -> std::io::Result<bool> {
+        let wanted = len.saturating_sub(text.len());
+        // `read_to_end` reads into the spare capacity without zeroing it first.
+        let n = (&mut self.reader).take(wanted as u64).read_to_end(text)?;
+        self.bytes_read += n as u64;
+        Ok(n < wanted)
+    }
+}
+
+/// The length of `rows` up to and including its last line end outside
+/// quotes, or `None` when it holds no such line end. `rows` starts at the
+/// start of a row, so outside quotes.
+fn last_row_end(rows: &[u8]) -> Option<usize> {
+    let odd_quotes = |bytes: &[u8]| memchr::memchr_iter(QUOTE, bytes).count() % 2 == 1;
+    // Quote parity at each line end, counted back from the end of `rows`.
+    let mut after_odd = odd_quotes(rows);
+    let mut end = rows.len();
+    while let Some(newline) = memchr::memrchr(b'\n', &rows[..end]) {
+        after_odd ^= odd_quotes(&rows[newline..end]);
+        if !after_odd {
+            return Some(newline + 1);
+        }
+        end = newline;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(content: &[u8], piece_bytes: usize) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, content).unwrap();
+        let mut reader = CsvPieces::open(&path, piece_bytes).unwrap();
+        let mut out = Vec::new();
+        while let Some(piece) = reader.next_piece().unwrap() {
+            out.push(String::from_utf8(piece.text).unwrap());
+        }
+        assert_eq!(reader.bytes_read, content.len() as u64);
+        out
+    }
+
+    #[test]
+    fn every_piece_is_the_header_and_whole_rows() {
+        let got = pieces(b"a,b\n1,2\n3,4\n5,6\n", 5);
+        assert_eq!(got, ["a,b\n1,2\n", "a,b\n3,4\n", "a,b\n5,6\n"]);
+        // One piece when the rows fit.
+        assert_eq!(pieces(b"a,b\n1,2\n3,4\n", 1 << 20), ["a,b\n1,2\n3,4\n"]);
+    }
+
+    #[test]
+    fn a_last_row_without_a_line_end_is_kept() {
+        assert_eq!(pieces(b"a,b\n1,2\n3,4", 4), ["a,b\n1,2\n", "a,b\n3,4"]);
+        assert_eq!(pieces(b"a,b\r\n1,2\r\n3,4\r\n", 6), ["a,b\r\n1,2\r\n", "a,b\r\n3,4\r\n"]);
+    }
+
+    #[test]
+    fn a_line_end_inside_quotes_does_not_end_a_row() {
+        let file = b"name,n\n\"two\nlines\",1\n\"say \"\"hi\"\"\nthere\",2\nplain,3\n";
+        // 8 bytes hold no row end outside quotes: the piece grows to 16, then 32.
+        let got = pieces(file, 8);
+        assert_eq!(got, ["name,n\n\"two\nlines\",1\n", "name,n\n\"say \"\"hi\"\"\nthere\",2\nplain,3\n"]);
+        assert_eq!(
+            pieces(file, 24),
+            ["name,n\n\"two\nlines\",1\n", "name,n\n\"say \"\"hi\"\"\nthere\",2\n", "name,n\nplain,3\n"]
+        );
+    }
+
+    #[test]
+    fn a_row_longer_than_a_piece_makes_its_piece_longer() {
+        let long = "x".repeat(1000);
+        let last = "z".repeat(30);
+        let file = format!("a\n{long}\nshort\n{last}\n");
+        let got = pieces(file.as_bytes(), 16);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], format!("a\n{long}\nshort\n"), "grown to 1,024 bytes, cut at its last row end");
+        assert_eq!(got[1], format!("a\n{last}\n"));
+    }
+
+    #[test]
+    fn a_header_only_file_has_no_pieces_and_a_bom_is_dropped() {
+        assert!(pieces(b"a,b\n", 8).is_empty());
+        assert!(pieces(b"a,b", 8).is_empty());
+        assert_eq!(pieces(b"\xEF\xBB\xBFa,b\n1,2\n", 8), ["a,b\n1,2\n"]);
+    }
+}

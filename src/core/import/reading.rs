@@ -1,0 +1,196 @@
+//! Reading a file as checked batches of rows: polars' lazy scans in batches,
+//! rows numbered across them, progress after each batch, and a cancel check.
+
+use polars::prelude::*;
+use polars_buffer::Buffer;
+
+use super::columns::ColumnMapping;
+use super::csv_pieces::{CsvPieces, PIECE_BYTES};
+use super::rows::{self, CheckedBatch};
+use super::{EventsFile, FileFormat, ImportError, source};
+use crate::core::progress::Progress;
+
+/// Rows per import batch: the raw text of one batch is in memory at a time.
+const BATCH_ROWS: usize = 1 << 18;
+
+/// Reads and checks every row of `file`.
+///
+/// CSV is read piece by piece ([`CsvPieces`]), its number columns as numbers:
+/// a piece where one of them holds text is read again with every column as
+/// text, so that the row checks can say which cell.
+pub(super) fn read_checked(
+    file: &EventsFile,
+    mapping: &ColumnMapping,
+    progress: &dyn Progress,
+) -> Result<Vec<CheckedBatch>, ImportError> {
+    read_in_pieces(file, mapping, progress, PIECE_BYTES)
+}
+
+/// [`read_checked`] with CSV pieces of about `piece_bytes`.
+fn read_in_pieces(
+    file: &EventsFile,
+    mapping: &ColumnMapping,
+    progress: &dyn Progress,
+    piece_bytes: usize,
+) -> Result<Vec<CheckedBatch>, ImportError> {
+    let reader = BatchReader { file, mapping };
+    let mut checked = CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0 };
+    let FileFormat::Csv { separator } = file.format else {
+        let estimate = file.estimated_rows().filter(|&n| n > 0);
+        checked.check_all(reader.start(file.scan()?)?, &|rows| estimate.map(|n| rows as f32 / n as f32))?;
+        return Ok(checked.batches);
+    };
+    let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
+    let io = |e: std::io::Error| ImportError::Io { path: file.shown(), message: e.to_string() };
+    let size = std::fs::metadata(&file.path).map_err(io)?.len().max(1);
+    let mut pieces = CsvPieces::open(&file.path, piece_bytes).map_err(io)?;
+    let mut start_next = || -> Result<Option<StartedPiece>, ImportError> {
+        let Some(piece) = pieces.next_piece().map_err(io)? else { return Ok(None) };
+        let text = Buffer::from_vec(piece.text);
+        let batches = reader.start(reader.csv(text.clone(), separator, &numeric)?)?;
+        Ok(Some(StartedPiece { text, batches, bytes_read: piece.bytes_read }))
+    };
+    // The next piece is read and its scan started while the current one is
+    // checked, so that polars does not wait for the checks between pieces.
+    let mut next = start_next()?;
+    let mut bytes_before = 0u64;
+    while let Some(current) = next.take() {
+        next = start_next()?;
+        let done = bytes_before as f32 / size as f32;
+        let (batches_before, rows_before) = (checked.batches.len(), checked.rows_before);
+        match checked.check_all(current.batches, &|_| Some(done)) {
+            Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
+            Err(_) if !numeric.is_empty() => {
+                checked.batches.truncate(batches_before);
+                checked.rows_before = rows_before;
+                checked.check_all(reader.start(reader.csv(current.text, separator, &[])?)?, &|_| Some(done))?;
+            }
+            other => other?,
+        }
+        bytes_before = current.bytes_read;
+    }
+    Ok(checked.batches)
+}
+
+/// A piece of a CSV file whose scan has started.
+struct StartedPiece {
+    text: Buffer<u8>,
+    batches: CollectBatches,
+    bytes_read: u64,
+}
+
+/// Starts scans of the mapped columns.
+struct BatchReader<'a> {
+    file: &'a EventsFile,
+    mapping: &'a ColumnMapping,
+}
+
+impl BatchReader<'_> {
+    fn error(&self, e: PolarsError) -> ImportError {
+        ImportError::polars(&self.file.shown(), e)
+    }
+
+    /// A scan of one piece of the CSV file.
+    fn csv(&self, text: Buffer<u8>, separator: u8, numeric: &[&str]) -> Result<LazyFrame, ImportError> {
+        source::scan_csv_text(text, separator, numeric).map_err(|e| self.error(e))
+    }
+
+    /// Starts reading the mapped columns of `lf` in batches, renamed to their
+    /// canonical names, in the physical form the row checks expect.
+    fn start(&self, mut lf: LazyFrame) -> Result<CollectBatches, ImportError> {
+        let schema = lf.collect_schema().map_err(|e| self.error(e))?;
+        let select: Vec<Expr> = self
+            .mapping
+            .columns
+            .iter()
+            .map(|(canonical, file_column)| {
+                let dtype = schema.get(file_column.as_str()).cloned().unwrap_or(DataType::String);
+                rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
+            })
+            .collect();
+        lf.select(select)
+            .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
+            .map_err(|e| self.error(e))
+    }
+}
+
+/// The checked batches so far, their rows numbered across scans.
+struct CheckedRows<'a> {
+    file: &'a EventsFile,
+    mapping: &'a ColumnMapping,
+    progress: &'a dyn Progress,
+    batches: Vec<CheckedBatch>,
+    /// Data rows checked so far.
+    rows_before: u64,
+}
+
+impl CheckedRows<'_> {
+    /// Checks every batch of a started scan; `fraction` says how far the
+    /// import is after a given number of rows, for the progress bar.
+    fn check_all(&mut self, batches: CollectBatches, fraction: &dyn Fn(u64) -> Option<f32>) -> Result<(), ImportError> {
+        let error = |e| ImportError::polars(&self.file.shown(), e);
+        for batch in batches {
+            let batch = batch.map_err(error)?;
+            let rows = batch.height() as u64;
+            self.batches.push(rows::check_batch(batch, self.mapping, self.rows_before).map_err(error)?);
+            self.rows_before += rows;
+            if self.progress.is_cancelled() {
+                return Err(ImportError::Cancelled);
+            }
+            let read = crate::core::format::count(self.rows_before as f64);
+            self.progress.update(fraction(self.rows_before).map(|f| f.min(0.99)), &format!("{read} rows read"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::events::EventTable;
+    use crate::core::import::{QualityReport, UnusableReason, map_columns};
+    use crate::core::progress::Silent;
+
+    fn load(path: &std::path::Path, piece_bytes: usize) -> (EventTable, QualityReport) {
+        let file = EventsFile::open(path).unwrap();
+        let mapping = map_columns(&file, &[]).unwrap();
+        let batches = read_in_pieces(&file, &mapping, &Silent, piece_bytes).unwrap();
+        rows::assemble(batches, &mapping).unwrap()
+    }
+
+    /// A file read in pieces of a few hundred bytes gives the table and the
+    /// report of one read whole: rows numbered across pieces, a bad number in
+    /// one piece read again as text (that piece only), quoted line ends and
+    /// duplicates across pieces.
+    #[test]
+    fn pieces_read_as_the_whole_file() {
+        let mut csv = String::from("customer_id,timestamp,event_type,item_id,category,quantity,price\n");
+        for i in 0..600 {
+            let quantity = if i == 450 { "two".to_string() } else { (1 + i % 3).to_string() };
+            let timestamp =
+                if i == 170 { "yesterday".to_string() } else { format!("2024-03-{:02} 10:00:00", 1 + i % 28) };
+            let category = if i % 7 == 0 { "\"Bags,\nbig\"" } else { "Shoes" };
+            csv += &format!("{},{timestamp},purchase,{},{category},{quantity},2.5\n", i % 40, i % 11);
+        }
+        csv += "3,2024-03-04 10:00:00,purchase,3,Shoes,1,2.5\n"; // repeats row 124
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.csv");
+        std::fs::write(&path, &csv).unwrap();
+
+        let (whole, whole_report) = load(&path, 1 << 20);
+        let (pieces, pieces_report) = load(&path, 300);
+        assert!(csv.len() / 300 > 50, "many pieces");
+        assert!(whole.df.equals_missing(&pieces.df));
+        assert_eq!(pieces_report.rows_read, 601);
+        assert_eq!(pieces_report.unusable_count(UnusableReason::UnparseableTimestamp), 1);
+        assert_eq!(pieces_report.unusable_count(UnusableReason::NonNumericQuantity), 1);
+        assert_eq!(pieces_report.duplicates_removed, 1);
+        let examples =
+            |r: &QualityReport| r.unusable.iter().flat_map(|u| u.examples.iter().map(|e| e.row)).collect::<Vec<_>>();
+        assert_eq!(examples(&pieces_report), [171, 451]);
+        assert_eq!(examples(&whole_report), examples(&pieces_report));
+        assert_eq!(pieces_report.duplicate_examples, whole_report.duplicate_examples);
+        let categories = pieces.df.column("category").unwrap().cast(&DataType::String).unwrap();
+        assert_eq!(categories.str().unwrap().get(0), Some("Bags,\nbig"));
+    }
+}
