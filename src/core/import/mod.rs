@@ -2,6 +2,7 @@
 //! canonical schema, check every cell, and account for every row in a
 //! [`QualityReport`].
 
+mod assemble;
 pub mod columns;
 mod csv_pieces;
 pub mod parse;
@@ -141,10 +142,10 @@ pub fn load_mapped_with_progress(
     if batches.iter().all(|b| b.rows_read() == 0) {
         return Err(ImportError::HeaderOnly { path: shown });
     }
-    let (events, mut report) = rows::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
+    let (events, mut report) = assemble::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;
     if detail == ReportDetail::Full {
         let _t = crate::core::trace::phase("count contents");
-        rows::count_contents(&events, &mut report).map_err(|e| ImportError::polars(&shown, e))?;
+        assemble::count_contents(&events, &mut report).map_err(|e| ImportError::polars(&shown, e))?;
     }
     report.file = shown.clone();
     report.format = file.format.describe();

@@ -155,7 +155,7 @@ mod tests {
         let file = EventsFile::open(path).unwrap();
         let mapping = map_columns(&file, &[]).unwrap();
         let batches = read_in_pieces(&file, &mapping, &Silent, piece_bytes).unwrap();
-        rows::assemble(batches, &mapping).unwrap()
+        super::super::assemble::assemble(batches, &mapping).unwrap()
     }
 
     /// A file read in pieces of a few hundred bytes gives the table and the

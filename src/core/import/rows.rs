@@ -6,8 +6,8 @@ use rayon::prelude::*;
 
 use super::columns::{Canonical, ColumnMapping};
 use super::parse::{self, EventKind, NumberCell};
-use super::quality::{EventCounts, MAX_EXAMPLES, QualityReport, RowExample, UnusableReason, UnusableRows};
-use crate::core::events::{EventTable, col_name, is_kind};
+use super::quality::{MAX_EXAMPLES, RowExample, UnusableReason, UnusableRows};
+use crate::core::events::col_name;
 
 /// Rows per parallel work unit.
 const CHUNK: usize = 1 << 15;
@@ -34,14 +34,15 @@ pub(super) fn raw_expr(canonical: Canonical, file_column: &str, dtype: &DataType
     }
 }
 
-/// One raw column, in the physical form `raw_expr` produced, with its cells
-/// read by position straight from the (single) array: the per-cell lookup
-/// through the chunked array was a tenth of the check's time.
+/// The cells of one raw column over one block of rows, in the physical form
+/// `raw_expr` produced, read by position straight from the block's single
+/// array: the per-cell lookup through a chunked array was a tenth of the
+/// check's time.
 enum Cells<'a> {
-    Text(&'a StringChunked, Option<&'a TextArray>),
+    Text(Option<&'a TextArray>),
     Number(Slots<'a, Float64Type>),
     /// Epoch milliseconds of a typed timestamp, or an integer id.
-    Integer(&'a Int64Chunked, Slots<'a, Int64Type>),
+    Integer(Slots<'a, Int64Type>),
 }
 
 /// The arrow array of a text column.
@@ -94,32 +95,24 @@ impl<'a> Cells<'a> {
         arr.and_then(|a| a.get(i))
     }
 
-    fn text(&self, i: usize) -> Option<String> {
-        match self {
-            Cells::Text(_, arr) => Self::str_cell(*arr, i).map(str::to_string),
-            Cells::Number(c) => c.get(i).map(|v| v.to_string()),
-            Cells::Integer(_, c) => c.get(i).map(|v| v.to_string()),
-        }
-    }
-
     #[inline]
     fn number(&self, i: usize) -> NumberCell {
         match self {
-            Cells::Text(_, arr) => Self::str_cell(*arr, i).map_or(NumberCell::Empty, parse::parse_number),
+            Cells::Text(arr) => Self::str_cell(*arr, i).map_or(NumberCell::Empty, parse::parse_number),
             Cells::Number(c) => match c.get(i) {
                 None => NumberCell::Empty,
                 Some(v) if v.is_finite() => NumberCell::Value(v),
                 Some(_) => NumberCell::Invalid,
             },
-            Cells::Integer(_, c) => c.get(i).map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
+            Cells::Integer(c) => c.get(i).map_or(NumberCell::Empty, |v| NumberCell::Value(v as f64)),
         }
     }
 
     #[inline]
     fn timestamp(&self, i: usize) -> Option<i64> {
         match self {
-            Cells::Text(_, arr) => Self::str_cell(*arr, i).and_then(parse::parse_timestamp),
-            Cells::Integer(_, c) => c.get(i),
+            Cells::Text(arr) => Self::str_cell(*arr, i).and_then(parse::parse_timestamp),
+            Cells::Integer(c) => c.get(i),
             Cells::Number(c) => c.get(i).and_then(|v| parse::parse_timestamp(&format!("{v:.0}"))),
         }
     }
@@ -127,7 +120,7 @@ impl<'a> Cells<'a> {
     #[inline]
     fn str_at(&self, i: usize) -> Option<&'a str> {
         match *self {
-            Cells::Text(_, arr) => Self::str_cell(arr, i),
+            Cells::Text(arr) => Self::str_cell(arr, i),
             _ => None,
         }
     }
@@ -136,33 +129,63 @@ impl<'a> Cells<'a> {
     #[inline]
     fn id_at(&self, i: usize, normalise: fn(&str) -> Option<&str>) -> (Option<Id<'a>>, bool) {
         match *self {
-            Cells::Text(_, arr) => {
+            Cells::Text(arr) => {
                 let raw = Self::str_cell(arr, i);
                 let id = raw.and_then(normalise);
                 (id.map(Id::Text), changed(raw, id))
             }
-            Cells::Integer(_, ref c) => (c.get(i).map(Id::Number), false),
+            Cells::Integer(ref c) => (c.get(i).map(Id::Number), false),
             Cells::Number(_) => (None, false),
         }
     }
 }
 
-fn cells<'a>(series: &'a [(Canonical, Series)], canonical: Canonical) -> PolarsResult<Option<Cells<'a>>> {
-    let Some((_, s)) = series.iter().find(|(c, _)| *c == canonical) else {
+/// The raw column of `canonical`, where it is mapped.
+fn column(series: &[(Canonical, Series)], canonical: Canonical) -> Option<&Series> {
+    series.iter().find(|(c, _)| *c == canonical).map(|(_, s)| s)
+}
+
+/// The cells of `canonical` in a block whose columns are one array each.
+fn cells(block: &[(Canonical, Series)], canonical: Canonical) -> PolarsResult<Option<Cells<'_>>> {
+    let Some(s) = column(block, canonical) else {
         return Ok(None);
     };
+    polars_ensure!(s.n_chunks() == 1, ComputeError: "a block of column {canonical} spans arrays");
     Ok(Some(match s.dtype() {
-        DataType::String => {
-            let ca = s.str()?;
-            Cells::Text(ca, ca.downcast_iter().next())
-        }
+        DataType::String => Cells::Text(s.str()?.downcast_iter().next()),
         DataType::Float64 => Cells::Number(Slots::of(s.f64()?)),
-        DataType::Int64 => {
-            let ca = s.i64()?;
-            Cells::Integer(ca, Slots::of(ca))
-        }
+        DataType::Int64 => Cells::Integer(Slots::of(s.i64()?)),
         other => polars_bail!(ComputeError: "unexpected type {other} for column {canonical}"),
     }))
+}
+
+/// A cell as text, for the examples of a report.
+fn cell_text(s: &Series, i: usize) -> Option<String> {
+    match s.get(i).ok()? {
+        AnyValue::Null => None,
+        AnyValue::String(t) => Some(t.to_string()),
+        AnyValue::Float64(v) => Some(v.to_string()),
+        AnyValue::Int64(v) => Some(v.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Row ranges (start, length) of at most [`CHUNK`] rows, each within one
+/// array of every column, so that a block of a column slices to one array
+/// without a copy. (Streamed batches arrive as a few dozen arrays per column.)
+fn blocks(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)> {
+    let mut cuts = vec![0, n];
+    for (_, s) in series {
+        cuts.extend(s.chunk_lengths().scan(0, |end, len| {
+            *end += len;
+            Some(*end)
+        }));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .flat_map(|w| (w[0]..w[1]).step_by(CHUNK).map(move |start| (start, CHUNK.min(w[1] - start))))
+        .collect()
 }
 
 const OK: u8 = 0;
@@ -172,7 +195,7 @@ fn reason_code(reason: UnusableReason) -> u8 {
     reason as u8 + 1
 }
 
-const REASONS: [UnusableReason; 6] = [
+pub(super) const REASONS: [UnusableReason; 6] = [
     UnusableReason::MissingCustomerId,
     UnusableReason::UnparseableTimestamp,
     UnusableReason::UnknownEventType,
@@ -269,12 +292,12 @@ fn fold_words(words: &[u64]) -> u64 {
 
 /// The usable rows of one batch, checked and converted, with what was left out.
 pub(super) struct CheckedBatch {
-    /// Canonical columns of the usable rows, plus `__fingerprint`.
-    df: DataFrame,
-    rows_read: u64,
-    unusable: Vec<UnusableRows>,
-    numeric_ids: bool,
-    numeric_items: bool,
+    /// Canonical columns of the usable rows, plus [`FINGERPRINT`].
+    pub(super) df: DataFrame,
+    pub(super) rows_read: u64,
+    pub(super) unusable: Vec<UnusableRows>,
+    pub(super) numeric_ids: bool,
+    pub(super) numeric_items: bool,
 }
 
 impl CheckedBatch {
@@ -283,189 +306,266 @@ impl CheckedBatch {
     }
 }
 
-const FINGERPRINT: &str = "__fingerprint";
+/// A seeded hash of a row's values: rows that share one are compared in full.
+pub(super) const FINGERPRINT: &str = "__fingerprint";
+
+/// What the row checks write for each row of a batch.
+struct RowValues {
+    /// `OK`, or the code of the first reason the row cannot serve.
+    reason: Vec<u8>,
+    timestamp_ms: Vec<i64>,
+    kind: Vec<EventKind>,
+    quantity: Vec<f64>,
+    /// NaN marks a missing price (parsed prices are always finite).
+    price: Vec<f64>,
+    amount: Vec<f64>,
+    customer_key: Vec<u64>,
+    /// `NO_ITEM` marks a row without an item id.
+    item_key: Vec<u64>,
+    fingerprint: Vec<u64>,
+}
+
+/// [`RowValues`] of one block of rows.
+struct BlockValues<'a> {
+    reason: &'a mut [u8],
+    timestamp_ms: &'a mut [i64],
+    kind: &'a mut [EventKind],
+    quantity: &'a mut [f64],
+    price: &'a mut [f64],
+    amount: &'a mut [f64],
+    customer_key: &'a mut [u64],
+    item_key: &'a mut [u64],
+    fingerprint: &'a mut [u64],
+}
+
+impl RowValues {
+    fn new(n: usize) -> RowValues {
+        RowValues {
+            reason: vec![OK; n],
+            timestamp_ms: vec![0; n],
+            kind: vec![EventKind::Purchase; n],
+            quantity: vec![1.0; n],
+            price: vec![f64::NAN; n],
+            amount: vec![0.0; n],
+            customer_key: vec![0; n],
+            item_key: vec![NO_ITEM; n],
+            fingerprint: vec![0; n],
+        }
+    }
+
+    /// The values of each block, in order.
+    fn blocks(&mut self, blocks: &[(usize, usize)]) -> Vec<BlockValues<'_>> {
+        fn split<'a, T>(mut rest: &'a mut [T], blocks: &[(usize, usize)]) -> impl Iterator<Item = &'a mut [T]> {
+            blocks.iter().map(move |&(_, len)| {
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+                rest = tail;
+                head
+            })
+        }
+        let mut reason = split(&mut self.reason, blocks);
+        let mut timestamp_ms = split(&mut self.timestamp_ms, blocks);
+        let mut kind = split(&mut self.kind, blocks);
+        let mut quantity = split(&mut self.quantity, blocks);
+        let mut price = split(&mut self.price, blocks);
+        let mut amount = split(&mut self.amount, blocks);
+        let mut customer_key = split(&mut self.customer_key, blocks);
+        let mut item_key = split(&mut self.item_key, blocks);
+        let mut fingerprint = split(&mut self.fingerprint, blocks);
+        let mut next = || -> Option<BlockValues<'_>> {
+            Some(BlockValues {
+                reason: reason.next()?,
+                timestamp_ms: timestamp_ms.next()?,
+                kind: kind.next()?,
+                quantity: quantity.next()?,
+                price: price.next()?,
+                amount: amount.next()?,
+                customer_key: customer_key.next()?,
+                item_key: item_key.next()?,
+                fingerprint: fingerprint.next()?,
+            })
+        };
+        std::iter::from_fn(&mut next).collect()
+    }
+}
+
+/// The cells of every mapped column over one block of rows.
+struct BlockCells<'a> {
+    customer: Cells<'a>,
+    timestamp: Cells<'a>,
+    event: Option<Cells<'a>>,
+    order: Option<Cells<'a>>,
+    item: Option<Cells<'a>>,
+    category: Option<Cells<'a>>,
+    quantity: Option<Cells<'a>>,
+    price: Option<Cells<'a>>,
+    amount: Option<Cells<'a>>,
+}
+
+impl BlockCells<'_> {
+    fn of(block: &[(Canonical, Series)]) -> PolarsResult<BlockCells<'_>> {
+        let (Some(customer), Some(timestamp)) =
+            (cells(block, Canonical::CustomerId)?, cells(block, Canonical::Timestamp)?)
+        else {
+            polars_bail!(ComputeError: "customer_id and timestamp must be mapped");
+        };
+        Ok(BlockCells {
+            customer,
+            timestamp,
+            event: cells(block, Canonical::EventType)?,
+            order: cells(block, Canonical::OrderId)?,
+            item: cells(block, Canonical::ItemId)?,
+            category: cells(block, Canonical::Category)?,
+            quantity: cells(block, Canonical::Quantity)?,
+            price: cells(block, Canonical::Price)?,
+            amount: cells(block, Canonical::Amount)?,
+        })
+    }
+
+    /// Checks and converts every row of the block into `out`.
+    fn check_rows(&self, out: BlockValues, hasher: &foldhash::fast::FixedState) -> TextChanges {
+        let mut seen = TextChanges::numeric();
+        for i in 0..out.reason.len() {
+            let fail = |why| reason_code(why);
+            let (id, id_changed) = self.customer.id_at(i, parse::normalise_id);
+            seen.customer |= id_changed;
+            let Some(id) = id else {
+                out.reason[i] = fail(UnusableReason::MissingCustomerId);
+                continue;
+            };
+            let customer_key = id.key();
+            match customer_key {
+                Some(k) if seen.numeric_ids => out.customer_key[i] = k,
+                _ => seen.numeric_ids = false,
+            }
+            let mut texts: [Option<Id>; 3] = [None; 3];
+            for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
+                (&self.order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
+                (&self.item, parse::normalise_id, &mut seen.item),
+                (&self.category, normalise_category, &mut seen.category),
+            ]) {
+                if let Some(cells) = cells {
+                    let (value, value_changed) = cells.id_at(i, norm);
+                    *slot = value;
+                    *flag |= value_changed;
+                }
+            }
+            let item_key = texts[1].and_then(Id::key);
+            if texts[1].is_some() {
+                match item_key {
+                    Some(k) if seen.numeric_items && k != NO_ITEM => out.item_key[i] = k,
+                    _ => seen.numeric_items = false,
+                }
+            }
+            match self.timestamp.timestamp(i) {
+                Some(t) => out.timestamp_ms[i] = t,
+                None => {
+                    out.reason[i] = fail(UnusableReason::UnparseableTimestamp);
+                    continue;
+                }
+            }
+            if let Some(event) = &self.event {
+                match event.str_at(i).and_then(EventKind::parse) {
+                    Some(k) => out.kind[i] = k,
+                    None => {
+                        out.reason[i] = fail(UnusableReason::UnknownEventType);
+                        continue;
+                    }
+                }
+            }
+            if let Some(quantity) = &self.quantity {
+                match quantity.number(i) {
+                    NumberCell::Value(v) => out.quantity[i] = v,
+                    NumberCell::Empty => {}
+                    NumberCell::Invalid => {
+                        out.reason[i] = fail(UnusableReason::NonNumericQuantity);
+                        continue;
+                    }
+                }
+            }
+            if let Some(price) = &self.price {
+                match price.number(i) {
+                    NumberCell::Value(v) => out.price[i] = v,
+                    NumberCell::Empty => {}
+                    NumberCell::Invalid => {
+                        out.reason[i] = fail(UnusableReason::NonNumericPrice);
+                        continue;
+                    }
+                }
+            }
+            let derived = if out.price[i].is_nan() { 0.0 } else { out.quantity[i] * out.price[i] };
+            out.amount[i] = match self.amount.as_ref().map(|a| a.number(i)) {
+                Some(NumberCell::Value(v)) => v,
+                Some(NumberCell::Invalid) => {
+                    out.reason[i] = fail(UnusableReason::NonNumericAmount);
+                    continue;
+                }
+                Some(NumberCell::Empty) | None => derived,
+            };
+            if !out.amount[i].is_finite() {
+                // quantity × price overflowed: the inputs are absurd, not the arithmetic.
+                out.reason[i] = fail(if self.amount.is_some() {
+                    UnusableReason::NonNumericAmount
+                } else {
+                    UnusableReason::NonNumericQuantity
+                });
+                continue;
+            }
+            let words = [
+                customer_key.unwrap_or_else(|| id_word(Some(id), hasher)),
+                out.timestamp_ms[i] as u64,
+                out.kind[i].code() as u64,
+                id_word(texts[0], hasher),
+                item_key.unwrap_or_else(|| id_word(texts[1], hasher)),
+                id_word(texts[2], hasher),
+                out.quantity[i].to_bits(),
+                out.price[i].to_bits(),
+                out.amount[i].to_bits(),
+            ];
+            out.fingerprint[i] = fold_words(&words);
+        }
+        seen
+    }
+}
 
 /// Checks and converts every row of one batch of raw columns; `first_row` is
 /// the number of data rows before this batch.
 pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u64) -> PolarsResult<CheckedBatch> {
     let n = raw.height();
-    // One contiguous array per column (fast random access); each original is
-    // dropped as soon as its copy exists, so only one column is held twice.
     let mut series: Vec<(Canonical, Series)> = Vec::new();
     for column in raw.into_columns() {
         let canonical = Canonical::from_name(column.name())
             .ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
-        let s = column.take_materialized_series();
-        series.push((canonical, if s.n_chunks() > 1 { s.rechunk() } else { s }));
+        series.push((canonical, column.take_materialized_series()));
     }
-    let customer = cells(&series, Canonical::CustomerId)?;
-    let timestamp = cells(&series, Canonical::Timestamp)?;
-    let event = cells(&series, Canonical::EventType)?;
-    let order = cells(&series, Canonical::OrderId)?;
-    let item = cells(&series, Canonical::ItemId)?;
-    let category = cells(&series, Canonical::Category)?;
-    let quantity = cells(&series, Canonical::Quantity)?;
-    let price = cells(&series, Canonical::Price)?;
-    let amount = cells(&series, Canonical::Amount)?;
-    let (Some(customer), Some(timestamp)) = (customer, timestamp) else {
-        polars_bail!(ComputeError: "customer_id and timestamp must be mapped");
-    };
-
-    let mut reason = vec![OK; n];
-    let mut ts_out = vec![0i64; n];
-    let mut kind_out = vec![EventKind::Purchase; n];
-    let mut qty_out = vec![1.0f64; n];
-    // NaN marks a missing price (parsed prices are always finite).
-    let mut price_out = vec![f64::NAN; n];
-    let mut amount_out = vec![0.0f64; n];
-    let mut key_out = vec![0u64; n];
-    // u64::MAX marks a row without an item id.
-    let mut item_key_out = vec![NO_ITEM; n];
-    let mut fingerprint = vec![0u64; n];
+    let blocks = blocks(&series, n);
+    let mut values = RowValues::new(n);
     let hasher = foldhash::fast::FixedState::with_seed(0x5EED);
-
-    let changes = reason
-        .par_chunks_mut(CHUNK)
-        .zip(ts_out.par_chunks_mut(CHUNK))
-        .zip(kind_out.par_chunks_mut(CHUNK))
-        .zip(qty_out.par_chunks_mut(CHUNK))
-        .zip(price_out.par_chunks_mut(CHUNK))
-        .zip(amount_out.par_chunks_mut(CHUNK))
-        .zip(key_out.par_chunks_mut(CHUNK))
-        .zip(fingerprint.par_chunks_mut(CHUNK))
-        .zip(item_key_out.par_chunks_mut(CHUNK))
-        .enumerate()
-        .map(|(chunk, ((((((((r, ts), kind), qty), pr), amt), keys), fp), item_keys))| {
-            let base = chunk * CHUNK;
-            let mut seen = TextChanges::numeric();
-            for j in 0..r.len() {
-                let i = base + j;
-                let fail = |why| reason_code(why);
-                let (id, id_changed) = customer.id_at(i, parse::normalise_id);
-                seen.customer |= id_changed;
-                let Some(id) = id else {
-                    r[j] = fail(UnusableReason::MissingCustomerId);
-                    continue;
-                };
-                let customer_key = id.key();
-                match customer_key {
-                    Some(k) if seen.numeric_ids => keys[j] = k,
-                    _ => seen.numeric_ids = false,
-                }
-                let mut texts: [Option<Id>; 3] = [None; 3];
-                for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
-                    (&order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
-                    (&item, parse::normalise_id, &mut seen.item),
-                    (&category, normalise_category, &mut seen.category),
-                ]) {
-                    if let Some(cells) = cells {
-                        let (value, value_changed) = cells.id_at(i, norm);
-                        *slot = value;
-                        *flag |= value_changed;
-                    }
-                }
-                let item_key = texts[1].and_then(Id::key);
-                if texts[1].is_some() {
-                    match item_key {
-                        Some(k) if seen.numeric_items && k != NO_ITEM => item_keys[j] = k,
-                        _ => seen.numeric_items = false,
-                    }
-                }
-                match timestamp.timestamp(i) {
-                    Some(t) => ts[j] = t,
-                    None => {
-                        r[j] = fail(UnusableReason::UnparseableTimestamp);
-                        continue;
-                    }
-                }
-                if let Some(event) = &event {
-                    let label = event.str_at(i);
-                    match label.and_then(EventKind::parse) {
-                        Some(k) => {
-                            kind[j] = k;
-                        }
-                        None => {
-                            r[j] = fail(UnusableReason::UnknownEventType);
-                            continue;
-                        }
-                    }
-                }
-                if let Some(quantity) = &quantity {
-                    match quantity.number(i) {
-                        NumberCell::Value(v) => qty[j] = v,
-                        NumberCell::Empty => {}
-                        NumberCell::Invalid => {
-                            r[j] = fail(UnusableReason::NonNumericQuantity);
-                            continue;
-                        }
-                    }
-                }
-                if let Some(price) = &price {
-                    match price.number(i) {
-                        NumberCell::Value(v) => pr[j] = v,
-                        NumberCell::Empty => {}
-                        NumberCell::Invalid => {
-                            r[j] = fail(UnusableReason::NonNumericPrice);
-                            continue;
-                        }
-                    }
-                }
-                let derived = if pr[j].is_nan() { 0.0 } else { qty[j] * pr[j] };
-                amt[j] = match amount.as_ref().map(|a| a.number(i)) {
-                    Some(NumberCell::Value(v)) => v,
-                    Some(NumberCell::Invalid) => {
-                        r[j] = fail(UnusableReason::NonNumericAmount);
-                        continue;
-                    }
-                    Some(NumberCell::Empty) | None => derived,
-                };
-                if !amt[j].is_finite() {
-                    // quantity × price overflowed: the inputs are absurd, not the arithmetic.
-                    r[j] = fail(if amount.is_some() {
-                        UnusableReason::NonNumericAmount
-                    } else {
-                        UnusableReason::NonNumericQuantity
-                    });
-                    continue;
-                }
-                let words = [
-                    customer_key.unwrap_or_else(|| id_word(Some(id), &hasher)),
-                    ts[j] as u64,
-                    kind[j].code() as u64,
-                    id_word(texts[0], &hasher),
-                    item_key.unwrap_or_else(|| id_word(texts[1], &hasher)),
-                    id_word(texts[2], &hasher),
-                    qty[j].to_bits(),
-                    pr[j].to_bits(),
-                    amt[j].to_bits(),
-                ];
-                fp[j] = fold_words(&words);
-            }
-            seen
+    let changes = values
+        .blocks(&blocks)
+        .into_par_iter()
+        .zip(&blocks)
+        .map(|(out, &(start, len))| {
+            let block: Vec<(Canonical, Series)> =
+                series.iter().map(|(c, s)| (*c, s.slice(start as i64, len))).collect();
+            PolarsResult::Ok(BlockCells::of(&block)?.check_rows(out, &hasher))
         })
-        .reduce(TextChanges::numeric, TextChanges::merge);
+        .try_reduce(TextChanges::numeric, |a, b| Ok(a.merge(b)))?;
+    let RowValues { reason, timestamp_ms, kind, quantity, price, amount, customer_key, item_key, fingerprint } = values;
 
     let mut unusable = Vec::new();
     for why in REASONS {
         let code = reason_code(why);
-        let cells_at_fault = match why {
-            UnusableReason::MissingCustomerId => Some(&customer),
-            UnusableReason::UnparseableTimestamp => Some(&timestamp),
-            UnusableReason::UnknownEventType => event.as_ref(),
-            UnusableReason::NonNumericQuantity => quantity.as_ref(),
-            UnusableReason::NonNumericPrice => price.as_ref(),
-            UnusableReason::NonNumericAmount => amount.as_ref(),
-        };
         let count = reason.par_iter().filter(|&&r| r == code).count() as u64;
         if count == 0 {
             continue;
         }
+        let at_fault = column(&series, why.column());
         let examples = reason
             .iter()
             .enumerate()
             .filter(|&(_, &r)| r == code)
             .take(MAX_EXAMPLES)
-            .map(|(i, _)| RowExample { row: first_row + i as u64 + 1, value: cells_at_fault.and_then(|c| c.text(i)) })
+            .map(|(i, _)| RowExample { row: first_row + i as u64 + 1, value: at_fault.and_then(|s| cell_text(s, i)) })
             .collect();
         unusable.push(UnusableRows {
             reason: why,
@@ -476,71 +576,62 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
         });
     }
     // A text column: the raw one where no cell changes, else a normalised copy.
-    let text_column =
-        |cells: &Option<Cells>, name: &str, changed: bool, norm: fn(&str) -> Option<&str>| -> Option<Column> {
-            let cells = cells.as_ref()?;
-            match cells {
-                Cells::Text(ca, _) if !changed => {
-                    return Some((*ca).clone().with_name(name.into()).into_column());
-                }
-                Cells::Integer(ca, _) => {
-                    return (*ca).cast(&DataType::String).ok().map(|s| s.with_name(name.into()).into_column());
-                }
-                _ => {}
-            }
-            let values: Vec<Option<&str>> = (0..n).into_par_iter().map(|i| cells.str_at(i).and_then(norm)).collect();
-            Some(StringChunked::from_slice_options(name.into(), &values).into_column())
-        };
-    let codes: Vec<i8> = kind_out.iter().map(|k| k.code()).collect();
-    let event_column = Int8Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column();
-    let customer_column = Some(customer);
+    let text_column = |canonical: Canonical, name: &str, changed: bool, norm: fn(&str) -> Option<&str>| {
+        let s = column(&series, canonical)?;
+        let renamed = |c: Series| Some(c.with_name(name.into()).into_column());
+        match s.dtype() {
+            DataType::Int64 => renamed(s.cast(&DataType::String).ok()?),
+            _ if !changed => renamed(s.clone()),
+            _ => renamed(s.str().ok()?.iter().map(|v| v.and_then(norm)).collect::<StringChunked>().into_series()),
+        }
+    };
+    let codes: Vec<i8> = kind.iter().map(|k| k.code()).collect();
+    drop(kind);
     let first = first_row as u32 + 1;
     let mut columns =
         vec![UInt32Chunked::from_iter_values(col_name::ROW.into(), first..first + n as u32).into_column()];
     if changes.numeric_ids {
-        columns.push(key_column(col_name::CUSTOMER_KEY, &key_out));
+        columns.push(key_column(col_name::CUSTOMER_KEY, &customer_key));
     } else {
-        drop(key_out);
-        columns.extend(text_column(&customer_column, col_name::CUSTOMER_ID, changes.customer, parse::normalise_id));
+        columns.extend(text_column(
+            Canonical::CustomerId,
+            col_name::CUSTOMER_ID,
+            changes.customer,
+            parse::normalise_id,
+        ));
     }
-    columns.push(Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), ts_out).into_column());
-    columns.push(event_column);
-    drop(kind_out);
-    columns.extend(text_column(&order, col_name::ORDER_ID, changes.order, parse::normalise_id));
-    let numeric_items = item.is_some() && changes.numeric_items;
+    drop(customer_key);
+    columns.push(Int64Chunked::from_vec(col_name::TIMESTAMP_MS.into(), timestamp_ms).into_column());
+    columns.push(Int8Chunked::from_vec(col_name::EVENT_CODE.into(), codes).into_column());
+    columns.extend(text_column(Canonical::OrderId, col_name::ORDER_ID, changes.order, parse::normalise_id));
+    let numeric_items = mapping.has(Canonical::ItemId) && changes.numeric_items;
     if numeric_items {
-        columns.push(key_column(col_name::ITEM_KEY, &item_key_out));
+        columns.push(key_column(col_name::ITEM_KEY, &item_key));
     } else {
-        columns.extend(text_column(&item, col_name::ITEM_ID, changes.item, parse::normalise_id));
+        columns.extend(text_column(Canonical::ItemId, col_name::ITEM_ID, changes.item, parse::normalise_id));
     }
-    drop(item_key_out);
-    if let Some(category) = text_column(&category, col_name::CATEGORY, changes.category, normalise_category) {
+    drop(item_key);
+    if let Some(category) = text_column(Canonical::Category, col_name::CATEGORY, changes.category, normalise_category) {
         columns.push(category.cast(&crate::core::events::category_dtype())?);
     }
-    columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), qty_out).into_column());
-    if price.is_some() {
+    columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), quantity).into_column());
+    if mapping.has(Canonical::Price) {
         columns.push(
             Float64Chunked::from_iter_options(
                 col_name::PRICE.into(),
-                price_out.iter().map(|&p| (!p.is_nan()).then_some(p)),
+                price.iter().map(|&p| (!p.is_nan()).then_some(p)),
             )
             .into_column(),
         );
     }
-    drop(price_out);
-    columns.push(Float64Chunked::from_vec(col_name::AMOUNT.into(), amount_out).into_column());
+    drop(price);
+    columns.push(Float64Chunked::from_vec(col_name::AMOUNT.into(), amount).into_column());
     columns.push(UInt64Chunked::from_vec(FINGERPRINT.into(), fingerprint).into_column());
     let mut df = DataFrame::new(n, columns)?;
     if reason.iter().any(|&r| r != OK) {
         df = df.filter(&BooleanChunked::from_iter_values("usable".into(), reason.iter().map(|&r| r == OK)))?;
     }
-    Ok(CheckedBatch {
-        df,
-        rows_read: n as u64,
-        unusable,
-        numeric_ids: changes.numeric_ids,
-        numeric_items: item.is_some() && changes.numeric_items,
-    })
+    Ok(CheckedBatch { df, rows_read: n as u64, unusable, numeric_ids: changes.numeric_ids, numeric_items })
 }
 
 /// A numeric id column (`NO_ITEM` marks a missing id), stored as `u32` when
@@ -554,198 +645,61 @@ fn key_column(name: &str, keys: &[u64]) -> Column {
     }
 }
 
-/// Joins checked batches into the events table: one id representation for
-/// all (numeric keys only if every batch had them), exact duplicates removed
-/// across batches, and the report's counts.
-pub(super) fn assemble(
-    batches: Vec<CheckedBatch>,
-    mapping: &ColumnMapping,
-) -> PolarsResult<(EventTable, QualityReport)> {
-    let mut report = QualityReport { rows_read: batches.iter().map(|b| b.rows_read).sum(), ..Default::default() };
-    for why in REASONS {
-        let parts: Vec<&UnusableRows> =
-            batches.iter().flat_map(|b| b.unusable.iter().filter(move |u| u.reason == why)).collect();
-        let Some(first) = parts.first() else { continue };
-        report.unusable.push(UnusableRows {
-            count: parts.iter().map(|u| u.count).sum(),
-            examples: parts.iter().flat_map(|u| u.examples.iter().cloned()).take(MAX_EXAMPLES).collect(),
-            ..(*first).clone()
-        });
-    }
-    report.rows_unusable = report.unusable.iter().map(|u| u.count).sum();
-
-    let numeric_ids = batches.iter().all(|b| b.numeric_ids);
-    let has_item = mapping.has(Canonical::ItemId);
-    let numeric_items = has_item && batches.iter().all(|b| b.numeric_items);
-    // One batch with an id past u32 makes the whole key column 64-bit.
-    let wide = |key: &str| batches.iter().any(|b| b.df.column(key).is_ok_and(|c| c.dtype() == &DataType::UInt64));
-    let wide_keys: Vec<&str> = [col_name::CUSTOMER_KEY, col_name::ITEM_KEY].into_iter().filter(|k| wide(k)).collect();
-    let mut df: Option<DataFrame> = None;
-    for batch in batches {
-        let mut part = batch.df;
-        for &key in &wide_keys {
-            if let Ok(index) = part.try_get_column_index(key) {
-                let widened = part.columns()[index].cast(&DataType::UInt64)?;
-                part.replace_column(index, widened)?;
-            }
-        }
-        // A batch with numeric ids joins others with text ids: write its numbers out.
-        for (numeric, batch_numeric, key, text) in [
-            (numeric_ids, batch.numeric_ids, col_name::CUSTOMER_KEY, col_name::CUSTOMER_ID),
-            (numeric_items, batch.numeric_items, col_name::ITEM_KEY, col_name::ITEM_ID),
-        ] {
-            if !numeric && batch_numeric {
-                let as_text = part.column(key)?.cast(&DataType::String)?.with_name(text.into());
-                part.replace_column(part.try_get_column_index(key)?, as_text)?;
-            }
-        }
-        match df.as_mut() {
-            None => df = Some(part),
-            Some(all) => {
-                all.vstack_mut_owned(part)?;
-            }
-        }
-    }
-    let Some(mut df) = df else {
-        polars_bail!(NoData: "no rows");
-    };
-
-    let t = crate::core::trace::phase("dedupe");
-    let duplicates = find_duplicates(&df)?;
-    report.duplicates_removed = duplicates.len() as u64;
-    let rows = df.column(col_name::ROW)?.u32()?;
-    report.duplicate_examples =
-        duplicates.iter().take(MAX_EXAMPLES).filter_map(|&i| rows.get(i as usize).map(u64::from)).collect();
-    let _ = df.drop_in_place(FINGERPRINT)?;
-    if !duplicates.is_empty() {
-        let mut keep = vec![true; df.height()];
-        for &i in &duplicates {
-            keep[i as usize] = false;
-        }
-        df = df.filter(&BooleanChunked::from_iter_values("keep".into(), keep.into_iter()))?;
-    }
-    drop(t);
-
-    let _t = crate::core::trace::phase("summarise");
-    let events = EventTable {
-        df,
-        has_order_id: mapping.has(Canonical::OrderId),
-        has_item_id: has_item,
-        has_category: mapping.has(Canonical::Category),
-        has_price: mapping.has(Canonical::Price),
-        has_customer_key: numeric_ids,
-        has_item_key: numeric_items,
-    };
-    summarise(&events, &mut report)?;
-    Ok((events, report))
-}
-
-/// Positions (ascending) of rows that repeat an earlier row exactly in every
-/// canonical column. Fingerprints (a seeded hash of each row's values) are
-/// sorted to find the few that occur twice; only rows carrying one of those
-/// are compared in full, so a hash collision can never remove a row.
-fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
-    let fingerprint = df.column(FINGERPRINT)?.u64()?;
-    let mut sorted: Vec<u64> = Vec::with_capacity(df.height());
-    for arr in fingerprint.downcast_iter() {
-        sorted.extend_from_slice(arr.values());
-    }
-    // Plain u64s sort twice as fast as (fingerprint, position) pairs.
-    sorted.par_sort_unstable();
-    let repeated: std::collections::HashSet<u64> =
-        sorted.par_windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-    drop(sorted);
-    if repeated.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Rows with a repeated fingerprint, in file order, grouped by it.
-    let mut groups: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    for (i, h) in fingerprint.into_no_null_iter().enumerate() {
-        if repeated.contains(&h) {
-            groups.entry(h).or_default().push(i);
-        }
-    }
-    // Columns compared in full: all but the row number and the fingerprint.
-    let compared: Vec<&Column> =
-        df.columns().iter().filter(|c| c.name() != col_name::ROW && c.name() != FINGERPRINT).collect();
-    let same = |a: usize, b: usize| -> PolarsResult<bool> {
-        for c in &compared {
-            if c.get(a)? != c.get(b)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    };
-    let mut duplicates = Vec::new();
-    for rows in groups.values() {
-        // A row is a duplicate if an earlier kept row equals it.
-        let mut kept: Vec<usize> = Vec::new();
-        for &i in rows {
-            let mut duplicate = false;
-            for &k in &kept {
-                if same(k, i)? {
-                    duplicate = true;
-                    break;
-                }
-            }
-            if duplicate {
-                duplicates.push(i as u32);
-            } else {
-                kept.push(i);
-            }
-        }
-    }
-    duplicates.sort_unstable();
-    Ok(duplicates)
-}
-
-/// Counts what the usable table holds: customers, items, purchase orders.
-/// Apart from the row counts because it costs three group-bys, which a
-/// command that computes features anyway can skip.
-pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
-    let mut aggs = vec![col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers")];
-    if events.has_item_id {
-        aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
-    }
-    let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get = |name: &str| stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0));
-    report.customers = get("customers");
-    report.items = get("items");
-    report.purchase_orders = Some(events.purchase_orders().collect()?.height() as u64);
-    Ok(())
-}
-
-/// Fills the row counts of the usable table into the report.
-fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
-    use col_name::*;
-    // A boolean column sums to its count of trues: no 8-byte-per-row copy as numbers.
-    let count_if = |e: Expr| e.sum().cast(DataType::UInt64);
-    let mut aggs = vec![
-        count_if(is_kind(EventKind::View)).alias("view"),
-        count_if(is_kind(EventKind::Cart)).alias("cart"),
-        count_if(is_kind(EventKind::Purchase)).alias("purchase"),
-        count_if(is_kind(EventKind::Purchase).and(col(QUANTITY).lt(lit(0.0)))).alias("returns"),
-    ];
-    if events.has_price {
-        aggs.push(count_if(col(PRICE).lt(lit(0.0))).alias("negative_prices"));
-        aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
-    }
-    let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get =
-        |name: &str| -> u64 { stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0)).unwrap_or(0) };
-    report.rows_usable = events.len() as u64;
-    report.events = EventCounts { view: get("view"), cart: get("cart"), purchase: get("purchase") };
-    report.returns = get("returns");
-    report.negative_prices = get("negative_prices");
-    report.zero_prices = get("zero_prices");
-    report.first_timestamp = events.first_timestamp_ms().map(parse::format_ms);
-    report.last_timestamp = events.last_timestamp_ms().map(parse::format_ms);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A raw batch as the CSV scan gives it (canonical names, text cells),
+    /// `parts` frames stacked into one, so each column has `parts` arrays.
+    fn raw_batch(rows: usize, parts: usize) -> DataFrame {
+        let text = |f: &dyn Fn(usize) -> String| (0..rows).map(f).collect::<Vec<_>>();
+        let whole = df![
+            "customer_id" => text(&|i| if i == 77 { String::new() } else { (i % 9).to_string() }),
+            "timestamp" => text(&|i| if i == 160 { "soon".into() } else { format!("2024-05-{:02} 08:00:00", 1 + i % 30) }),
+            "event_type" => text(&|i| ["view", "cart", "purchase"][i % 3].to_string()),
+            "item_id" => text(&|i| format!("{}", i % 13)),
+            "category" => text(&|i| if i % 5 == 0 { " Bags ".into() } else { "Shoes".into() }),
+            "quantity" => (0..rows).map(|i| (1 + i % 2) as f64).collect::<Vec<_>>(),
+        ]
+        .unwrap();
+        let size = rows.div_ceil(parts);
+        let mut stacked = whole.slice(0, size);
+        for p in 1..parts {
+            stacked.vstack_mut_owned(whole.slice((p * size) as i64, size)).unwrap();
+        }
+        stacked
+    }
+
+    fn mapping() -> ColumnMapping {
+        let names = ["customer_id", "timestamp", "event_type", "item_id", "category", "quantity"];
+        ColumnMapping::propose(&names.map(String::from), &[]).0
+    }
+
+    /// A batch whose columns arrive in many arrays, cut at different rows in
+    /// different columns, checks exactly as the same batch in one array each.
+    #[test]
+    fn a_batch_in_many_arrays_checks_as_one() {
+        let one = check_batch(raw_batch(200, 1), &mapping(), 1000).unwrap();
+        let mut many = raw_batch(200, 7);
+        // The quantity column cut elsewhere: blocks must respect every column's arrays.
+        let quantity = raw_batch(200, 3).column("quantity").unwrap().clone();
+        many.replace("quantity", quantity).unwrap();
+        assert!(many.column("customer_id").unwrap().n_chunks() == 7);
+        let many = check_batch(many, &mapping(), 1000).unwrap();
+        assert!(one.df.equals_missing(&many.df));
+        assert_eq!(one.df.height(), 198);
+        let rows = |b: &CheckedBatch| b.unusable.iter().map(|u| (u.reason, u.examples.clone())).collect::<Vec<_>>();
+        assert_eq!(rows(&one), rows(&many));
+        assert_eq!(
+            rows(&many),
+            [
+                (UnusableReason::MissingCustomerId, vec![RowExample { row: 1078, value: Some(String::new()) }]),
+                (UnusableReason::UnparseableTimestamp, vec![RowExample { row: 1161, value: Some("soon".into()) }]),
+            ]
+        );
+        let category = many.df.column(col_name::CATEGORY).unwrap().cast(&DataType::String).unwrap();
+        assert_eq!(category.str().unwrap().get(0), Some("Bags"), "trimmed across arrays");
+    }
 
     #[test]
     fn decimal_keys_are_plain_integers_only() {
