@@ -472,25 +472,24 @@ impl BlockCells<'_> {
                     }
                 }
             }
-            if let Some(quantity) = &self.quantity {
-                match quantity.number(i) {
-                    NumberCell::Value(v) => out.quantity[i] = v,
-                    NumberCell::Empty => {}
-                    NumberCell::Invalid => {
-                        out.reason[i] = fail(UnusableReason::NonNumericQuantity);
-                        continue;
+            // An empty quantity or price keeps its default (1, missing).
+            let mut invalid = None;
+            for (cells, value, why) in [
+                (&self.quantity, &mut out.quantity[i], UnusableReason::NonNumericQuantity),
+                (&self.price, &mut out.price[i], UnusableReason::NonNumericPrice),
+            ] {
+                match cells.as_ref().map(|c| c.number(i)) {
+                    Some(NumberCell::Value(v)) => *value = v,
+                    Some(NumberCell::Invalid) => {
+                        invalid = Some(why);
+                        break;
                     }
+                    Some(NumberCell::Empty) | None => {}
                 }
             }
-            if let Some(price) = &self.price {
-                match price.number(i) {
-                    NumberCell::Value(v) => out.price[i] = v,
-                    NumberCell::Empty => {}
-                    NumberCell::Invalid => {
-                        out.reason[i] = fail(UnusableReason::NonNumericPrice);
-                        continue;
-                    }
-                }
+            if let Some(why) = invalid {
+                out.reason[i] = fail(why);
+                continue;
             }
             let derived = if out.price[i].is_nan() { 0.0 } else { out.quantity[i] * out.price[i] };
             out.amount[i] = match self.amount.as_ref().map(|a| a.number(i)) {
