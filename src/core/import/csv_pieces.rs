@@ -5,10 +5,17 @@
 //! count in the process's memory for the whole import (half its peak at 10M
 //! events), and a file larger than memory could not be read at all. Read in
 //! pieces, the import holds one piece of raw text at a time.
+//!
+//! Each piece is checked to be UTF-8 as it is read, so the file is read once.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use polars_buffer::Buffer;
+
+use super::ImportError;
+use super::source::locate_bad_utf8;
 
 /// About how many bytes of rows each piece holds (a row longer than this
 /// makes its piece longer: a piece always ends at a row's end).
@@ -20,13 +27,15 @@ const QUOTE: u8 = b'"';
 
 /// One piece: the header line and whole rows.
 pub(super) struct CsvPiece {
-    pub text: Vec<u8>,
+    pub text: Buffer<u8>,
     /// Bytes of the file read so far, this piece included.
     pub bytes_read: u64,
 }
 
 /// The pieces of one CSV file, in file order.
 pub(super) struct CsvPieces {
+    path: PathBuf,
+    separator: u8,
     reader: File,
     /// The header line, line end included (without a UTF-8 byte-order mark).
     header: Vec<u8>,
@@ -38,11 +47,16 @@ pub(super) struct CsvPieces {
 }
 
 impl CsvPieces {
-    /// Opens `path` for pieces of about `piece_bytes` ([`PIECE_BYTES`] but in tests).
-    pub(super) fn open(path: &Path, piece_bytes: usize) -> std::io::Result<CsvPieces> {
-        let mut reader = BufReader::new(File::open(path)?);
+    /// Opens `path`, whose cells `separator` separates, for pieces of about
+    /// `piece_bytes` ([`PIECE_BYTES`] but in tests).
+    pub(super) fn open(path: &Path, separator: u8, piece_bytes: usize) -> Result<CsvPieces, ImportError> {
+        let io = |e: std::io::Error| ImportError::Io { path: path.display().to_string(), message: e.to_string() };
+        let mut reader = BufReader::new(File::open(path).map_err(io)?);
         let mut header = Vec::new();
-        reader.read_until(b'\n', &mut header)?;
+        reader.read_until(b'\n', &mut header).map_err(io)?;
+        if let Err(e) = std::str::from_utf8(&header) {
+            return Err(locate_bad_utf8(path, e.valid_up_to() as u64, Some(separator)));
+        }
         let bytes_read = header.len() as u64;
         if header.starts_with(&[0xEF, 0xBB, 0xBF]) {
             header.drain(..3);
@@ -54,6 +68,8 @@ impl CsvPieces {
         let carry = reader.buffer().to_vec();
         let bytes_read = bytes_read + carry.len() as u64;
         Ok(CsvPieces {
+            path: path.to_path_buf(),
+            separator,
             reader: reader.into_inner(),
             header,
             carry,
@@ -64,7 +80,7 @@ impl CsvPieces {
     }
 
     /// The next piece, or `None` after the last row.
-    pub(super) fn next_piece(&mut self) -> std::io::Result<Option<CsvPiece>> {
+    pub(super) fn next_piece(&mut self) -> Result<Option<CsvPiece>, ImportError> {
         if self.done {
             return Ok(None);
         }
@@ -74,7 +90,7 @@ impl CsvPieces {
         text.append(&mut self.carry);
         let mut want = self.piece_bytes;
         loop {
-            let at_end = self.fill(&mut text, rows_start + want)?;
+            let at_end = self.fill(&mut text, rows_start + want).map_err(|e| self.io_error(e))?;
             let rows = &text[rows_start..];
             let cut = if at_end && rows.len() <= want {
                 Some(rows.len())
@@ -89,12 +105,26 @@ impl CsvPieces {
                     if cut == 0 {
                         return Ok(None);
                     }
-                    return Ok(Some(CsvPiece { text, bytes_read: self.bytes_read - self.carry.len() as u64 }));
+                    let bytes_read = self.bytes_read - self.carry.len() as u64;
+                    if let Err(e) = std::str::from_utf8(&text[rows_start..]) {
+                        let rows_offset = bytes_read - cut as u64;
+                        return Err(locate_bad_utf8(
+                            &self.path,
+                            rows_offset + e.valid_up_to() as u64,
+                            Some(self.separator),
+                        ));
+                    }
+                    let text = Buffer::from_vec(text);
+                    return Ok(Some(CsvPiece { text, bytes_read }));
                 }
                 // One row longer than the piece: read on until it ends.
                 None => want = want.saturating_mul(2),
             }
         }
+    }
+
+    fn io_error(&self, e: std::io::Error) -> ImportError {
+        ImportError::Io { path: self.path.display().to_string(), message: e.to_string() }
     }
 
     /// Reads until `text` holds `len` bytes or the file ends; true at the end.
@@ -133,10 +163,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         std::fs::write(&path, content).unwrap();
-        let mut reader = CsvPieces::open(&path, piece_bytes).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', piece_bytes).unwrap();
         let mut out = Vec::new();
         while let Some(piece) = reader.next_piece().unwrap() {
-            out.push(String::from_utf8(piece.text).unwrap());
+            out.push(String::from_utf8(piece.text.to_vec()).unwrap());
         }
         assert_eq!(reader.bytes_read, content.len() as u64);
         out
@@ -184,5 +214,31 @@ mod tests {
         assert!(pieces(b"a,b\n", 8).is_empty());
         assert!(pieces(b"a,b", 8).is_empty());
         assert_eq!(pieces(b"\xEF\xBB\xBFa,b\n1,2\n", 8), ["a,b\n1,2\n"]);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_found_in_any_piece_with_their_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        let mut file = b"a,b\n".to_vec();
+        for i in 0..100 {
+            file.extend_from_slice(format!("{i},x\n").as_bytes());
+        }
+        file.extend_from_slice(b"100,caf\xE9\n101,y\n");
+        std::fs::write(&path, &file).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', 64).unwrap();
+        let error = loop {
+            match reader.next_piece() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the bad byte was not found"),
+                Err(e) => break e,
+            }
+        };
+        match error {
+            ImportError::NotUtf8 { line, column, .. } => assert_eq!((line, column.as_deref()), (102, Some("b"))),
+            other => panic!("{other}"),
+        }
+        std::fs::write(&path, b"a,\xFF\n1,2\n").unwrap();
+        assert!(matches!(CsvPieces::open(&path, b',', 64), Err(ImportError::NotUtf8 { line: 1, .. })));
     }
 }

@@ -43,12 +43,11 @@ fn read_in_pieces(
     let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
     let io = |e: std::io::Error| ImportError::Io { path: file.shown(), message: e.to_string() };
     let size = std::fs::metadata(&file.path).map_err(io)?.len().max(1);
-    let mut pieces = CsvPieces::open(&file.path, piece_bytes).map_err(io)?;
+    let mut pieces = CsvPieces::open(&file.path, separator, piece_bytes)?;
     let mut start_next = || -> Result<Option<StartedPiece>, ImportError> {
-        let Some(piece) = pieces.next_piece().map_err(io)? else { return Ok(None) };
-        let text = Buffer::from_vec(piece.text);
-        let batches = reader.start(reader.csv(text.clone(), separator, &numeric)?)?;
-        Ok(Some(StartedPiece { text, batches, bytes_read: piece.bytes_read }))
+        let Some(piece) = pieces.next_piece()? else { return Ok(None) };
+        let batches = reader.start(reader.csv(piece.text.clone(), separator, &numeric)?)?;
+        Ok(Some(StartedPiece { text: piece.text, batches, bytes_read: piece.bytes_read }))
     };
     // The next piece is read and its scan started while the current one is
     // checked, so that polars does not wait for the checks between pieces.

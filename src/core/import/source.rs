@@ -65,7 +65,7 @@ impl EventsFile {
                 (FileFormat::Parquet, schema.iter_names().map(|n| n.to_string()).collect())
             }
             "json" | "ndjson" | "jsonl" => {
-                check_utf8(path, None)?;
+                check_utf8(path)?;
                 let schema = scan(path, FileFormat::NdJson)
                     .and_then(|mut lf| lf.collect_schema())
                     .map_err(|e| ImportError::polars(&shown, e))?;
@@ -74,7 +74,7 @@ impl EventsFile {
             _ => {
                 let header_line = read_header_line(path)?;
                 let separator = sniff_separator(&header_line);
-                check_utf8(path, Some(separator))?;
+                // (Its rows are checked to be UTF-8 as the import reads them.)
                 let headers = split_header(&header_line, separator);
                 if headers.iter().all(|h| h.trim().is_empty()) {
                     return Err(ImportError::EmptyFile { path: shown });
@@ -220,9 +220,10 @@ fn split_header(header: &[u8], separator: u8) -> Vec<String> {
     out
 }
 
-/// Fails on the first byte sequence that is not UTF-8, naming its line and
-/// (for CSV) its column. Reads the file once in large blocks.
-fn check_utf8(path: &Path, separator: Option<u8>) -> Result<(), ImportError> {
+/// Fails on the first byte sequence that is not UTF-8, naming its line. Reads
+/// the file once in large blocks. (CSV files are checked piece by piece as
+/// they are imported.)
+fn check_utf8(path: &Path) -> Result<(), ImportError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
     let mut file = File::open(path).map_err(io)?;
@@ -252,13 +253,15 @@ fn check_utf8(path: &Path, separator: Option<u8>) -> Result<(), ImportError> {
             }
             Err(e) => {
                 let bad_at = offset + e.valid_up_to() as u64;
-                return Err(locate_bad_utf8(path, bad_at, separator));
+                return Err(locate_bad_utf8(path, bad_at, None));
             }
         }
     }
 }
 
-fn locate_bad_utf8(path: &Path, bad_at: u64, separator: Option<u8>) -> ImportError {
+/// The error for a byte sequence that is not UTF-8 at offset `bad_at`, with its
+/// line and (for CSV) its column.
+pub(super) fn locate_bad_utf8(path: &Path, bad_at: u64, separator: Option<u8>) -> ImportError {
     let shown = path.display().to_string();
     let mut line = 1u64;
     let mut line_start = Vec::new();
