@@ -52,17 +52,22 @@ fn read_in_pieces(
     // The next piece is read and its scan started while the current one is
     // checked, so that polars does not wait for the checks between pieces.
     let mut next = start_next()?;
+    // Progress within a piece counts its rows at the file's average row length.
+    let bytes_per_row = file.estimated_rows().filter(|&n| n > 0).map_or(0.0, |n| size as f64 / n as f64);
     let mut bytes_before = 0u64;
     while let Some(current) = next.take() {
         next = start_next()?;
-        let done = bytes_before as f32 / size as f32;
         let (batches_before, rows_before) = (checked.batches.len(), checked.rows_before);
-        match checked.check_all(current.batches, &|_| Some(done)) {
+        let fraction = |rows: u64| {
+            let within = ((rows - rows_before) as f64 * bytes_per_row).min((current.bytes_read - bytes_before) as f64);
+            Some(((bytes_before as f64 + within) / size as f64) as f32)
+        };
+        match checked.check_all(current.batches, &fraction) {
             Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
             Err(_) if !numeric.is_empty() => {
                 checked.batches.truncate(batches_before);
                 checked.rows_before = rows_before;
-                checked.check_all(reader.start(reader.csv(current.text, separator, &[])?)?, &|_| Some(done))?;
+                checked.check_all(reader.start(reader.csv(current.text, separator, &[])?)?, &fraction)?;
             }
             other => other?,
         }
@@ -191,5 +196,40 @@ mod tests {
         assert_eq!(pieces_report.duplicate_examples, whole_report.duplicate_examples);
         let categories = pieces.df.column("category").unwrap().cast(&DataType::String).unwrap();
         assert_eq!(categories.str().unwrap().get(0), Some("Bags,\nbig"));
+    }
+
+    /// The fractions a CSV import reports, in order.
+    #[derive(Default)]
+    struct Fractions(std::sync::Mutex<Vec<f32>>);
+
+    impl Progress for Fractions {
+        fn update(&self, fraction: Option<f32>, _: &str) {
+            self.0.lock().unwrap().push(fraction.expect("a CSV import knows how far it is"));
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+    }
+
+    /// Progress rises with every piece and ends near the end of the file
+    /// without claiming to be done.
+    #[test]
+    fn progress_follows_the_bytes_read() {
+        let mut csv = String::from("customer_id,timestamp,event_type\n");
+        for i in 0..3000 {
+            csv += &format!("{},2024-03-01 10:00:00,view\n", i % 50);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.csv");
+        std::fs::write(&path, &csv).unwrap();
+        let file = EventsFile::open(&path).unwrap();
+        let mapping = map_columns(&file, &[]).unwrap();
+        let fractions = Fractions::default();
+        read_in_pieces(&file, &mapping, &fractions, 8_000).unwrap();
+        let fractions = fractions.0.into_inner().unwrap();
+        assert!(fractions.len() >= 10, "{fractions:?}");
+        assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
+        let last = *fractions.last().unwrap();
+        assert!((0.9..=0.99).contains(&last), "{fractions:?}");
     }
 }
