@@ -9,13 +9,13 @@
 //! Each piece is checked to be UTF-8 as it is read, so the file is read once.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use polars_buffer::Buffer;
 
 use super::ImportError;
-use super::source::locate_bad_utf8;
+use super::source::{locate_bad_utf8, read_header, strip_bom};
 
 /// About how many bytes of rows each piece holds (a row longer than this
 /// makes its piece longer: a piece always ends at a row's end).
@@ -52,15 +52,12 @@ impl CsvPieces {
     pub(super) fn open(path: &Path, separator: u8, piece_bytes: usize) -> Result<CsvPieces, ImportError> {
         let io = |e: std::io::Error| ImportError::Io { path: path.display().to_string(), message: e.to_string() };
         let mut reader = BufReader::new(File::open(path).map_err(io)?);
-        let mut header = Vec::new();
-        reader.read_until(b'\n', &mut header).map_err(io)?;
+        let mut header = read_header(&mut reader).map_err(io)?;
         if let Err(e) = std::str::from_utf8(&header) {
             return Err(locate_bad_utf8(path, e.valid_up_to() as u64, Some(separator)));
         }
         let bytes_read = header.len() as u64;
-        if header.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            header.drain(..3);
-        }
+        strip_bom(&mut header);
         if !header.ends_with(b"\n") {
             header.push(b'\n');
         }
@@ -240,5 +237,40 @@ mod tests {
         }
         std::fs::write(&path, b"a,\xFF\n1,2\n").unwrap();
         assert!(matches!(CsvPieces::open(&path, b',', 64), Err(ImportError::NotUtf8 { line: 1, .. })));
+    }
+
+    /// A header longer than the reader's 8 KB buffer and rows read over many
+    /// reads: every piece starts with the whole header, the pieces' rows are
+    /// the file's rows, and each piece's `bytes_read` ends where it ends.
+    #[test]
+    fn pieces_of_a_large_file_account_for_every_byte() {
+        let header = format!("id,{}\n", "h".repeat(10_000));
+        let mut file = header.clone();
+        for i in 0..20_000 {
+            file += &format!("{i},\"x\ny\"\n");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, &file).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', 4096).unwrap();
+        let (mut rows, mut count, mut end) = (String::new(), 0, header.len() as u64);
+        while let Some(piece) = reader.next_piece().unwrap() {
+            let text = String::from_utf8(piece.text.to_vec()).unwrap();
+            let body = text.strip_prefix(&header).expect("the whole header first");
+            assert!(body.starts_with(|c: char| c.is_ascii_digit()) && body.ends_with("\"\n"), "whole rows");
+            end += body.len() as u64;
+            assert_eq!(piece.bytes_read, end);
+            rows += body;
+            count += 1;
+        }
+        assert!(count > 50, "{count} pieces");
+        assert_eq!(header + &rows, file);
+    }
+
+    /// A quoted column name holding a line end: the header is both lines.
+    #[test]
+    fn a_header_with_a_quoted_line_end_is_one_header() {
+        let got = pieces(b"\"a\nb\",c\n1,2\n3,4\n", 4);
+        assert_eq!(got, ["\"a\nb\",c\n1,2\n", "\"a\nb\",c\n3,4\n"]);
     }
 }

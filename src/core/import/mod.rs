@@ -139,7 +139,7 @@ pub fn load_mapped_with_progress(
         let _t = crate::core::trace::phase("read + check");
         reading::read_checked(file, mapping, progress)?
     };
-    if batches.iter().all(|b| b.rows_read() == 0) {
+    if batches.iter().all(|b| b.rows_read == 0) {
         return Err(ImportError::HeaderOnly { path: shown });
     }
     let (events, mut report) = assemble::assemble(batches, mapping).map_err(|e| ImportError::polars(&shown, e))?;

@@ -17,13 +17,22 @@ const BATCH_ROWS: usize = 1 << 18;
 ///
 /// CSV is read piece by piece ([`CsvPieces`]), its number columns as numbers:
 /// a piece where one of them holds text is read again with every column as
-/// text, so that the row checks can say which cell.
+/// text, so that the row checks can say which cell, and so are the pieces
+/// after it (a column with text in one piece likely has more).
 pub(super) fn read_checked(
     file: &EventsFile,
     mapping: &ColumnMapping,
     progress: &dyn Progress,
 ) -> Result<Vec<CheckedBatch>, ImportError> {
-    read_in_pieces(file, mapping, progress, PIECE_BYTES)
+    read_in_pieces(file, mapping, progress, PIECE_BYTES).map(|(batches, _)| batches)
+}
+
+/// How a CSV file was read.
+#[derive(Debug, Default, PartialEq)]
+struct PieceCounts {
+    pieces: usize,
+    /// Pieces read again (or from the start) with every column as text.
+    read_as_text: usize,
 }
 
 /// [`read_checked`] with CSV pieces of about `piece_bytes`.
@@ -32,22 +41,25 @@ fn read_in_pieces(
     mapping: &ColumnMapping,
     progress: &dyn Progress,
     piece_bytes: usize,
-) -> Result<Vec<CheckedBatch>, ImportError> {
+) -> Result<(Vec<CheckedBatch>, PieceCounts), ImportError> {
     let reader = BatchReader { file, mapping };
     let mut checked = CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0 };
-    let FileFormat::Csv { separator } = file.format else {
+    let mut counts = PieceCounts::default();
+    if !matches!(file.format, FileFormat::Csv { .. }) {
         let estimate = file.estimated_rows().filter(|&n| n > 0);
         checked.check_all(reader.start(file.scan()?)?, &|rows| estimate.map(|n| rows as f32 / n as f32))?;
-        return Ok(checked.batches);
-    };
+        return Ok((checked.batches, counts));
+    }
     let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
+    let all_text = std::cell::Cell::new(numeric.is_empty());
     let io = |e: std::io::Error| ImportError::Io { path: file.shown(), message: e.to_string() };
     let size = std::fs::metadata(&file.path).map_err(io)?.len().max(1);
-    let mut pieces = CsvPieces::open(&file.path, separator, piece_bytes)?;
+    let mut pieces = CsvPieces::open(&file.path, reader.separator(), piece_bytes)?;
     let mut start_next = || -> Result<Option<StartedPiece>, ImportError> {
         let Some(piece) = pieces.next_piece()? else { return Ok(None) };
-        let batches = reader.start(reader.csv(piece.text.clone(), separator, &numeric)?)?;
-        Ok(Some(StartedPiece { text: piece.text, batches, bytes_read: piece.bytes_read }))
+        let as_text = all_text.get();
+        let batches = reader.start(reader.csv(piece.text.clone(), if as_text { &[] } else { &numeric })?)?;
+        Ok(Some(StartedPiece { text: piece.text, batches, bytes_read: piece.bytes_read, as_text }))
     };
     // The next piece is read and its scan started while the current one is
     // checked, so that polars does not wait for the checks between pieces.
@@ -57,6 +69,8 @@ fn read_in_pieces(
     let mut bytes_before = 0u64;
     while let Some(current) = next.take() {
         next = start_next()?;
+        counts.pieces += 1;
+        counts.read_as_text += usize::from(current.as_text && !numeric.is_empty());
         let (batches_before, rows_before) = (checked.batches.len(), checked.rows_before);
         let fraction = |rows: u64| {
             let within = ((rows - rows_before) as f64 * bytes_per_row).min((current.bytes_read - bytes_before) as f64);
@@ -64,16 +78,18 @@ fn read_in_pieces(
         };
         match checked.check_all(current.batches, &fraction) {
             Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
-            Err(_) if !numeric.is_empty() => {
+            Err(_) if !current.as_text => {
+                all_text.set(true);
+                counts.read_as_text += 1;
                 checked.batches.truncate(batches_before);
                 checked.rows_before = rows_before;
-                checked.check_all(reader.start(reader.csv(current.text, separator, &[])?)?, &fraction)?;
+                checked.check_all(reader.start(reader.csv(current.text, &[])?)?, &fraction)?;
             }
             other => other?,
         }
         bytes_before = current.bytes_read;
     }
-    Ok(checked.batches)
+    Ok((checked.batches, counts))
 }
 
 /// A piece of a CSV file whose scan has started.
@@ -81,6 +97,8 @@ struct StartedPiece {
     text: Buffer<u8>,
     batches: CollectBatches,
     bytes_read: u64,
+    /// Read with every column as text (no number fast path).
+    as_text: bool,
 }
 
 /// Starts scans of the mapped columns.
@@ -94,9 +112,16 @@ impl BatchReader<'_> {
         ImportError::polars(&self.file.shown(), e)
     }
 
-    /// A scan of one piece of the CSV file.
-    fn csv(&self, text: Buffer<u8>, separator: u8, numeric: &[&str]) -> Result<LazyFrame, ImportError> {
-        source::scan_csv_text(text, separator, numeric).map_err(|e| self.error(e))
+    fn separator(&self) -> u8 {
+        match self.file.format {
+            FileFormat::Csv { separator } => separator,
+            _ => b',',
+        }
+    }
+
+    /// A scan of one piece of the CSV file, `numeric` columns as numbers.
+    fn csv(&self, text: Buffer<u8>, numeric: &[&str]) -> Result<LazyFrame, ImportError> {
+        source::scan_csv_text(text, self.separator(), numeric).map_err(|e| self.error(e))
     }
 
     /// Starts reading the mapped columns of `lf` in batches, renamed to their
@@ -155,11 +180,12 @@ mod tests {
     use crate::core::import::{QualityReport, UnusableReason, map_columns};
     use crate::core::progress::Silent;
 
-    fn load(path: &std::path::Path, piece_bytes: usize) -> (EventTable, QualityReport) {
+    fn load(path: &std::path::Path, piece_bytes: usize) -> (EventTable, QualityReport, PieceCounts) {
         let file = EventsFile::open(path).unwrap();
         let mapping = map_columns(&file, &[]).unwrap();
-        let batches = read_in_pieces(&file, &mapping, &Silent, piece_bytes).unwrap();
-        super::super::assemble::assemble(batches, &mapping).unwrap()
+        let (batches, counts) = read_in_pieces(&file, &mapping, &Silent, piece_bytes).unwrap();
+        let (events, report) = super::super::assemble::assemble(batches, &mapping).unwrap();
+        (events, report, counts)
     }
 
     /// A file read in pieces of a few hundred bytes gives the table and the
@@ -181,9 +207,21 @@ mod tests {
         let path = dir.path().join("events.csv");
         std::fs::write(&path, &csv).unwrap();
 
-        let (whole, whole_report) = load(&path, 1 << 20);
-        let (pieces, pieces_report) = load(&path, 300);
-        assert!(csv.len() / 300 > 50, "many pieces");
+        let (whole, whole_report, whole_counts) = load(&path, 1 << 20);
+        let (pieces, pieces_report, counts) = load(&path, 300);
+        assert_eq!(whole_counts, PieceCounts { pieces: 1, read_as_text: 1 });
+        // Quantities are read as numbers up to the piece with "two", as text from
+        // there on, but for the piece after it, whose scan had already started.
+        let mut cut = CsvPieces::open(&path, b',', 300).unwrap();
+        let mut bad_piece = 0;
+        while let Some(piece) = cut.next_piece().unwrap() {
+            if piece.text.windows(3).any(|w| w == b"two") {
+                break;
+            }
+            bad_piece += 1;
+        }
+        assert!(counts.pieces > 50 && bad_piece > 30, "{counts:?}, piece {bad_piece}");
+        assert_eq!(counts.read_as_text, counts.pieces - bad_piece - 1, "{counts:?}, piece {bad_piece}");
         assert!(whole.df.equals_missing(&pieces.df));
         assert_eq!(pieces_report.rows_read, 601);
         assert_eq!(pieces_report.unusable_count(UnusableReason::UnparseableTimestamp), 1);
@@ -225,9 +263,10 @@ mod tests {
         let file = EventsFile::open(&path).unwrap();
         let mapping = map_columns(&file, &[]).unwrap();
         let fractions = Fractions::default();
-        read_in_pieces(&file, &mapping, &fractions, 8_000).unwrap();
+        let (_, counts) = read_in_pieces(&file, &mapping, &fractions, 8_000).unwrap();
+        assert_eq!(counts.read_as_text, 0);
         let fractions = fractions.0.into_inner().unwrap();
-        assert!(fractions.len() >= 10, "{fractions:?}");
+        assert!(fractions.len() >= 10 && fractions.len() == counts.pieces, "{fractions:?}");
         assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
         let last = *fractions.last().unwrap();
         assert!((0.9..=0.99).contains(&last), "{fractions:?}");

@@ -145,12 +145,12 @@ fn column(series: &[(Canonical, Series)], canonical: Canonical) -> Option<&Serie
     series.iter().find(|(c, _)| *c == canonical).map(|(_, s)| s)
 }
 
-/// The cells of `canonical` in a block whose columns are one array each.
+/// The cells of `canonical` in a block whose columns are one array each
+/// ([`block_of`]).
 fn cells(block: &[(Canonical, Series)], canonical: Canonical) -> PolarsResult<Option<Cells<'_>>> {
     let Some(s) = column(block, canonical) else {
         return Ok(None);
     };
-    polars_ensure!(s.n_chunks() == 1, ComputeError: "a block of column {canonical} spans arrays");
     Ok(Some(match s.dtype() {
         DataType::String => Cells::Text(s.str()?.downcast_iter().next()),
         DataType::Float64 => Cells::Number(Slots::of(s.f64()?)),
@@ -170,10 +170,18 @@ fn cell_text(s: &Series, i: usize) -> Option<String> {
     }
 }
 
+/// The columns over rows `start..start + len`, one array each: a slice in a
+/// range from [`block_ranges`] is one array without a copy, except where a
+/// column holds an empty array at the range's start (then it is copied).
+fn block_of(series: &[(Canonical, Series)], start: usize, len: usize) -> Vec<(Canonical, Series)> {
+    let one_array = |s: Series| if s.n_chunks() > 1 { s.rechunk() } else { s };
+    series.iter().map(|(c, s)| (*c, one_array(s.slice(start as i64, len)))).collect()
+}
+
 /// Row ranges (start, length) of at most [`CHUNK`] rows, each within one
 /// array of every column, so that a block of a column slices to one array
 /// without a copy. (Streamed batches arrive as a few dozen arrays per column.)
-fn blocks(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)> {
+fn block_ranges(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)> {
     let mut cuts = vec![0, n];
     for (_, s) in series {
         cuts.extend(s.chunk_lengths().scan(0, |end, len| {
@@ -300,12 +308,6 @@ pub(super) struct CheckedBatch {
     pub(super) numeric_items: bool,
 }
 
-impl CheckedBatch {
-    pub(super) fn rows_read(&self) -> u64 {
-        self.rows_read
-    }
-}
-
 /// A seeded hash of a row's values: rows that share one are compared in full.
 pub(super) const FINGERPRINT: &str = "__fingerprint";
 
@@ -354,7 +356,7 @@ impl RowValues {
     }
 
     /// The values of each block, in order.
-    fn blocks(&mut self, blocks: &[(usize, usize)]) -> Vec<BlockValues<'_>> {
+    fn split_by_blocks(&mut self, blocks: &[(usize, usize)]) -> Vec<BlockValues<'_>> {
         fn split<'a, T>(mut rest: &'a mut [T], blocks: &[(usize, usize)]) -> impl Iterator<Item = &'a mut [T]> {
             blocks.iter().map(move |&(_, len)| {
                 let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
@@ -536,16 +538,15 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
             .ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
         series.push((canonical, column.take_materialized_series()));
     }
-    let blocks = blocks(&series, n);
+    let blocks = block_ranges(&series, n);
     let mut values = RowValues::new(n);
     let hasher = foldhash::fast::FixedState::with_seed(0x5EED);
     let changes = values
-        .blocks(&blocks)
+        .split_by_blocks(&blocks)
         .into_par_iter()
         .zip(&blocks)
         .map(|(out, &(start, len))| {
-            let block: Vec<(Canonical, Series)> =
-                series.iter().map(|(c, s)| (*c, s.slice(start as i64, len))).collect();
+            let block = block_of(&series, start, len);
             PolarsResult::Ok(BlockCells::of(&block)?.check_rows(out, &hasher))
         })
         .try_reduce(TextChanges::numeric, |a, b| Ok(a.merge(b)))?;
@@ -672,6 +673,20 @@ mod tests {
     fn mapping() -> ColumnMapping {
         let names = ["customer_id", "timestamp", "event_type", "item_id", "category", "quantity"];
         ColumnMapping::propose(&names.map(String::from), &[]).0
+    }
+
+    /// A column whose first array is empty (polars keeps such arrays in a
+    /// slice) still reads as one array per block.
+    #[test]
+    fn an_empty_array_in_a_column_is_read_past() {
+        let mut batch = raw_batch(50, 1);
+        let ids = batch.column("customer_id").unwrap().as_materialized_series().clone();
+        let arrays = vec![ids.slice(0, 0).chunks()[0].clone(), ids.chunks()[0].clone()];
+        let with_empty = Series::try_from((PlSmallStr::from("customer_id"), arrays)).unwrap();
+        assert_eq!(with_empty.chunk_lengths().collect::<Vec<_>>(), [0, 50]);
+        batch.replace("customer_id", with_empty.into_column()).unwrap();
+        let checked = check_batch(batch, &mapping(), 0).unwrap();
+        assert_eq!(checked.df.height(), 50);
     }
 
     /// A batch whose columns arrive in many arrays, cut at different rows in

@@ -37,6 +37,10 @@ pub struct EventsFile {
     pub headers: Vec<String>,
 }
 
+/// Bytes of a CSV file checked to be UTF-8 when it is opened: what a preview
+/// of its first rows reads, so that the preview fails with the line and column.
+const CHECKED_AT_OPEN: u64 = 1 << 20;
+
 const SEPARATOR_CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 impl EventsFile {
@@ -65,7 +69,7 @@ impl EventsFile {
                 (FileFormat::Parquet, schema.iter_names().map(|n| n.to_string()).collect())
             }
             "json" | "ndjson" | "jsonl" => {
-                check_utf8(path)?;
+                check_utf8(path, None, u64::MAX)?;
                 let schema = scan(path, FileFormat::NdJson)
                     .and_then(|mut lf| lf.collect_schema())
                     .map_err(|e| ImportError::polars(&shown, e))?;
@@ -74,7 +78,8 @@ impl EventsFile {
             _ => {
                 let header_line = read_header_line(path)?;
                 let separator = sniff_separator(&header_line);
-                // (Its rows are checked to be UTF-8 as the import reads them.)
+                // The rest is checked piece by piece as the import reads it.
+                check_utf8(path, Some(separator), CHECKED_AT_OPEN)?;
                 let headers = split_header(&header_line, separator);
                 if headers.iter().all(|h| h.trim().is_empty()) {
                     return Err(ImportError::EmptyFile { path: shown });
@@ -109,8 +114,8 @@ impl EventsFile {
         }
     }
 
-    /// A lazy scan of the whole file, CSV columns as text (so that every
-    /// cell can be checked).
+    /// A lazy scan of the whole file, CSV columns as text (for a preview of
+    /// its first rows; the import reads CSV in pieces).
     pub fn scan(&self) -> Result<LazyFrame, ImportError> {
         scan(&self.path, self.format).map_err(|e| ImportError::polars(&self.shown(), e))
     }
@@ -155,13 +160,33 @@ fn csv_reader(reader: LazyCsvReader, separator: u8, numeric_columns: &[&str]) ->
         .with_glob(false)
 }
 
-/// Reads the first line (of any length) and checks that data follows it.
+/// Reads the header of a CSV file: its first line, and further lines while a
+/// quoted name is still open (a name may hold a line end). Line ends and any
+/// byte-order mark are kept: the caller counts the bytes.
+pub(super) fn read_header(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut header = Vec::new();
+    loop {
+        let n = reader.read_until(b'\n', &mut header)?;
+        let quote_open = memchr::memchr_iter(b'"', &header).count() % 2 == 1;
+        if n == 0 || !quote_open {
+            return Ok(header);
+        }
+    }
+}
+
+/// Drops a UTF-8 byte-order mark from the start of `text`.
+pub(super) fn strip_bom(text: &mut Vec<u8>) {
+    if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        text.drain(..3);
+    }
+}
+
+/// Reads the header (without its line end) and checks that data follows it.
 fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line).map_err(io)?;
+    let mut line = read_header(&mut reader).map_err(io)?;
     // Is there anything but blank lines after the header?
     let mut rest = [0u8; 65_536];
     let mut has_data = false;
@@ -178,9 +203,7 @@ fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
     if !has_data {
         return Err(ImportError::HeaderOnly { path: shown });
     }
-    if line.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        line.drain(..3);
-    }
+    strip_bom(&mut line);
     while matches!(line.last(), Some(b'\n' | b'\r')) {
         line.pop();
     }
@@ -220,14 +243,14 @@ fn split_header(header: &[u8], separator: u8) -> Vec<String> {
     out
 }
 
-/// Fails on the first byte sequence that is not UTF-8, naming its line. Reads
-/// the file once in large blocks. (CSV files are checked piece by piece as
-/// they are imported.)
-fn check_utf8(path: &Path) -> Result<(), ImportError> {
+/// Fails on the first byte sequence that is not UTF-8 in the first `limit`
+/// bytes, naming its line and (for CSV, with its `separator`) its column.
+/// Reads in large blocks.
+fn check_utf8(path: &Path, separator: Option<u8>, limit: u64) -> Result<(), ImportError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
-    let mut file = File::open(path).map_err(io)?;
-    let mut buf = vec![0u8; 8 << 20];
+    let mut file = File::open(path).map_err(io)?.take(limit);
+    let mut buf = vec![0u8; (8 << 20).min(limit as usize)];
     let mut carry = 0usize;
     let mut offset = 0u64; // absolute offset of buf[0]
     loop {
@@ -236,6 +259,7 @@ fn check_utf8(path: &Path) -> Result<(), ImportError> {
         if filled == 0 {
             return Ok(());
         }
+        let at_limit = offset + filled as u64 == limit;
         match std::str::from_utf8(&buf[..filled]) {
             Ok(_) => {
                 if n == 0 {
@@ -244,6 +268,8 @@ fn check_utf8(path: &Path) -> Result<(), ImportError> {
                 offset += filled as u64;
                 carry = 0;
             }
+            // A sequence cut by the limit: the rest is not ours to check.
+            Err(e) if e.error_len().is_none() && at_limit => return Ok(()),
             Err(e) if e.error_len().is_none() && n != 0 => {
                 // A sequence cut by the block boundary: carry it over.
                 let valid = e.valid_up_to();
@@ -253,7 +279,7 @@ fn check_utf8(path: &Path) -> Result<(), ImportError> {
             }
             Err(e) => {
                 let bad_at = offset + e.valid_up_to() as u64;
-                return Err(locate_bad_utf8(path, bad_at, None));
+                return Err(locate_bad_utf8(path, bad_at, separator));
             }
         }
     }
@@ -312,5 +338,30 @@ mod tests {
     #[test]
     fn splits_quoted_header() {
         assert_eq!(split_header(b"\"Customer ID\",date", b','), vec!["Customer ID", "date"]);
+    }
+
+    /// Opening a CSV file checks what a preview reads (its first megabyte) to
+    /// be UTF-8; bytes past that are found by the import, with the same words.
+    #[test]
+    fn opening_checks_the_start_of_a_csv_file_and_the_import_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let early = dir.path().join("early.csv");
+        std::fs::write(&early, b"customer_id,timestamp,category\n1,2024-01-01,caf\xE9\n").unwrap();
+        match EventsFile::open(&early) {
+            Err(ImportError::NotUtf8 { line: 2, column: Some(c), .. }) => assert_eq!(c, "category"),
+            other => panic!("{other:?}"),
+        }
+        let late = dir.path().join("late.csv");
+        let mut text = b"customer_id,timestamp,category\n".to_vec();
+        while text.len() <= CHECKED_AT_OPEN as usize {
+            text.extend_from_slice(b"1,2024-01-01,Shoes\n");
+        }
+        text.extend_from_slice(b"2,2024-01-02,caf\xE9\n");
+        std::fs::write(&late, &text).unwrap();
+        assert!(EventsFile::open(&late).is_ok());
+        match crate::core::import::load_events(&late, &[]) {
+            Err(ImportError::NotUtf8 { column: Some(c), .. }) => assert_eq!(c, "category"),
+            other => panic!("{:?}", other.map(|l| l.report.rows_read)),
+        }
     }
 }
