@@ -198,6 +198,7 @@ fn block_ranges(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)>
 
 const OK: u8 = 0;
 const NO_ITEM: u64 = u64::MAX;
+const NO_CATEGORY: u32 = u32::MAX;
 
 fn reason_code(reason: UnusableReason) -> u8 {
     reason as u8 + 1
@@ -219,7 +220,6 @@ struct TextChanges {
     customer: bool,
     order: bool,
     item: bool,
-    category: bool,
     /// Every customer id so far is a plain decimal integer.
     numeric_ids: bool,
     /// Every item id so far is one.
@@ -237,7 +237,6 @@ impl TextChanges {
             customer: self.customer || o.customer,
             order: self.order || o.order,
             item: self.item || o.item,
-            category: self.category || o.category,
             numeric_ids: self.numeric_ids && o.numeric_ids,
             numeric_items: self.numeric_items && o.numeric_items,
         }
@@ -324,6 +323,9 @@ struct RowValues {
     customer_key: Vec<u64>,
     /// `NO_ITEM` marks a row without an item id.
     item_key: Vec<u64>,
+    /// The code of the row's category in polars' global categories;
+    /// `NO_CATEGORY` marks a row without one.
+    category_code: Vec<u32>,
     fingerprint: Vec<u64>,
 }
 
@@ -337,6 +339,7 @@ struct BlockValues<'a> {
     amount: &'a mut [f64],
     customer_key: &'a mut [u64],
     item_key: &'a mut [u64],
+    category_code: &'a mut [u32],
     fingerprint: &'a mut [u64],
 }
 
@@ -351,6 +354,7 @@ impl RowValues {
             amount: vec![0.0; n],
             customer_key: vec![0; n],
             item_key: vec![NO_ITEM; n],
+            category_code: vec![NO_CATEGORY; n],
             fingerprint: vec![0; n],
         }
     }
@@ -372,6 +376,7 @@ impl RowValues {
         let mut amount = split(&mut self.amount, blocks);
         let mut customer_key = split(&mut self.customer_key, blocks);
         let mut item_key = split(&mut self.item_key, blocks);
+        let mut category_code = split(&mut self.category_code, blocks);
         let mut fingerprint = split(&mut self.fingerprint, blocks);
         let mut next = || -> Option<BlockValues<'_>> {
             Some(BlockValues {
@@ -383,6 +388,7 @@ impl RowValues {
                 amount: amount.next()?,
                 customer_key: customer_key.next()?,
                 item_key: item_key.next()?,
+                category_code: category_code.next()?,
                 fingerprint: fingerprint.next()?,
             })
         };
@@ -423,9 +429,19 @@ impl BlockCells<'_> {
         })
     }
 
-    /// Checks and converts every row of the block into `out`.
-    fn check_rows(&self, out: BlockValues, hasher: &foldhash::fast::FixedState) -> TextChanges {
+    /// Checks and converts every row of the block into `out`; category names
+    /// get their codes in `categories` (polars' global categories).
+    fn check_rows(
+        &self,
+        out: BlockValues,
+        hasher: &foldhash::fast::FixedState,
+        categories: &CategoricalMapping,
+    ) -> PolarsResult<TextChanges> {
         let mut seen = TextChanges::numeric();
+        // A block names a few categories thousands of times: a local table
+        // spares most lookups in the shared one.
+        let mut category_codes: std::collections::HashMap<&str, u32, _> =
+            std::collections::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0));
         for i in 0..out.reason.len() {
             let fail = |why| reason_code(why);
             let (id, id_changed) = self.customer.id_at(i, parse::normalise_id);
@@ -439,14 +455,12 @@ impl BlockCells<'_> {
                 Some(k) if seen.numeric_ids => out.customer_key[i] = k,
                 _ => seen.numeric_ids = false,
             }
-            let mut texts: [Option<Id>; 3] = [None; 3];
-            for (slot, (cells, norm, flag)) in texts.iter_mut().zip([
-                (&self.order, parse::normalise_id as fn(&str) -> Option<&str>, &mut seen.order),
-                (&self.item, parse::normalise_id, &mut seen.item),
-                (&self.category, normalise_category, &mut seen.category),
-            ]) {
+            let mut texts: [Option<Id>; 2] = [None; 2];
+            for (slot, (cells, flag)) in
+                texts.iter_mut().zip([(&self.order, &mut seen.order), (&self.item, &mut seen.item)])
+            {
                 if let Some(cells) = cells {
-                    let (value, value_changed) = cells.id_at(i, norm);
+                    let (value, value_changed) = cells.id_at(i, parse::normalise_id);
                     *slot = value;
                     *flag |= value_changed;
                 }
@@ -511,20 +525,30 @@ impl BlockCells<'_> {
                 });
                 continue;
             }
+            if let Some(name) = self.category.as_ref().and_then(|c| c.str_at(i)).and_then(normalise_category) {
+                out.category_code[i] = match category_codes.get(name) {
+                    Some(&code) => code,
+                    None => {
+                        let code = categories.insert_cat(name)?;
+                        category_codes.insert(name, code);
+                        code
+                    }
+                };
+            }
             let words = [
                 customer_key.unwrap_or_else(|| id_word(Some(id), hasher)),
                 out.timestamp_ms[i] as u64,
                 out.kind[i].code() as u64,
                 id_word(texts[0], hasher),
                 item_key.unwrap_or_else(|| id_word(texts[1], hasher)),
-                id_word(texts[2], hasher),
+                u64::from(out.category_code[i]),
                 out.quantity[i].to_bits(),
                 out.price[i].to_bits(),
                 out.amount[i].to_bits(),
             ];
             out.fingerprint[i] = fold_words(&words);
         }
-        seen
+        Ok(seen)
     }
 }
 
@@ -541,16 +565,29 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
     let blocks = block_ranges(&series, n);
     let mut values = RowValues::new(n);
     let hasher = foldhash::fast::FixedState::with_seed(0x5EED);
+    let category_dtype = crate::core::events::category_dtype();
+    let categories = category_dtype.cat_mapping()?;
     let changes = values
         .split_by_blocks(&blocks)
         .into_par_iter()
         .zip(&blocks)
         .map(|(out, &(start, len))| {
             let block = block_of(&series, start, len);
-            PolarsResult::Ok(BlockCells::of(&block)?.check_rows(out, &hasher))
+            BlockCells::of(&block)?.check_rows(out, &hasher, categories)
         })
         .try_reduce(TextChanges::numeric, |a, b| Ok(a.merge(b)))?;
-    let RowValues { reason, timestamp_ms, kind, quantity, price, amount, customer_key, item_key, fingerprint } = values;
+    let RowValues {
+        reason,
+        timestamp_ms,
+        kind,
+        quantity,
+        price,
+        amount,
+        customer_key,
+        item_key,
+        category_code,
+        fingerprint,
+    } = values;
 
     let mut unusable = Vec::new();
     for why in REASONS {
@@ -611,8 +648,13 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
         columns.extend(text_column(Canonical::ItemId, col_name::ITEM_ID, changes.item, parse::normalise_id));
     }
     drop(item_key);
-    if let Some(category) = text_column(Canonical::Category, col_name::CATEGORY, changes.category, normalise_category) {
-        columns.push(category.cast(&crate::core::events::category_dtype())?);
+    if mapping.has(Canonical::Category) {
+        let codes = category_code.iter().map(|&c| (c != NO_CATEGORY).then_some(c));
+        let codes = UInt32Chunked::from_iter_options(col_name::CATEGORY.into(), codes);
+        polars_ensure!(category_dtype.cat_physical()? == CategoricalPhysical::U32, ComputeError: "categories are not 32-bit");
+        // SAFETY: every code came from `categories`, the mapping of `category_dtype`, which is 32-bit.
+        let column = unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(codes, category_dtype.clone()) };
+        columns.push(column.into_series().into_column());
     }
     columns.push(Float64Chunked::from_vec(col_name::QUANTITY.into(), quantity).into_column());
     if mapping.has(Canonical::Price) {
@@ -658,7 +700,11 @@ mod tests {
             "timestamp" => text(&|i| if i == 160 { "soon".into() } else { format!("2024-05-{:02} 08:00:00", 1 + i % 30) }),
             "event_type" => text(&|i| ["view", "cart", "purchase"][i % 3].to_string()),
             "item_id" => text(&|i| format!("{}", i % 13)),
-            "category" => text(&|i| if i % 5 == 0 { " Bags ".into() } else { "Shoes".into() }),
+            "category" => text(&|i| match i {
+                33 => "  ".into(),
+                _ if i % 5 == 0 => " Bags ".into(),
+                _ => "Shoes".into(),
+            }),
             "quantity" => (0..rows).map(|i| (1 + i % 2) as f64).collect::<Vec<_>>(),
         ]
         .unwrap();
@@ -713,6 +759,8 @@ mod tests {
         );
         let category = many.df.column(col_name::CATEGORY).unwrap().cast(&DataType::String).unwrap();
         assert_eq!(category.str().unwrap().get(0), Some("Bags"), "trimmed across arrays");
+        assert_eq!(category.str().unwrap().get(1), Some("Shoes"));
+        assert_eq!(category.null_count(), 1, "a blank name is no category");
     }
 
     #[test]
