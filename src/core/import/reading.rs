@@ -43,7 +43,7 @@ fn read_in_pieces(
     piece_bytes: usize,
 ) -> Result<(Vec<CheckedBatch>, PieceCounts), ImportError> {
     let reader = BatchReader { file, mapping };
-    let mut checked = CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0 };
+    let mut checked = CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0, shown: (0, 0.0) };
     let mut counts = PieceCounts::default();
     if !matches!(file.format, FileFormat::Csv { .. }) {
         let estimate = file.estimated_rows().filter(|&n| n > 0);
@@ -151,6 +151,9 @@ struct CheckedRows<'a> {
     batches: Vec<CheckedBatch>,
     /// Data rows checked so far.
     rows_before: u64,
+    /// The rows read and the fraction last reported: a piece read again as
+    /// text does not move the progress bar back.
+    shown: (u64, f32),
 }
 
 impl CheckedRows<'_> {
@@ -166,8 +169,11 @@ impl CheckedRows<'_> {
             if self.progress.is_cancelled() {
                 return Err(ImportError::Cancelled);
             }
-            let read = crate::core::format::count(self.rows_before as f64);
-            self.progress.update(fraction(self.rows_before).map(|f| f.min(0.99)), &format!("{read} rows read"));
+            let rows = self.rows_before.max(self.shown.0);
+            let done = fraction(self.rows_before).map(|f| f.min(0.99).max(self.shown.1));
+            self.shown = (rows, done.unwrap_or(self.shown.1));
+            let read = crate::core::format::count(rows as f64);
+            self.progress.update(done, &format!("{read} rows read"));
         }
         Ok(())
     }
@@ -249,13 +255,14 @@ mod tests {
         }
     }
 
-    /// Progress rises with every piece and ends near the end of the file
-    /// without claiming to be done.
+    /// Progress rises with every piece, also past a piece read again as text,
+    /// and ends near the end of the file without claiming to be done.
     #[test]
     fn progress_follows_the_bytes_read() {
-        let mut csv = String::from("customer_id,timestamp,event_type\n");
+        let mut csv = String::from("customer_id,timestamp,event_type,quantity\n");
         for i in 0..3000 {
-            csv += &format!("{},2024-03-01 10:00:00,view\n", i % 50);
+            let quantity = if i == 1500 { "lots" } else { "1" };
+            csv += &format!("{},2024-03-01 10:00:00,view,{quantity}\n", i % 50);
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
@@ -264,9 +271,9 @@ mod tests {
         let mapping = map_columns(&file, &[]).unwrap();
         let fractions = Fractions::default();
         let (_, counts) = read_in_pieces(&file, &mapping, &fractions, 8_000).unwrap();
-        assert_eq!(counts.read_as_text, 0);
+        assert!(counts.read_as_text > 0 && counts.read_as_text < counts.pieces, "{counts:?}");
         let fractions = fractions.0.into_inner().unwrap();
-        assert!(fractions.len() >= 10 && fractions.len() == counts.pieces, "{fractions:?}");
+        assert!(fractions.len() >= 10, "{fractions:?}");
         assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
         let last = *fractions.last().unwrap();
         assert!((0.9..=0.99).contains(&last), "{fractions:?}");
