@@ -52,7 +52,7 @@ impl CsvPieces {
     pub(super) fn open(path: &Path, separator: u8, piece_bytes: usize) -> Result<CsvPieces, ImportError> {
         let io = |e: std::io::Error| ImportError::Io { path: path.display().to_string(), message: e.to_string() };
         let mut reader = BufReader::new(File::open(path).map_err(io)?);
-        let mut header = read_header(&mut reader).map_err(io)?;
+        let (mut header, mut carry) = read_header(&mut reader).map_err(io)?;
         if let Err(e) = std::str::from_utf8(&header) {
             return Err(locate_bad_utf8(path, e.valid_up_to() as u64, Some(separator)));
         }
@@ -61,8 +61,8 @@ impl CsvPieces {
         if !header.ends_with(b"\n") {
             header.push(b'\n');
         }
-        // What the buffered reader read past the header starts the first piece.
-        let carry = reader.buffer().to_vec();
+        // What was read past the header starts the first piece.
+        carry.extend_from_slice(reader.buffer());
         let bytes_read = bytes_read + carry.len() as u64;
         Ok(CsvPieces {
             path: path.to_path_buf(),
@@ -272,5 +272,18 @@ mod tests {
     fn a_header_with_a_quoted_line_end_is_one_header() {
         let got = pieces(b"\"a\nb\",c\n1,2\n3,4\n", 4);
         assert_eq!(got, ["\"a\nb\",c\n1,2\n", "\"a\nb\",c\n3,4\n"]);
+    }
+
+    /// A stray quote in the header does not make the whole file the header:
+    /// after a few lines the header is its first line again.
+    #[test]
+    fn a_stray_quote_in_the_header_ends_it_at_its_first_line() {
+        let mut file = String::from("size,note 5\"\n");
+        for i in 0..40 {
+            file += &format!("{i},x\n");
+        }
+        let got = pieces(file.as_bytes(), 1 << 20);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0], file);
     }
 }

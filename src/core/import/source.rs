@@ -160,18 +160,28 @@ fn csv_reader(reader: LazyCsvReader, separator: u8, numeric_columns: &[&str]) ->
         .with_glob(false)
 }
 
+/// Lines a quoted column name may span before its quote is taken for a stray one.
+const MAX_HEADER_LINES: usize = 16;
+
 /// Reads the header of a CSV file: its first line, and further lines while a
-/// quoted name is still open (a name may hold a line end). Line ends and any
+/// quoted name is still open (a name may hold a line end). A quote still open
+/// after [`MAX_HEADER_LINES`] lines is a stray one: the header is then the
+/// first line, and the lines read past it come back second, to be read as
+/// rows (rather than the whole file becoming the header). Line ends and any
 /// byte-order mark are kept: the caller counts the bytes.
-pub(super) fn read_header(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+pub(super) fn read_header(reader: &mut impl BufRead) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     let mut header = Vec::new();
-    loop {
+    let mut first_line = None;
+    for _ in 0..MAX_HEADER_LINES {
         let n = reader.read_until(b'\n', &mut header)?;
+        first_line.get_or_insert(header.len());
         let quote_open = memchr::memchr_iter(b'"', &header).count() % 2 == 1;
         if n == 0 || !quote_open {
-            return Ok(header);
+            return Ok((header, Vec::new()));
         }
     }
+    let past = header.split_off(first_line.unwrap_or(0));
+    Ok((header, past))
 }
 
 /// Drops a UTF-8 byte-order mark from the start of `text`.
@@ -186,11 +196,11 @@ fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
-    let mut line = read_header(&mut reader).map_err(io)?;
+    let (mut line, past) = read_header(&mut reader).map_err(io)?;
     // Is there anything but blank lines after the header?
     let mut rest = [0u8; 65_536];
-    let mut has_data = false;
-    loop {
+    let mut has_data = past.iter().any(|b| !b.is_ascii_whitespace());
+    while !has_data {
         let n = reader.read(&mut rest).map_err(io)?;
         if n == 0 {
             break;
