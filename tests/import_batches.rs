@@ -6,18 +6,29 @@ mod common;
 use promo_studio::core::features::customer_features;
 use promo_studio::core::import::{UnusableReason, load_events};
 
+/// Rows past one import batch (2^18 rows), each at its own second from
+/// 2024-02-01 00:00 UTC (Unix seconds).
+const ROWS: usize = 300_000;
+
+/// A CSV of `header` and [`ROWS`] rows, row `i` written by `row(i, seconds)`.
+fn csv_of(header: &str, row: impl Fn(usize, usize) -> String) -> String {
+    let mut csv = String::with_capacity(ROWS * 40);
+    csv.push_str(header);
+    for i in 0..ROWS {
+        csv.push_str(&row(i, 1_706_745_600 + i));
+        csv.push('\n');
+    }
+    csv
+}
+
 #[test]
 fn duplicates_bad_rows_and_mixed_ids_across_batches() {
-    // 300,000 rows: more than one batch (2^18 rows). Numeric ids first, text
-    // ids only near the end, a bad row and a duplicate of row 1 far from it.
-    let rows = 300_000;
-    let mut csv = String::with_capacity(rows * 40);
-    csv.push_str("customer_id,timestamp,quantity,price\n");
-    for i in 0..rows {
+    // Numeric ids first, text ids only near the end, a bad row and a
+    // duplicate of row 1 far from it.
+    let mut csv = csv_of("customer_id,timestamp,quantity,price\n", |i, seconds| {
         let id = if i < 299_990 { format!("{}", 1 + i % 1000) } else { format!("C{i}") };
-        // Unix seconds from 2024-02-01 00:00 UTC: every row its own second.
-        csv.push_str(&format!("{id},{},1,{}\n", 1_706_745_600 + i, 1 + i % 7));
-    }
+        format!("{id},{seconds},1,{}", 1 + i % 7)
+    });
     csv.push_str("1,1706745600,1,1\n"); // row 300,001 repeats row 1
     csv.push_str("2,not a time,1,1\n"); // row 300,002
     let (_dir, path) = common::fixture("big.csv", csv);
@@ -77,18 +88,13 @@ fn one_wide_id_in_a_later_batch_widens_the_whole_key_column() {
     use polars::prelude::DataType;
     use promo_studio::core::events::col_name;
     // 300,000 rows (two batches): small ids, then one past u32::MAX at the end.
-    let rows = 300_000;
-    let mut csv = String::with_capacity(rows * 30);
-    csv.push_str("customer_id,timestamp\n");
-    for i in 0..rows {
-        csv.push_str(&format!("{},{}\n", 1 + i % 1000, 1_706_745_600 + i));
-    }
+    let mut csv = csv_of("customer_id,timestamp\n", |i, seconds| format!("{},{seconds}", 1 + i % 1000));
     csv.push_str("4294967296,1706745600\n");
     let (_dir, path) = common::fixture("widen.csv", csv);
     let loaded = load_events(&path, &[]).unwrap();
     let keys = loaded.events.df.column(col_name::CUSTOMER_KEY).unwrap();
     assert_eq!(keys.dtype(), &DataType::UInt64);
     let keys = keys.u64().unwrap();
-    assert_eq!((keys.get(0), keys.get(rows)), (Some(1), Some(4_294_967_296)));
+    assert_eq!((keys.get(0), keys.get(ROWS)), (Some(1), Some(4_294_967_296)));
     assert_eq!(loaded.report.customers, Some(1001));
 }

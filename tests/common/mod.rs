@@ -25,6 +25,16 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Asserts that a finished run failed and that its error message contains
+/// each of `expected`.
+pub fn assert_failed_saying(o: &Output, expected: &[&str]) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should fail; stderr: {err}");
+    for e in expected {
+        assert!(err.contains(e), "message should contain {e:?}; got: {err}");
+    }
+}
+
 /// The shared real datasets, or `None` (with a message) when they are absent.
 pub fn shared_data(relative: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(relative);
