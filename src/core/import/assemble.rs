@@ -226,11 +226,16 @@ pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) ->
         aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get = |name: &str| stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0));
+    let get = |name: &str| first_u64(&stats, name);
     report.customers = get("customers");
     report.items = get("items");
     report.purchase_orders = Some(events.purchase_orders().collect()?.height() as u64);
     Ok(())
+}
+
+/// The first value of a `u64` column of a one-row table of counts.
+fn first_u64(stats: &DataFrame, name: &str) -> Option<u64> {
+    stats.column(name).ok()?.u64().ok()?.get(0)
 }
 
 /// Fills the row counts of the usable table into the report.
@@ -249,8 +254,7 @@ fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()
         aggs.push(count_if(col(PRICE).eq(lit(0.0))).alias("zero_prices"));
     }
     let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get =
-        |name: &str| -> u64 { stats.column(name).ok().and_then(|c| c.u64().ok()).and_then(|c| c.get(0)).unwrap_or(0) };
+    let get = |name: &str| first_u64(&stats, name).unwrap_or(0);
     report.rows_usable = events.len() as u64;
     report.events = EventCounts { view: get("view"), cart: get("cart"), purchase: get("purchase") };
     report.returns = get("returns");
@@ -291,5 +295,20 @@ mod tests {
         assert_eq!(found, expected);
         assert!(found.contains(&0) && !found.contains(&7) && found.contains(&u64::MAX) && found.contains(&(3 << 56)));
         assert_eq!(found.len(), 303);
+    }
+
+    /// Rows that share a fingerprint but differ in a column are both kept;
+    /// only a row equal in every column to an earlier one is a duplicate.
+    #[test]
+    fn a_shared_fingerprint_alone_removes_no_row() {
+        let df = df![
+            col_name::ROW => [1u32, 2, 3, 4],
+            col_name::TIMESTAMP_MS => [10i64, 10, 11, 10],
+            col_name::AMOUNT => [1.0, 2.0, 1.0, 1.0],
+            FINGERPRINT => [7u64, 7, 9, 7],
+        ]
+        .unwrap();
+        // Rows 1, 2 and 4 share fingerprint 7; only row 4 repeats row 1.
+        assert_eq!(find_duplicates(&df).unwrap(), [3]);
     }
 }

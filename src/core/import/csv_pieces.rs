@@ -6,16 +6,23 @@
 //! events), and a file larger than memory could not be read at all. Read in
 //! pieces, the import holds one piece of raw text at a time.
 //!
-//! Each piece is checked to be UTF-8 as it is read, so the file is read once.
+//! Each piece is checked to be UTF-8 as it is read; only the start of the
+//! file (its first megabyte, checked when it is opened) is read twice.
+//!
+//! A line end inside quotes does not end a row, but a quote may be a stray
+//! one (`size 5"`): a header still in quotes after [`MAX_HEADER_LINES`]
+//! lines, and rows still in quotes after [`STRAY_QUOTE_GROWTH`] times a
+//! piece's size, end at a plain line end, so that one stray quote cannot pull
+//! the rest of the file into one header or one piece.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use polars_buffer::Buffer;
 
 use super::ImportError;
-use super::source::{locate_bad_utf8, read_header, strip_bom};
+use super::source::locate_bad_utf8;
 
 /// About how many bytes of rows each piece holds (a row longer than this
 /// makes its piece longer: a piece always ends at a row's end).
@@ -25,11 +32,53 @@ pub(super) const PIECE_BYTES: usize = 32 << 20;
 /// between an odd and an even quote is inside a field, not the end of a row.
 const QUOTE: u8 = b'"';
 
+/// How many times its size a piece may grow looking for a row end outside
+/// quotes before its quotes are taken for stray ones.
+const STRAY_QUOTE_GROWTH: usize = 8;
+
+/// Does `text` hold an odd number of quotes (so ends inside a quoted field,
+/// if it starts outside one)?
+fn odd_quotes(text: &[u8]) -> bool {
+    memchr::memchr_iter(QUOTE, text).count() % 2 == 1
+}
+
+/// Lines a quoted column name may span before its quote is taken for a stray one.
+const MAX_HEADER_LINES: usize = 16;
+
+/// Reads the header of a CSV file: its first line, and further lines while a
+/// quoted name is still open (a name may hold a line end). A quote still open
+/// after [`MAX_HEADER_LINES`] lines is a stray one: the header is then the
+/// first line, and the lines read past it come back second, to be read as
+/// rows (rather than the whole file becoming the header). Line ends and any
+/// byte-order mark are kept: the caller counts the bytes.
+pub(super) fn read_header(reader: &mut impl BufRead) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+    let mut header = Vec::new();
+    let mut first_line = None;
+    for _ in 0..MAX_HEADER_LINES {
+        let n = reader.read_until(b'\n', &mut header)?;
+        first_line.get_or_insert(header.len());
+        if n == 0 || !odd_quotes(&header) {
+            return Ok((header, Vec::new()));
+        }
+    }
+    let past = header.split_off(first_line.unwrap_or(0));
+    Ok((header, past))
+}
+
+/// Drops a UTF-8 byte-order mark from the start of `text`.
+pub(super) fn strip_bom(text: &mut Vec<u8>) {
+    if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        text.drain(..3);
+    }
+}
+
 /// One piece: the header line and whole rows.
 pub(super) struct CsvPiece {
     pub text: Buffer<u8>,
     /// Bytes of the file read so far, this piece included.
     pub bytes_read: u64,
+    /// Line ends in the piece's rows: about its row count, for progress.
+    pub lines: usize,
 }
 
 /// The pieces of one CSV file, in file order.
@@ -43,14 +92,13 @@ pub(super) struct CsvPieces {
     carry: Vec<u8>,
     piece_bytes: usize,
     bytes_read: u64,
-    done: bool,
 }
 
 impl CsvPieces {
     /// Opens `path`, whose cells `separator` separates, for pieces of about
     /// `piece_bytes` ([`PIECE_BYTES`] but in tests).
     pub(super) fn open(path: &Path, separator: u8, piece_bytes: usize) -> Result<CsvPieces, ImportError> {
-        let io = |e: std::io::Error| ImportError::Io { path: path.display().to_string(), message: e.to_string() };
+        let io = |e| ImportError::io(path, e);
         let mut reader = BufReader::new(File::open(path).map_err(io)?);
         let (mut header, mut carry) = read_header(&mut reader).map_err(io)?;
         if let Err(e) = std::str::from_utf8(&header) {
@@ -72,32 +120,30 @@ impl CsvPieces {
             carry,
             piece_bytes: piece_bytes.max(1),
             bytes_read,
-            done: false,
         })
     }
 
     /// The next piece, or `None` after the last row.
     pub(super) fn next_piece(&mut self) -> Result<Option<CsvPiece>, ImportError> {
-        if self.done {
-            return Ok(None);
-        }
         let mut text = Vec::with_capacity(self.header.len() + self.piece_bytes + self.carry.len());
         text.extend_from_slice(&self.header);
         let rows_start = text.len();
         text.append(&mut self.carry);
         let mut want = self.piece_bytes;
         loop {
-            let at_end = self.fill(&mut text, rows_start + want).map_err(|e| self.io_error(e))?;
+            let at_end = self.fill(&mut text, rows_start + want).map_err(|e| ImportError::io(&self.path, e))?;
             let rows = &text[rows_start..];
+            let window = &rows[..want.min(rows.len())];
             let cut = if at_end && rows.len() <= want {
                 Some(rows.len())
+            } else if want / self.piece_bytes >= STRAY_QUOTE_GROWTH {
+                last_row_end(window).or_else(|| memchr::memrchr(b'\n', window).map(|at| at + 1))
             } else {
-                last_row_end(&rows[..want.min(rows.len())])
+                last_row_end(window)
             };
             match cut {
                 Some(cut) => {
                     self.carry = text.split_off(rows_start + cut);
-                    self.done = at_end && self.carry.is_empty();
                     // (Only the end of the file leaves no row to cut after.)
                     if cut == 0 {
                         return Ok(None);
@@ -111,17 +157,14 @@ impl CsvPieces {
                             Some(self.separator),
                         ));
                     }
+                    let lines = memchr::memchr_iter(b'\n', &text[rows_start..]).count();
                     let text = Buffer::from_vec(text);
-                    return Ok(Some(CsvPiece { text, bytes_read }));
+                    return Ok(Some(CsvPiece { text, bytes_read, lines }));
                 }
                 // One row longer than the piece: read on until it ends.
                 None => want = want.saturating_mul(2),
             }
         }
-    }
-
-    fn io_error(&self, e: std::io::Error) -> ImportError {
-        ImportError::Io { path: self.path.display().to_string(), message: e.to_string() }
     }
 
     /// Reads until `text` holds `len` bytes or the file ends; true at the end.
@@ -138,7 +181,6 @@ impl CsvPieces {
 /// quotes, or `None` when it holds no such line end. `rows` starts at the
 /// start of a row, so outside quotes.
 fn last_row_end(rows: &[u8]) -> Option<usize> {
-    let odd_quotes = |bytes: &[u8]| memchr::memchr_iter(QUOTE, bytes).count() % 2 == 1;
     // Quote parity at each line end, counted back from the end of `rows`.
     let mut after_odd = odd_quotes(rows);
     let mut end = rows.len();
@@ -278,12 +320,33 @@ mod tests {
     /// after a few lines the header is its first line again.
     #[test]
     fn a_stray_quote_in_the_header_ends_it_at_its_first_line() {
-        let mut file = String::from("size,note 5\"\n");
-        for i in 0..40 {
+        let header = "size,note 5\"\n";
+        let mut file = String::from(header);
+        for i in 10..50 {
             file += &format!("{i},x\n");
         }
-        let got = pieces(file.as_bytes(), 1 << 20);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0], file);
+        let got = pieces(file.as_bytes(), 5);
+        assert_eq!(got.len(), 40, "one row per piece");
+        for (piece, i) in got.iter().zip(10..) {
+            assert_eq!(piece, &format!("{header}{i},x\n"));
+        }
+    }
+
+    /// A stray quote in a row does not pull the rest of the file into one
+    /// piece: past STRAY_QUOTE_GROWTH times its size a piece ends at a plain
+    /// line end.
+    #[test]
+    fn a_stray_quote_in_a_row_keeps_pieces_small() {
+        let mut file = String::from("size,note\n1,5\"\n");
+        for i in 0..400 {
+            file += &format!("{i},x\n");
+        }
+        let got = pieces(file.as_bytes(), 16);
+        assert!(got.len() > 10, "{} pieces", got.len());
+        for piece in &got {
+            assert!(piece.len() <= "size,note\n".len() + 16 * STRAY_QUOTE_GROWTH, "{piece:?}");
+        }
+        let rows: String = got.iter().map(|p| p.strip_prefix("size,note\n").unwrap()).collect();
+        assert_eq!(format!("size,note\n{rows}"), file);
     }
 }

@@ -51,6 +51,10 @@ pub enum ImportError {
 }
 
 impl ImportError {
+    pub(crate) fn io(path: &Path, e: std::io::Error) -> ImportError {
+        ImportError::Io { path: path.display().to_string(), message: e.to_string() }
+    }
+
     pub(crate) fn polars(path: &str, e: PolarsError) -> ImportError {
         ImportError::Read { path: path.to_string(), message: e.to_string() }
     }

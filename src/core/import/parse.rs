@@ -21,8 +21,8 @@ pub enum EventKind {
 impl EventKind {
     pub const ALL: [EventKind; 3] = [EventKind::View, EventKind::Cart, EventKind::Purchase];
 
-    /// A small code for compact tables: view 0, cart 1, purchase 2 (`i32`,
-    /// a type polars always has; its `u8` needs a separate build feature).
+    /// A small code for compact tables: view 0, cart 1, purchase 2 (`i8`,
+    /// a type the build's polars features include; `u8` needs another one).
     pub fn code(self) -> i8 {
         self as i8
     }
@@ -345,7 +345,6 @@ fn parse_any_timestamp(raw: &str) -> Option<i64> {
     if b.len() > 10
         && b[..9].iter().all(u8::is_ascii_digit)
         && let Some((secs, frac)) = s.split_once('.')
-        && secs.len() >= 9
         && secs.bytes().all(|c| c.is_ascii_digit())
         && !frac.is_empty()
         && frac.bytes().all(|c| c.is_ascii_digit())

@@ -5,7 +5,7 @@ use polars::prelude::*;
 use polars_buffer::Buffer;
 
 use super::columns::ColumnMapping;
-use super::csv_pieces::{CsvPieces, PIECE_BYTES};
+use super::csv_pieces::{CsvPiece, CsvPieces, PIECE_BYTES};
 use super::rows::{self, CheckedBatch};
 use super::{EventsFile, FileFormat, ImportError, source};
 use crate::core::progress::Progress;
@@ -43,60 +43,60 @@ fn read_in_pieces(
     piece_bytes: usize,
 ) -> Result<(Vec<CheckedBatch>, PieceCounts), ImportError> {
     let reader = BatchReader { file, mapping };
-    let mut checked = CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0, shown: (0, 0.0) };
+    let mut checked =
+        CheckedRows { file, mapping, progress, batches: Vec::new(), rows_before: 0, shown: Shown::default() };
     let mut counts = PieceCounts::default();
-    if !matches!(file.format, FileFormat::Csv { .. }) {
+    let FileFormat::Csv { separator } = file.format else {
         let estimate = file.estimated_rows().filter(|&n| n > 0);
         checked.check_all(reader.start(file.scan()?)?, &|rows| estimate.map(|n| rows as f32 / n as f32))?;
         return Ok((checked.batches, counts));
-    }
+    };
     let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
-    let all_text = std::cell::Cell::new(numeric.is_empty());
-    let io = |e: std::io::Error| ImportError::Io { path: file.shown(), message: e.to_string() };
-    let size = std::fs::metadata(&file.path).map_err(io)?.len().max(1);
-    let mut pieces = CsvPieces::open(&file.path, reader.separator(), piece_bytes)?;
-    let mut start_next = || -> Result<Option<StartedPiece>, ImportError> {
+    let size = std::fs::metadata(&file.path).map_err(|e| ImportError::io(&file.path, e))?.len().max(1);
+    let mut pieces = CsvPieces::open(&file.path, separator, piece_bytes)?;
+    let mut start_next = |as_text: bool| -> Result<Option<StartedPiece>, ImportError> {
         let Some(piece) = pieces.next_piece()? else { return Ok(None) };
-        let as_text = all_text.get();
-        let batches = reader.start(reader.csv(piece.text.clone(), if as_text { &[] } else { &numeric })?)?;
-        Ok(Some(StartedPiece { text: piece.text, batches, bytes_read: piece.bytes_read, as_text }))
+        let lf = reader.csv(piece.text.clone(), separator, if as_text { &[] } else { &numeric })?;
+        Ok(Some(StartedPiece { batches: reader.start(lf)?, piece, as_text }))
     };
     // The next piece is read and its scan started while the current one is
     // checked, so that polars does not wait for the checks between pieces.
-    let mut next = start_next()?;
-    // Progress within a piece counts its rows at the file's average row length.
-    let bytes_per_row = file.estimated_rows().filter(|&n| n > 0).map_or(0.0, |n| size as f64 / n as f64);
+    let mut all_text = numeric.is_empty();
+    let mut next = start_next(all_text)?;
     let mut bytes_before = 0u64;
     while let Some(current) = next.take() {
-        next = start_next()?;
+        next = start_next(all_text)?;
         counts.pieces += 1;
         counts.read_as_text += usize::from(current.as_text && !numeric.is_empty());
         let (batches_before, rows_before) = (checked.batches.len(), checked.rows_before);
+        // Within a piece, progress counts its rows against its line ends.
+        let piece_bytes = (current.piece.bytes_read - bytes_before) as f64;
+        let lines = current.piece.lines.max(1) as f64;
         let fraction = |rows: u64| {
-            let within = ((rows - rows_before) as f64 * bytes_per_row).min((current.bytes_read - bytes_before) as f64);
+            let within = ((rows - rows_before) as f64 / lines).min(1.0) * piece_bytes;
             Some(((bytes_before as f64 + within) / size as f64) as f32)
         };
         match checked.check_all(current.batches, &fraction) {
             Err(ImportError::Cancelled) => return Err(ImportError::Cancelled),
             Err(_) if !current.as_text => {
-                all_text.set(true);
+                all_text = true;
                 counts.read_as_text += 1;
                 checked.batches.truncate(batches_before);
                 checked.rows_before = rows_before;
-                checked.check_all(reader.start(reader.csv(current.text, &[])?)?, &fraction)?;
+                let lf = reader.csv(current.piece.text.clone(), separator, &[])?;
+                checked.check_all(reader.start(lf)?, &fraction)?;
             }
             other => other?,
         }
-        bytes_before = current.bytes_read;
+        bytes_before = current.piece.bytes_read;
     }
     Ok((checked.batches, counts))
 }
 
 /// A piece of a CSV file whose scan has started.
 struct StartedPiece {
-    text: Buffer<u8>,
+    piece: CsvPiece,
     batches: CollectBatches,
-    bytes_read: u64,
     /// Read with every column as text (no number fast path).
     as_text: bool,
 }
@@ -112,16 +112,9 @@ impl BatchReader<'_> {
         ImportError::polars(&self.file.shown(), e)
     }
 
-    fn separator(&self) -> u8 {
-        match self.file.format {
-            FileFormat::Csv { separator } => separator,
-            _ => b',',
-        }
-    }
-
     /// A scan of one piece of the CSV file, `numeric` columns as numbers.
-    fn csv(&self, text: Buffer<u8>, numeric: &[&str]) -> Result<LazyFrame, ImportError> {
-        source::scan_csv_text(text, self.separator(), numeric).map_err(|e| self.error(e))
+    fn csv(&self, text: Buffer<u8>, separator: u8, numeric: &[&str]) -> Result<LazyFrame, ImportError> {
+        source::scan_csv_text(text, separator, numeric).map_err(|e| self.error(e))
     }
 
     /// Starts reading the mapped columns of `lf` in batches, renamed to their
@@ -151,9 +144,25 @@ struct CheckedRows<'a> {
     batches: Vec<CheckedBatch>,
     /// Data rows checked so far.
     rows_before: u64,
-    /// The rows read and the fraction last reported: a piece read again as
-    /// text does not move the progress bar back.
-    shown: (u64, f32),
+    shown: Shown,
+}
+
+/// The rows read and the fraction last reported. A piece read again as text
+/// counts its rows from its start again; what is shown never moves back.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Shown {
+    rows: u64,
+    fraction: f32,
+}
+
+impl Shown {
+    /// What to show after `rows` rows at `fraction` (below 1 until the import ends).
+    fn advance(&mut self, rows: u64, fraction: Option<f32>) -> (u64, Option<f32>) {
+        self.rows = self.rows.max(rows);
+        let fraction = fraction.map(|f| f.min(0.99).max(self.fraction));
+        self.fraction = fraction.unwrap_or(self.fraction);
+        (self.rows, fraction)
+    }
 }
 
 impl CheckedRows<'_> {
@@ -169,11 +178,8 @@ impl CheckedRows<'_> {
             if self.progress.is_cancelled() {
                 return Err(ImportError::Cancelled);
             }
-            let rows = self.rows_before.max(self.shown.0);
-            let done = fraction(self.rows_before).map(|f| f.min(0.99).max(self.shown.1));
-            self.shown = (rows, done.unwrap_or(self.shown.1));
-            let read = crate::core::format::count(rows as f64);
-            self.progress.update(done, &format!("{read} rows read"));
+            let (rows, done) = self.shown.advance(self.rows_before, fraction(self.rows_before));
+            self.progress.update(done, &format!("{} rows read", crate::core::format::thousands(rows)));
         }
         Ok(())
     }
@@ -255,8 +261,8 @@ mod tests {
         }
     }
 
-    /// Progress rises with every piece, also past a piece read again as text,
-    /// and ends near the end of the file without claiming to be done.
+    /// Progress rises with every piece, a piece read again as text among
+    /// them, and ends near the end of the file without claiming to be done.
     #[test]
     fn progress_follows_the_bytes_read() {
         let mut csv = String::from("customer_id,timestamp,event_type,quantity\n");
@@ -277,5 +283,16 @@ mod tests {
         assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
         let last = *fractions.last().unwrap();
         assert!((0.9..=0.99).contains(&last), "{fractions:?}");
+    }
+
+    /// A piece read again as text counts its rows from its start again: what
+    /// is shown holds until the count passes it, and stays below 1.
+    #[test]
+    fn shown_progress_never_moves_back() {
+        let mut shown = Shown::default();
+        assert_eq!(shown.advance(500, Some(0.5)), (500, Some(0.5)));
+        assert_eq!(shown.advance(200, Some(0.3)), (500, Some(0.5)), "a piece read again");
+        assert_eq!(shown.advance(700, None), (700, None));
+        assert_eq!(shown.advance(900, Some(1.0)), (900, Some(0.99)));
     }
 }

@@ -125,13 +125,14 @@ impl<'a> Cells<'a> {
         }
     }
 
-    /// The id in cell `i` after `normalise`, and whether normalising changed the text.
+    /// The id in cell `i` after [`parse::normalise_id`], and whether
+    /// normalising changed the text.
     #[inline]
-    fn id_at(&self, i: usize, normalise: fn(&str) -> Option<&str>) -> (Option<Id<'a>>, bool) {
+    fn id_at(&self, i: usize) -> (Option<Id<'a>>, bool) {
         match *self {
             Cells::Text(arr) => {
                 let raw = Self::str_cell(arr, i);
-                let id = raw.and_then(normalise);
+                let id = raw.and_then(parse::normalise_id);
                 (id.map(Id::Text), changed(raw, id))
             }
             Cells::Integer(ref c) => (c.get(i).map(Id::Number), false),
@@ -197,6 +198,8 @@ fn block_ranges(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)>
 }
 
 const OK: u8 = 0;
+/// Marks a row without an item id; no key reaches it (keys are at most 19
+/// decimal digits, or non-negative `i64`s).
 const NO_ITEM: u64 = u64::MAX;
 const NO_CATEGORY: u32 = u32::MAX;
 
@@ -443,11 +446,10 @@ impl BlockCells<'_> {
         let mut category_codes: std::collections::HashMap<&str, u32, _> =
             std::collections::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0));
         for i in 0..out.reason.len() {
-            let fail = |why| reason_code(why);
-            let (id, id_changed) = self.customer.id_at(i, parse::normalise_id);
+            let (id, id_changed) = self.customer.id_at(i);
             seen.customer |= id_changed;
             let Some(id) = id else {
-                out.reason[i] = fail(UnusableReason::MissingCustomerId);
+                out.reason[i] = reason_code(UnusableReason::MissingCustomerId);
                 continue;
             };
             let customer_key = id.key();
@@ -460,7 +462,7 @@ impl BlockCells<'_> {
                 texts.iter_mut().zip([(&self.order, &mut seen.order), (&self.item, &mut seen.item)])
             {
                 if let Some(cells) = cells {
-                    let (value, value_changed) = cells.id_at(i, parse::normalise_id);
+                    let (value, value_changed) = cells.id_at(i);
                     *slot = value;
                     *flag |= value_changed;
                 }
@@ -468,14 +470,14 @@ impl BlockCells<'_> {
             let item_key = texts[1].and_then(Id::key);
             if texts[1].is_some() {
                 match item_key {
-                    Some(k) if seen.numeric_items && k != NO_ITEM => out.item_key[i] = k,
+                    Some(k) if seen.numeric_items => out.item_key[i] = k,
                     _ => seen.numeric_items = false,
                 }
             }
             match self.timestamp.timestamp(i) {
                 Some(t) => out.timestamp_ms[i] = t,
                 None => {
-                    out.reason[i] = fail(UnusableReason::UnparseableTimestamp);
+                    out.reason[i] = reason_code(UnusableReason::UnparseableTimestamp);
                     continue;
                 }
             }
@@ -483,7 +485,7 @@ impl BlockCells<'_> {
                 match event.str_at(i).and_then(EventKind::parse) {
                     Some(k) => out.kind[i] = k,
                     None => {
-                        out.reason[i] = fail(UnusableReason::UnknownEventType);
+                        out.reason[i] = reason_code(UnusableReason::UnknownEventType);
                         continue;
                     }
                 }
@@ -504,21 +506,21 @@ impl BlockCells<'_> {
                 }
             }
             if let Some(why) = invalid {
-                out.reason[i] = fail(why);
+                out.reason[i] = reason_code(why);
                 continue;
             }
             let derived = if out.price[i].is_nan() { 0.0 } else { out.quantity[i] * out.price[i] };
             out.amount[i] = match self.amount.as_ref().map(|a| a.number(i)) {
                 Some(NumberCell::Value(v)) => v,
                 Some(NumberCell::Invalid) => {
-                    out.reason[i] = fail(UnusableReason::NonNumericAmount);
+                    out.reason[i] = reason_code(UnusableReason::NonNumericAmount);
                     continue;
                 }
                 Some(NumberCell::Empty) | None => derived,
             };
             if !out.amount[i].is_finite() {
                 // quantity × price overflowed: the inputs are absurd, not the arithmetic.
-                out.reason[i] = fail(if self.amount.is_some() {
+                out.reason[i] = reason_code(if self.amount.is_some() {
                     UnusableReason::NonNumericAmount
                 } else {
                     UnusableReason::NonNumericQuantity
@@ -732,7 +734,9 @@ mod tests {
         assert_eq!(with_empty.chunk_lengths().collect::<Vec<_>>(), [0, 50]);
         batch.replace("customer_id", with_empty.into_column()).unwrap();
         let checked = check_batch(batch, &mapping(), 0).unwrap();
+        let plain = check_batch(raw_batch(50, 1), &mapping(), 0).unwrap();
         assert_eq!(checked.df.height(), 50);
+        assert!(checked.df.equals_missing(&plain.df));
     }
 
     /// A batch whose columns arrive in many arrays, cut at different rows in

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use super::ImportError;
+use super::csv_pieces::{read_header, strip_bom};
 
 /// The file formats DATA.md §1 accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +52,7 @@ impl EventsFile {
             if e.kind() == std::io::ErrorKind::NotFound {
                 ImportError::NotFound { path: shown.clone() }
             } else {
-                ImportError::Io { path: shown.clone(), message: e.to_string() }
+                ImportError::io(path, e)
             }
         })?;
         if meta.is_dir() {
@@ -160,41 +161,10 @@ fn csv_reader(reader: LazyCsvReader, separator: u8, numeric_columns: &[&str]) ->
         .with_glob(false)
 }
 
-/// Lines a quoted column name may span before its quote is taken for a stray one.
-const MAX_HEADER_LINES: usize = 16;
-
-/// Reads the header of a CSV file: its first line, and further lines while a
-/// quoted name is still open (a name may hold a line end). A quote still open
-/// after [`MAX_HEADER_LINES`] lines is a stray one: the header is then the
-/// first line, and the lines read past it come back second, to be read as
-/// rows (rather than the whole file becoming the header). Line ends and any
-/// byte-order mark are kept: the caller counts the bytes.
-pub(super) fn read_header(reader: &mut impl BufRead) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
-    let mut header = Vec::new();
-    let mut first_line = None;
-    for _ in 0..MAX_HEADER_LINES {
-        let n = reader.read_until(b'\n', &mut header)?;
-        first_line.get_or_insert(header.len());
-        let quote_open = memchr::memchr_iter(b'"', &header).count() % 2 == 1;
-        if n == 0 || !quote_open {
-            return Ok((header, Vec::new()));
-        }
-    }
-    let past = header.split_off(first_line.unwrap_or(0));
-    Ok((header, past))
-}
-
-/// Drops a UTF-8 byte-order mark from the start of `text`.
-pub(super) fn strip_bom(text: &mut Vec<u8>) {
-    if text.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        text.drain(..3);
-    }
-}
-
 /// Reads the header (without its line end) and checks that data follows it.
 fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
-    let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
+    let io = |e| ImportError::io(path, e);
     let mut reader = BufReader::new(File::open(path).map_err(io)?);
     let (mut line, past) = read_header(&mut reader).map_err(io)?;
     // Is there anything but blank lines after the header?
@@ -257,8 +227,7 @@ fn split_header(header: &[u8], separator: u8) -> Vec<String> {
 /// bytes, naming its line and (for CSV, with its `separator`) its column.
 /// Reads in large blocks.
 fn check_utf8(path: &Path, separator: Option<u8>, limit: u64) -> Result<(), ImportError> {
-    let shown = path.display().to_string();
-    let io = |e: std::io::Error| ImportError::Io { path: shown.clone(), message: e.to_string() };
+    let io = |e| ImportError::io(path, e);
     let mut file = File::open(path).map_err(io)?.take(limit);
     let mut buf = vec![0u8; (8 << 20).min(limit as usize)];
     let mut carry = 0usize;
