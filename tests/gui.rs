@@ -199,6 +199,9 @@ fn data_screen_previews_a_file_and_its_mapping() {
     assert!(!dataset.mapping.contains_key(&promo_studio::core::import::Canonical::Price), "{:?}", dataset.mapping);
     assert_eq!(dataset.mapping.get(&promo_studio::core::import::Canonical::Quantity).map(String::as_str), Some("Qty"));
     assert!(app.settings.last_file.as_deref() == Some(file.as_path()), "the last file is remembered");
+    let remembered = |name: &str| app.settings.mapping.iter().find(|(c, _)| c == name).map(|(_, f)| f.as_str());
+    assert_eq!(remembered("price"), Some(""), "(not used) is remembered for the next start");
+    assert_eq!(remembered("quantity"), Some("Qty"));
 }
 
 #[test]

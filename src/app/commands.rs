@@ -154,10 +154,7 @@ impl PromoStudioApp {
         };
         match output {
             JobOutput::Previewed(preview) => {
-                self.view.mapping_edit = Canonical::ALL
-                    .iter()
-                    .map(|c| (c.name().to_string(), preview.mapping.get(c).cloned().unwrap_or_default()))
-                    .collect();
+                self.view.mapping_edit = every_column(&preview.mapping).collect();
                 self.preview = Some(preview);
                 self.view.data_tab = super::views::data::DataTab::Preview;
                 self.settings.screen = super::Screen::Data;
@@ -169,8 +166,8 @@ impl PromoStudioApp {
                     format!(
                         "Loaded {}: {} usable rows, {} customers in {}",
                         file_name(&dataset.path),
-                        format::count(dataset.report.rows_usable as f64),
-                        format::count(dataset.features.customers() as f64),
+                        format::thousands(dataset.report.rows_usable),
+                        format::thousands(dataset.features.customers() as u64),
                         format::seconds(finished.seconds)
                     ),
                 );
@@ -178,11 +175,7 @@ impl PromoStudioApp {
                     self.notify(Level::Warning, format!("Customer value (P(alive), CLV) is not available: {e}"));
                 }
                 self.settings.last_file = (!is_sample).then(|| dataset.path.clone());
-                self.settings.mapping = if is_sample {
-                    vec![]
-                } else {
-                    dataset.mapping.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect()
-                };
+                self.settings.mapping = if is_sample { vec![] } else { every_column(&dataset.mapping).collect() };
                 // Features chosen for an earlier file may not exist in this one.
                 let numeric = dataset.feature_rows.numeric_columns();
                 self.settings.segments.features.retain(|f| numeric.contains(&f.column));
@@ -228,4 +221,14 @@ impl PromoStudioApp {
                 .notify(Level::Info, format!("Wrote {} customers to {}", format::count(rows as f64), path.display())),
         }
     }
+}
+
+/// Every canonical column with the file column it is mapped to, and "" for
+/// "(not used)": the shape overrides take, so that a column the analyst left
+/// out stays out when the file is loaded again (a mapping of only the mapped
+/// columns would let the aliases find it anew).
+fn every_column(
+    mapping: &std::collections::BTreeMap<Canonical, String>,
+) -> impl Iterator<Item = (String, String)> + '_ {
+    Canonical::ALL.iter().map(|c| (c.name().to_string(), mapping.get(c).cloned().unwrap_or_default()))
 }
