@@ -188,7 +188,8 @@ impl FeatureRows {
                         }
                         .then(a.cmp(&b))
                     }),
-                    FeatureValues::Text(v) => order.sort_by(|&a, &b| v[a as usize].cmp(&v[b as usize]).then(a.cmp(&b))),
+                    // A missing text reads as "": it goes last, as missing numbers do.
+                    FeatureValues::Text(v) => order.sort_by_key(|&i| (v[i as usize].is_empty(), &v[i as usize], i)),
                 }
                 order
             })
@@ -197,7 +198,7 @@ impl FeatureRows {
             .iter()
             .map(|(_, values)| match values {
                 FeatureValues::Number(v) => v.iter().filter(|x| x.is_some()).count(),
-                FeatureValues::Text(v) => v.len(),
+                FeatureValues::Text(v) => v.iter().filter(|t| !t.is_empty()).count(),
             })
             .collect();
         Ok(FeatureRows { customer_ids, columns, ascending, present })
@@ -258,12 +259,14 @@ mod tests {
         let df = df!(
             "customer_id" => ["a", "b", "c", "d"],
             "monetary" => [Some(5.0), None, Some(1.0), Some(5.0)],
-            "top_category" => ["x", "z", "y", "x"],
+            "top_category" => [Some("x"), Some("z"), None, Some("x")],
         )
         .unwrap();
         let rows = FeatureRows::from_frame(&df).unwrap();
         assert_eq!(rows.ascending[0], vec![2, 0, 3, 1]);
-        assert_eq!(rows.ascending[1], vec![0, 3, 2, 1]);
+        assert_eq!(rows.ascending[1], vec![0, 3, 1, 2], "the customer without a top category last");
+        let text_descending: Vec<usize> = (0..4).map(|i| rows.sorted_row(1, true, i)).collect();
+        assert_eq!(text_descending, vec![1, 3, 0, 2], "z first, the missing one still last");
         let descending: Vec<usize> = (0..4).map(|i| rows.sorted_row(0, true, i)).collect();
         assert_eq!(descending, vec![3, 0, 2, 1], "largest first, the missing one still last");
         let ascending: Vec<usize> = (0..4).map(|i| rows.sorted_row(0, false, i)).collect();
