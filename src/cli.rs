@@ -505,7 +505,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             // The same names the app shows: the catalogue given, else a
             // Description-like column of the events file.
             let catalogue = match &products {
-                Some(path) => Some(read_catalogue_file(path).map_err(|e| Failure(e.to_string()))?),
+                Some(path) => Some(read_catalogue_file(path)?),
                 None => loaded.report.mapping.get("item_id").and_then(|column| product_names_in(&input.events, column)),
             };
             let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?;

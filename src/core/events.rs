@@ -101,7 +101,12 @@ impl EventTable {
     /// The events up to and including `as_of_ms` (a calibration cut).
     pub fn up_to(&self, as_of_ms: i64) -> PolarsResult<EventTable> {
         let df = self.df.clone().lazy().filter(col(TIMESTAMP_MS).lt_eq(lit(as_of_ms))).collect()?;
-        Ok(EventTable { df, ..self.clone() })
+        Ok(self.with_rows(df))
+    }
+
+    /// Other rows of this table (a filter or a sort of it), with its columns' flags.
+    pub fn with_rows(&self, df: DataFrame) -> EventTable {
+        EventTable { df, ..self.clone() }
     }
 
     /// The column that identifies a customer in group-bys and joins: the

@@ -82,11 +82,11 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
         let _t = crate::core::trace::phase("features: purchases");
         purchases_by_customer(events)?
     };
-    let mut table = counts
-        .lazy()
-        .left_join(spend(&purchases), col(key), col(key))
-        .with_column((col("events") - col("carts") - col("purchases").fill_null(lit(0u32))).alias("views"))
-        .left_join(orders_and_variety(&purchases), col(key), col(key));
+    let mut table = counts.lazy().left_join(spend(&purchases), col(key), col(key)).left_join(
+        orders_and_variety(&purchases),
+        col(key),
+        col(key),
+    );
     if events.has_category {
         table = table.left_join(top_category(&purchases), col(key), col(key));
     }
@@ -125,7 +125,7 @@ fn u32_len() -> Expr {
     len().cast(DataType::UInt32)
 }
 
-/// Events and carts per customer over the whole log. Whole numbers, so
+/// Views and carts per customer over the whole log. Whole numbers, so
 /// polars' streaming engine (twice as fast here) gives the same answer in any
 /// order of rows; sums of amounts are not order-free in floating point and
 /// are taken in memory over the purchases alone ([`spend`]).
@@ -135,7 +135,10 @@ fn event_counts(events: &EventTable) -> PolarsResult<DataFrame> {
         .clone()
         .lazy()
         .group_by([col(events.customer_key())])
-        .agg([u32_len().alias("events"), is_kind(EventKind::Cart).sum().cast(DataType::UInt32).alias("carts")])
+        .agg(
+            [(EventKind::View, "views"), (EventKind::Cart, "carts")]
+                .map(|(kind, name)| is_kind(kind).sum().cast(DataType::UInt32).alias(name)),
+        )
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single())
 }
@@ -152,7 +155,7 @@ fn purchases_by_customer(events: &EventTable) -> PolarsResult<EventTable> {
         .filter(is_kind(EventKind::Purchase))
         .sort([events.customer_key()], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
-    Ok(EventTable { df, ..events.clone() })
+    Ok(events.with_rows(df))
 }
 
 /// Purchase lines and monetary (returns included) per customer.

@@ -608,7 +608,8 @@ fn lloyd_with(
             .collect();
         deltas.iter().flatten().for_each(|delta| totals.merge(delta));
         fixed_point = deltas.iter().all(Option::is_none);
-        if shift <= tol {
+        // At a fixed point the next M-step would recompute the same centres.
+        if fixed_point || shift <= tol {
             break;
         }
     }
