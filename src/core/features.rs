@@ -36,6 +36,11 @@ impl CustomerFeatures {
         self.df.height()
     }
 
+    /// Purchase orders of all customers (the sum of their frequencies).
+    pub fn purchase_orders(&self) -> u64 {
+        self.df.column("frequency").ok().and_then(|c| c.u32().ok()).map_or(0, |f| f.sum().map_or(0, u64::from))
+    }
+
     /// Customers with at least one purchase order.
     pub fn purchasers(&self) -> usize {
         self.df

@@ -221,16 +221,21 @@ fn repeats_in(values: &[u64], table: &mut Vec<u64>) -> Vec<u64> {
 /// Apart from the row counts because it costs three group-bys, which a
 /// command that computes features anyway can skip.
 pub(super) fn count_contents(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
-    let mut aggs = vec![col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers")];
-    if events.has_item_id {
-        aggs.push(col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items"));
-    }
-    let stats = events.df.clone().lazy().select(aggs).collect()?;
-    let get = |name: &str| first_u64(&stats, name);
-    report.customers = get("customers");
-    report.items = get("items");
+    let customers = col(events.customer_key()).n_unique().cast(DataType::UInt64).alias("customers");
+    let stats = events.df.clone().lazy().select([customers]).collect()?;
+    report.customers = first_u64(&stats, "customers");
+    report.items = count_items(events)?;
     report.purchase_orders = Some(events.purchase_orders().collect()?.height() as u64);
     Ok(())
+}
+
+/// Distinct items in the table, where it has item ids.
+pub fn count_items(events: &EventTable) -> PolarsResult<Option<u64>> {
+    if !events.has_item_id {
+        return Ok(None);
+    }
+    let items = col(events.item_key()).drop_nulls().n_unique().cast(DataType::UInt64).alias("items");
+    Ok(first_u64(&events.df.clone().lazy().select([items]).collect()?, "items"))
 }
 
 /// The first value of a `u64` column of a one-row table of counts.

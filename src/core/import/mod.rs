@@ -16,6 +16,7 @@ use std::path::Path;
 use polars::prelude::*;
 use thiserror::Error;
 
+pub use assemble::count_items;
 pub use columns::{Canonical, ColumnMapping, MappingProblem, parse_override};
 pub use parse::EventKind;
 pub use quality::{QualityReport, UnusableReason};

@@ -119,12 +119,18 @@ pub fn load_dataset(
     let file = EventsFile::open(path)?;
     let mapping = crate::core::import::map_columns(&file, overrides)?;
     let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
-    let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Full, &reading)?;
+    let mut loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Rows, &reading)?;
     step(progress, 0.55, "computing customer features")?;
     let features = {
         let _t = crate::core::trace::phase("features");
         customer_features(&loaded.events, None)?
     };
+    // The report's distinct counts, from the features rather than the same
+    // group-bys again (a customer per row; frequency counts purchase orders).
+    loaded.report.customers = Some(features.customers() as u64);
+    loaded.report.purchase_orders = Some(features.purchase_orders());
+    loaded.report.items =
+        crate::core::import::count_items(&loaded.events).map_err(StageError::table("counting items"))?;
     step(progress, 0.7, "fitting customer value (BG/NBD, Gamma-Gamma) and preparing the tables")?;
     // The value fit is iterative and mostly serial; the tables fill the other cores meanwhile.
     let (value, tables) = rayon::join(
@@ -230,6 +236,37 @@ fn names_in_file(file: &EventsFile, item_column: &str) -> Option<Catalogue> {
 mod tests {
     use super::*;
     use crate::core::progress::Silent;
+
+    /// The app's report counts customers, items and purchase orders from the
+    /// features; they must equal the import's own full count, with order ids
+    /// and without.
+    #[test]
+    fn the_apps_report_counts_what_the_full_import_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_orders = dir.path().join("orders.csv");
+        std::fs::write(
+            &with_orders,
+            "customer_id,order_id,timestamp,item_id,quantity,price\n\
+             1,A,2024-01-02,x,2,3\n1,A,2024-01-02,y,1,3\n1,B,2024-01-05,x,-1,3\n2,C,2024-01-03,z,1,4\n3,,2024-01-04,x,0,1\n",
+        )
+        .unwrap();
+        let without = dir.path().join("lines.csv");
+        std::fs::write(
+            &without,
+            "customer_id,timestamp,item_id,quantity,event_type\n\
+             1,2024-01-02,x,2,purchase\n1,2024-01-02,y,1,purchase\n1,2024-01-06,x,1,purchase\n2,2024-01-03,z,1,view\n",
+        )
+        .unwrap();
+        for path in [with_orders, without] {
+            let app = load_dataset(&path, &[], &Silent).unwrap().report;
+            let full = crate::core::import::load_events(&path, &[]).unwrap().report;
+            assert_eq!(
+                (app.customers, app.items, app.purchase_orders),
+                (full.customers, full.items, full.purchase_orders)
+            );
+            assert!(full.purchase_orders.unwrap() >= 2, "{path:?}");
+        }
+    }
 
     #[test]
     fn preview_proposes_a_mapping_and_shows_rows() {
