@@ -239,6 +239,9 @@ fn every_screen_names_its_widgets_for_screen_readers() {
     h.get_by_label("Customer features").click();
     h.run();
     assert!(h.query_by_label_contains("Click a column title to sort").is_some(), "the feature table");
+    assert!(h.query_by_label("customer_id ▲").is_some(), "its sortable header");
+    let first = h.state().dataset.as_ref().unwrap().feature_rows.customer_ids[0].clone();
+    assert!(h.query_by_label(&first).is_some(), "its first row, customer {first}");
     h.get_by_label("Events").click();
     h.run();
     assert!(h.query_by_label("Time (UTC)").is_some(), "the events table");

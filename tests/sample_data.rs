@@ -112,12 +112,22 @@ fn features_are_the_same_whatever_the_thread_count() {
 #[test]
 fn features_need_no_column_outside_their_list() {
     // `features` drops every event column but COLUMNS_READ before computing:
-    // the result must be the same as from the whole table.
-    let loaded = load_events(&sample_events_path(), &[]).unwrap();
-    let full = customer_features(&loaded.events, None).unwrap();
-    let mut trimmed = loaded.events.clone();
-    trimmed.retain_columns(&promo_studio::core::features::COLUMNS_READ);
-    assert!(trimmed.df.width() < loaded.events.df.width(), "something was dropped");
-    let from_trimmed = customer_features(&trimmed, None).unwrap();
-    assert!(full.df.equals_missing(&from_trimmed.df));
+    // the result must be the same as from the whole table. The sample has
+    // numeric customer ids and text item ids; the fixture the other way round,
+    // with order ids, so that every id column is needed by one of them.
+    let (_dir, fixture) = common::fixture(
+        "ids.csv",
+        "customer_id,order_id,timestamp,item_id,category,quantity,price,event_type\n\
+         C1,A,2024-01-02,10,Tea,2,3,purchase\nC1,B,2024-01-09,11,Cups,1,5,purchase\n\
+         C2,C,2024-01-03,10,Tea,1,3,purchase\nC3,,2024-01-04,12,Tea,1,2,view\n",
+    );
+    for path in [sample_events_path(), fixture] {
+        let loaded = load_events(&path, &[]).unwrap();
+        let full = customer_features(&loaded.events, None).unwrap();
+        let mut trimmed = loaded.events.clone();
+        trimmed.retain_columns(&promo_studio::core::features::COLUMNS_READ);
+        assert!(trimmed.df.width() < loaded.events.df.width(), "something was dropped");
+        let from_trimmed = customer_features(&trimmed, None).unwrap();
+        assert!(full.df.equals_missing(&from_trimmed.df), "{path:?}");
+    }
 }

@@ -137,6 +137,8 @@ impl EventTable {
     /// One row per purchase order: the customer key, `order_ms` (the earliest
     /// time of its purchase lines with quantity > 0). An order is identified by
     /// `order_id` when the file has one, else by (customer_id, timestamp).
+    /// (`features::orders_and_variety` counts orders without order ids by
+    /// the same rule, in its own group-by: keep the two together.)
     pub fn purchase_orders(&self) -> LazyFrame {
         let order_key = if self.has_order_id { col(ORDER_ID) } else { col(TIMESTAMP_MS) };
         self.df

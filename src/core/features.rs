@@ -99,7 +99,7 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
 
     let days_since = |c: &str| (lit(as_of) - col(c)).cast(DataType::Float64) / lit(MS_PER_DAY);
     let frequency = col("frequency").fill_null(lit(0u32));
-    let _t = crate::core::trace::phase("features: per purchase");
+    let _t = crate::core::trace::phase("features: joined");
     let df = table
         .select([
             events.customer_id_expr(),

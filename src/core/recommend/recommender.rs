@@ -75,8 +75,7 @@ impl Recommender {
         &self.interactions.items[item as usize]
     }
 
-    /// The catalogue name where there is one, else the id.
-    /// The product's name, or its id where it has none.
+    /// The product's name (catalogue or events file), or its id where it has none.
     pub fn item_name(&self, item: u32) -> String {
         match &self.attributes.name[item as usize] {
             Some(name) if !name.is_empty() => name.clone(),

@@ -185,6 +185,13 @@ mod tests {
         let again = fit_recommender(&d, ModelSettings::new(ModelKind::Popularity), 10, None, &Silent).unwrap();
         assert_eq!(d.recommender_inputs.lock().unwrap().len(), 1);
         assert_eq!(again.recommender.interactions.customers, lab.recommender.interactions.customers);
+        // Views weighed in are another setting: their own inputs, with the signals.
+        let mut with_views = ModelSettings::new(ModelKind::Popularity);
+        with_views.weights.view = 0.2;
+        let viewed = fit_recommender(&d, with_views, 10, None, &Silent).unwrap();
+        assert_eq!(d.recommender_inputs.lock().unwrap().len(), 2);
+        let signals = |l: &RecommendationLab| l.recommender.interactions.signals.iter().map(Vec::len).sum::<usize>();
+        assert!(signals(&viewed) > signals(&lab), "views in one, not in the other");
         let id = &lab.recommender.interactions.customers[0];
         let v = customer_view(&lab, id, false, true);
         assert_eq!(v.recommended.len(), 10);
