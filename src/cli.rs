@@ -1,54 +1,31 @@
 //! The headless twin (DESIGN.md principle 4): every stage as a subcommand that
 //! reads files, writes CSV/JSON atomically, prints a one-line summary on
 //! stdout, warnings on stderr, and exits non-zero with a clear message on bad input.
+//! It calls the core's stage functions and constants, never the app.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
-    Canonical, LoadedEvents, ReportDetail, load_events, load_events_with, parse, parse_override,
+    Canonical, LoadedEvents, ReportDetail, TextEncoding, load_events_encoded, parse, parse_override,
 };
 use crate::core::output;
 use crate::core::recommend::{self, EventWeights, ModelKind, ModelSettings, Recommender};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::{
-    FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, profile, rfm_segments,
-    segment_customers, segments_frame,
+    FeatureSpec, KMeansParams, SegmentationSettings, Transform, clustering_matrix, mixture_segments, profile,
+    rfm_segments, segment_customers, segments_frame,
 };
-use crate::core::stages::dataset::{product_names_in, read_catalogue_file};
+use crate::core::stages::dataset::{VALUE_HORIZON_DAYS, product_names_in, read_catalogue_file};
 use crate::core::stages::recommendations::recommender_inputs;
 use crate::core::table::text_column;
 use crate::core::value::{TimeUnit, customer_value};
 use polars::prelude::*;
 use rayon::prelude::*;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "promo-studio",
-    version,
-    about = "Customer segments, recommendations and campaign simulation for e-commerce marketers. Without a command: the desktop app."
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Open the app, wait until the screen's work is done, write the window to this PNG and exit.
-    #[arg(long, value_name = "FILE.png")]
-    pub screenshot: Option<PathBuf>,
-    /// The screen to open: data, segments or recommendations.
-    #[arg(long, value_parser = crate::app::settings::Screen::parse)]
-    pub screen: Option<crate::app::settings::Screen>,
-    /// Open the app on this events file instead of the last one (or the bundled sample).
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
-    /// startup: time to the first frame and to the data on screen; frames: run the whole flow
-    /// with frames drawn continuously and report frame-time percentiles. Prints JSON.
-    #[arg(long, value_enum)]
-    pub bench: Option<crate::app::Bench>,
-}
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -73,17 +50,21 @@ pub enum Command {
     /// Customer segments (DATA.md §3): k-means on the buyers, named; non-buyers are segment -1.
     Segment {
         /// Events file (features are computed first), or use --features.
-        #[arg(long, required_unless_present = "features", conflicts_with = "features")]
+        #[arg(long, required_unless_present = "features", conflicts_with = "features", value_parser = events_path)]
         events: Option<PathBuf>,
         #[arg(long = "map", value_parser = parse_override)]
         map: Vec<(Canonical, String)>,
+        /// With --events: a CSV file's text encoding; default: detected.
+        #[arg(long, value_parser = TextEncoding::from_label)]
+        encoding: Option<TextEncoding>,
         /// A features.csv written by `promo-studio features`.
         #[arg(long)]
         features: Option<PathBuf>,
         /// With --events: reference time for the features.
         #[arg(long)]
         as_of: Option<String>,
-        /// kmeans (DATA.md §3) or rfm (classic rule-based groups).
+        /// kmeans (DATA.md §3), gmm (a Gaussian mixture: adds a membership column) or rfm
+        /// (classic rule-based groups).
         #[arg(long, value_enum, default_value_t = Method::Kmeans)]
         method: Method,
         /// Number of segments among the buyers (k-means).
@@ -120,8 +101,8 @@ pub enum Command {
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t = Unit::Day)]
         time_unit: Unit,
-        /// Forecast horizon for expected purchases and CLV, in days.
-        #[arg(long, default_value_t = 365.0)]
+        /// Forecast horizon for expected purchases and CLV, in days (the app's too).
+        #[arg(long, default_value_t = VALUE_HORIZON_DAYS)]
         horizon_days: f64,
         /// Gross margin applied to CLV (1 = revenue).
         #[arg(long, default_value_t = 1.0)]
@@ -235,6 +216,8 @@ pub enum Command {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Method {
     Kmeans,
+    /// A Gaussian mixture: segments as k-means', plus each buyer's membership probability.
+    Gmm,
     Rfm,
 }
 
@@ -262,12 +245,15 @@ pub enum LogFormat {
 /// The events file and its column mapping, shared by every reading command.
 #[derive(Args, Debug)]
 pub struct EventsInput {
-    /// Events file: CSV (any common separator), Parquet or NDJSON.
-    #[arg(long)]
+    /// Events file: CSV (any common separator), Parquet or NDJSON; `sample` for the bundled demo shop.
+    #[arg(long, value_parser = events_path)]
     pub events: PathBuf,
     /// Column mapping override, canonical=FileColumn (repeatable), e.g. --map customer_id=Kunde.
     #[arg(long = "map", value_parser = parse_override)]
     pub map: Vec<(Canonical, String)>,
+    /// A CSV file's text encoding (utf-8, utf-16le, gbk, gb18030, windows-1252, …); default: detected.
+    #[arg(long, value_parser = TextEncoding::from_label)]
+    pub encoding: Option<TextEncoding>,
 }
 
 /// A failure shown to the user: one message, exit code 1.
@@ -279,16 +265,8 @@ impl<E: std::error::Error> From<E> for Failure {
     }
 }
 
-pub fn run() -> ExitCode {
-    let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        return crate::app::run(crate::app::StartOptions {
-            screenshot: cli.screenshot,
-            screen: cli.screen,
-            events: cli.events,
-            bench: cli.bench,
-        });
-    };
+/// Runs a subcommand; its error is printed on stderr.
+pub fn run(command: Command) -> ExitCode {
     match execute(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
@@ -301,7 +279,7 @@ pub fn run() -> ExitCode {
 /// Loads for a command that computes per-customer tables itself, warning on stderr
 /// about every row left out.
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
-    let loaded = load_events_with(&input.events, &input.map, ReportDetail::Rows)?;
+    let loaded = load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?;
     for w in loaded.report.warnings() {
         eprintln!("warning: {w}");
     }
@@ -311,7 +289,7 @@ fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
 pub fn execute(command: Command) -> Result<(), Failure> {
     match command {
         Command::Inspect { input, json } => {
-            let loaded = load_events(&input.events, &input.map)?;
+            let loaded = load_events_encoded(&input.events, &input.map, ReportDetail::Full, input.encoding)?;
             if json {
                 println!("{}", serde_json::to_string(&loaded.report).map_err(|e| Failure(e.to_string()))?);
             } else {
@@ -345,6 +323,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Segment {
             events,
             map,
+            encoding,
             features,
             as_of,
             method,
@@ -361,7 +340,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             let (table, loaded, read_s, features_s) = match (events, features) {
                 (Some(events), _) => {
                     let as_of_ms = parse_as_of(as_of)?;
-                    let loaded = load(&EventsInput { events, map })?;
+                    let loaded = load(&EventsInput { events, map, encoding })?;
                     let read_s = started.elapsed().as_secs_f64();
                     let f = customer_features(&loaded.events, as_of_ms)?;
                     (f.df, Some((loaded, f.as_of_ms)), read_s, started.elapsed().as_secs_f64() - read_s)
@@ -369,12 +348,12 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 (None, Some(path)) => (read_features_csv(&path)?, None, started.elapsed().as_secs_f64(), 0.0),
                 (None, None) => return Err(Failure("give --events or --features".into())),
             };
-            let (ids, assignment, segments, kmeans_s, detail) = match method {
+            let (ids, assignment, segments, kmeans_s, detail, membership) = match method {
                 Method::Rfm => {
                     let rfm = rfm_segments(&table)?;
-                    (rfm.customer_ids, rfm.assignment, rfm.segments, 0.0, "RFM rules".to_string())
+                    (rfm.customer_ids, rfm.assignment, rfm.segments, 0.0, "RFM rules".to_string(), None)
                 }
-                Method::Kmeans => {
+                Method::Kmeans | Method::Gmm => {
                     let features = if feature.is_empty() { FeatureSpec::defaults() } else { feature };
                     let mut params = KMeansParams { n_init, seed, k: k.unwrap_or(5), ..Default::default() };
                     if let Some(KRange(ks)) = k_range {
@@ -393,16 +372,26 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                         params.k = k.unwrap_or(choice.suggested_k);
                     }
                     let settings = SegmentationSettings { features, kmeans: params };
-                    let s = segment_customers(&table, &settings)?;
-                    let detail = format!("k-means, inertia {:.2}", s.inertia);
-                    (s.customer_ids, s.assignment, s.segments, s.kmeans_seconds, detail)
+                    let (s, name) = match method {
+                        Method::Gmm => (mixture_segments(&table, &settings)?, "Gaussian mixture"),
+                        _ => (segment_customers(&table, &settings)?, "k-means"),
+                    };
+                    let detail = format!("{name}, inertia {:.2}", s.inertia);
+                    let membership = s.membership_by_customer();
+                    (s.customer_ids, s.assignment, s.segments, s.kmeans_seconds, detail, membership)
                 }
             };
-            output::write_csv(&out, &mut segments_frame(&ids, &assignment, &segments)?)?;
+            let mut frame = segments_frame(&ids, &assignment, &segments)?;
+            if let Some(membership) = membership {
+                frame.with_column(
+                    Float64Chunked::from_iter_options("membership".into(), membership.into_iter()).into_column(),
+                )?;
+            }
+            output::write_csv(&out, &mut frame)?;
             if let Some(path) = profiles {
                 let mut p = profile::profiles(&table, &assignment, &segments)?;
                 if let Some((loaded, as_of_ms)) = &loaded {
-                    match customer_value(&loaded.events, *as_of_ms, TimeUnit::Day, 365.0, 1.0) {
+                    match customer_value(&loaded.events, *as_of_ms, TimeUnit::Day, VALUE_HORIZON_DAYS, 1.0) {
                         Ok(value) => profile::add_value(&mut p, &ids, &assignment, &value),
                         Err(e) => eprintln!("warning: profiles without customer value: {e}"),
                     }
@@ -506,7 +495,11 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             // Description-like column of the events file.
             let catalogue = match &products {
                 Some(path) => Some(read_catalogue_file(path)?),
-                None => loaded.report.mapping.get("item_id").and_then(|column| product_names_in(&input.events, column)),
+                None => loaded
+                    .report
+                    .mapping
+                    .get("item_id")
+                    .and_then(|column| product_names_in(&input.events, column, input.encoding)),
             };
             let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?;
             if evaluate {
@@ -790,7 +783,7 @@ fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {
         .transpose()
 }
 
-/// Where the bundled demo data lives.
-pub fn sample_events_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data").join("events.parquet")
+/// An events path as given: the word `sample` names the bundled demo shop.
+pub fn events_path(arg: &str) -> Result<PathBuf, String> {
+    Ok(crate::core::sample::bundled::resolve(Path::new(arg)))
 }

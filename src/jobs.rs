@@ -1,55 +1,25 @@
 //! One registry of background jobs. Each job runs on its own named thread
 //! (rayon inside where the work is parallel), reports a fraction and a phrase,
-//! can be cancelled, and delivers a typed [`JobOutput`]. Starting a job of a
-//! kind that is already running cancels the old one, whose result is dropped;
-//! each job also carries the dataset generation it was started for, so the app
-//! can drop a result computed for data that has since been replaced.
+//! can be cancelled, and delivers its output as a boxed value with what the
+//! caller asked to get back with it (`then`: for a stage, the pipeline's
+//! ticket; for a task, what to do with the result). Starting a job under a key
+//! that is already running cancels the old one, whose result is dropped.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::core::progress::Progress;
-use crate::core::recommend::Evaluation;
-use crate::core::segment::choose_k::KSuggestion;
 use crate::core::stages::StageError;
-use crate::core::stages::dataset::{Dataset, FilePreview};
-use crate::core::stages::recommendations::{CustomerView, RecommendationLab};
-use crate::core::stages::segments::SegmentAnalysis;
 
-/// What a job does; at most one job of each kind runs at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum JobKind {
-    Preview,
-    Load,
-    Segment,
-    ScanK,
-    Recommend,
-    Evaluate,
-    Lookup,
-    Export,
-}
+/// What a job is: a stage's name or a task's ("preview", "export"). At most
+/// one job runs under a key.
+pub type JobKey = &'static str;
 
-impl JobKind {
-    /// Whether the result is about a file (read, previewed or written) rather
-    /// than about the data on screen: it is shown even after new data loaded.
-    pub fn reports_on_a_file(self) -> bool {
-        matches!(self, JobKind::Preview | JobKind::Load | JobKind::Export)
-    }
-}
-
-/// A finished job's typed result.
-pub enum JobOutput {
-    Previewed(FilePreview),
-    Loaded(Box<Dataset>),
-    Segmented(Box<SegmentAnalysis>),
-    Scanned(KSuggestion),
-    Fitted(Box<RecommendationLab>),
-    Evaluated(Vec<Evaluation>),
-    LookedUp(CustomerView),
-    Exported { path: std::path::PathBuf, rows: usize },
-}
+/// A job's output, boxed: its kind is known to whoever started it.
+pub type JobOutput = Box<dyn Any + Send + Sync>;
 
 /// Progress as the status bar shows it.
 #[derive(Clone, Debug, Default)]
@@ -99,28 +69,28 @@ fn lower_priority() {
 }
 
 /// A running job as the registry holds it.
-pub struct Job {
-    pub kind: JobKind,
+pub struct Job<T> {
+    pub key: JobKey,
     /// What the status bar calls it ("Loading events.parquet").
     pub label: String,
-    pub generation: u64,
     pub started: Instant,
     shared: Arc<Shared>,
     result: Receiver<Result<JobOutput, StageError>>,
+    then: Option<T>,
 }
 
-impl Job {
+impl<T> Job<T> {
     pub fn status(&self) -> JobStatus {
         self.shared.status.lock().map(|s| s.clone()).unwrap_or_default()
     }
 }
 
 /// A job that has ended: its output or why it failed (cancelled included).
-pub struct Finished {
-    pub kind: JobKind,
+pub struct Finished<T> {
+    pub key: JobKey,
     pub label: String,
-    pub generation: u64,
     pub seconds: f64,
+    pub then: T,
     pub result: Result<JobOutput, JobFailure>,
 }
 
@@ -130,33 +100,33 @@ pub enum JobFailure {
     Failed(StageError),
 }
 
-/// All running jobs.
-pub struct Jobs {
-    running: Vec<Job>,
+/// All running jobs; `T` is what each brings back with its output.
+pub struct Jobs<T> {
+    running: Vec<Job<T>>,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
 
-impl Default for Jobs {
+impl<T> Default for Jobs<T> {
     fn default() -> Self {
         Jobs { running: Vec::new(), wake: Arc::new(|| {}) }
     }
 }
 
-impl Jobs {
+impl<T> Jobs<T> {
     /// `wake` is called from job threads whenever there is news (egui: request_repaint).
     pub fn set_waker(&mut self, wake: Arc<dyn Fn() + Send + Sync>) {
         self.wake = wake;
     }
 
-    /// Starts `work` on a new thread, cancelling any running job of the same kind.
+    /// Starts `work` on a new thread, cancelling any running job under the same key.
     pub fn start(
         &mut self,
-        kind: JobKind,
+        key: JobKey,
         label: impl Into<String>,
-        generation: u64,
+        then: T,
         work: impl FnOnce(&dyn Progress) -> Result<JobOutput, StageError> + Send + 'static,
     ) {
-        self.cancel(kind);
+        self.cancel(key);
         let label = label.into();
         let shared = Arc::new(Shared {
             status: Mutex::new(JobStatus { fraction: None, phrase: "starting".into() }),
@@ -180,36 +150,40 @@ impl Jobs {
             (thread_shared.wake)();
         });
         match spawned {
-            Ok(_) => self.running.push(Job { kind, label, generation, started: Instant::now(), shared, result: rx }),
+            Ok(_) => {
+                self.running.push(Job { key, label, started: Instant::now(), shared, result: rx, then: Some(then) })
+            }
             Err(e) => {
                 let (tx, rx) = channel();
                 let _ = tx.send(Err(StageError::Internal(format!("could not start a background thread: {e}"))));
-                self.running.push(Job { kind, label, generation, started: Instant::now(), shared, result: rx });
+                self.running.push(Job { key, label, started: Instant::now(), shared, result: rx, then: Some(then) });
             }
         }
     }
 
-    /// Asks the running job of `kind` to stop; its result will be dropped.
-    pub fn cancel(&mut self, kind: JobKind) {
-        for job in self.running.iter().filter(|j| j.kind == kind) {
+    /// Asks the running job under `key` to stop; its result will be dropped.
+    pub fn cancel(&mut self, key: JobKey) {
+        for job in self.running.iter().filter(|j| j.key == key) {
             job.shared.cancelled.store(true, Ordering::Relaxed);
         }
-        self.running.retain(|j| j.kind != kind);
+        self.running.retain(|j| j.key != key);
     }
 
     /// The jobs that finished since the last call.
-    pub fn poll(&mut self) -> Vec<Finished> {
+    pub fn poll(&mut self) -> Vec<Finished<T>> {
         let mut finished = Vec::new();
-        self.running.retain(|job| match job.result.try_recv() {
+        self.running.retain_mut(|job| match job.result.try_recv() {
             Ok(result) => {
-                finished.push(Finished {
-                    kind: job.kind,
-                    label: job.label.clone(),
-                    generation: job.generation,
-                    seconds: job.started.elapsed().as_secs_f64(),
-                    result: result
-                        .map_err(|e| if e.is_cancelled() { JobFailure::Cancelled } else { JobFailure::Failed(e) }),
-                });
+                if let Some(then) = job.then.take() {
+                    finished.push(Finished {
+                        key: job.key,
+                        label: job.label.clone(),
+                        seconds: job.started.elapsed().as_secs_f64(),
+                        then,
+                        result: result
+                            .map_err(|e| if e.is_cancelled() { JobFailure::Cancelled } else { JobFailure::Failed(e) }),
+                    });
+                }
                 false
             }
             Err(TryRecvError::Empty) => true,
@@ -218,12 +192,12 @@ impl Jobs {
         finished
     }
 
-    pub fn running(&self) -> &[Job] {
+    pub fn running(&self) -> &[Job<T>] {
         &self.running
     }
 
-    pub fn is_running(&self, kind: JobKind) -> bool {
-        self.running.iter().any(|j| j.kind == kind)
+    pub fn is_running(&self, key: JobKey) -> bool {
+        self.running.iter().any(|j| j.key == key)
     }
 
     pub fn is_idle(&self) -> bool {
@@ -236,7 +210,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn wait(jobs: &mut Jobs) -> Vec<Finished> {
+    fn wait(jobs: &mut Jobs<u32>) -> Vec<Finished<u32>> {
         let mut all = Vec::new();
         for _ in 0..500 {
             all.extend(jobs.poll());
@@ -249,31 +223,31 @@ mod tests {
     }
 
     #[test]
-    fn a_job_reports_its_result_and_generation() {
-        let mut jobs = Jobs::default();
-        jobs.start(JobKind::Evaluate, "t", 7, |p| {
+    fn a_job_reports_its_result_and_what_it_was_started_with() {
+        let mut jobs: Jobs<u32> = Jobs::default();
+        jobs.start("evaluate", "t", 7, |p| {
             p.update(Some(0.5), "half");
-            Ok(JobOutput::Evaluated(vec![]))
+            Ok(Box::new(42_u64))
         });
         let done = wait(&mut jobs);
         assert_eq!(done.len(), 1);
-        assert_eq!(done[0].generation, 7);
-        assert!(matches!(done[0].result, Ok(JobOutput::Evaluated(_))));
+        assert_eq!(done[0].then, 7);
+        assert_eq!(done[0].result.as_ref().ok().and_then(|o| o.downcast_ref::<u64>()), Some(&42));
     }
 
     #[test]
     fn a_new_job_of_the_same_kind_supersedes_the_old() {
-        let mut jobs = Jobs::default();
+        let mut jobs: Jobs<u32> = Jobs::default();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         // The old job reports what it saw on its own channel: an assert inside
         // the job would be swallowed with its dropped result.
         let (seen_tx, seen_rx) = std::sync::mpsc::channel::<bool>();
-        jobs.start(JobKind::Evaluate, "old", 1, move |p| {
+        jobs.start("evaluate", "old", 1, move |p| {
             let _ = rx.recv_timeout(Duration::from_secs(5));
             let _ = seen_tx.send(p.is_cancelled());
-            Ok(JobOutput::Evaluated(vec![]))
+            Ok(Box::new(()))
         });
-        jobs.start(JobKind::Evaluate, "new", 2, |_| Ok(JobOutput::Evaluated(vec![])));
+        jobs.start("evaluate", "new", 2, |_| Ok(Box::new(())));
         let _ = tx.send(());
         let done = wait(&mut jobs);
         assert_eq!(done.iter().map(|f| f.label.as_str()).collect::<Vec<_>>(), vec!["new"]);
@@ -282,8 +256,8 @@ mod tests {
 
     #[test]
     fn a_panicking_job_becomes_an_error() {
-        let mut jobs = Jobs::default();
-        jobs.start(JobKind::Export, "boom", 0, |_| panic!("boom"));
+        let mut jobs: Jobs<u32> = Jobs::default();
+        jobs.start("export", "boom", 0, |_| panic!("boom"));
         let done = wait(&mut jobs);
         assert!(matches!(&done[0].result, Err(JobFailure::Failed(e)) if e.to_string().contains("boom")));
     }

@@ -1,5 +1,6 @@
 //! Bad input through the real binary: a clear message naming file, column and
 //! row, a non-zero exit, and no output file left behind.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -81,12 +82,44 @@ fn header_only_file() {
     fails_with(&p, &[], &["header.csv", "no data rows"]);
 }
 
+/// A file that says it is UTF-8 (its byte-order mark) but holds other bytes:
+/// the bytes are named by line and column, with the encoding they look like.
 #[test]
 fn non_utf8_bytes_name_line_and_column() {
-    let mut bytes = b"customer_id,timestamp,category\n1,2024-01-01,Toys\n2,2024-01-02,Caf".to_vec();
+    let mut bytes = b"\xEF\xBB\xBFcustomer_id,timestamp,category\n1,2024-01-01,Toys\n2,2024-01-02,Caf".to_vec();
     bytes.extend_from_slice(&[0xE9, b'\n']); // Latin-1 "é"
     let (_d, p) = fixture("latin1.csv", bytes);
-    fails_with(&p, &[], &["latin1.csv", "line 3", "column 'category'", "not UTF-8"]);
+    fails_with(&p, &[], &["latin1.csv", "line 3", "column 'category'", "not UTF-8", "--encoding windows-1252"]);
+}
+
+/// The same bytes without a byte-order mark: detected as Windows-1252 and read.
+#[test]
+fn a_latin1_file_without_a_mark_is_read_in_its_encoding() {
+    let mut bytes = b"customer_id,timestamp,category\n1,2024-01-01,Toys\n2,2024-01-02,Caf".to_vec();
+    bytes.extend_from_slice(&[0xE9, b'\n']);
+    let (_d, p) = fixture("latin1.csv", bytes);
+    let run = common::run_features(&p, &[]);
+    assert!(run.output.status.success(), "{}", stderr(&run.output));
+    assert!(run.csv().lines().nth(2).is_some_and(|l| l.starts_with("2,") && l.ends_with(",Café")), "{}", run.csv());
+    let o = run_inspect(&p);
+    assert!(stdout(&o).contains("Windows-1252 (detected)"), "{}", stdout(&o));
+}
+
+fn run_inspect(p: &std::path::Path) -> std::process::Output {
+    run(&["inspect", "--events", p.to_str().unwrap()])
+}
+
+/// `--encoding` names the encoding; a name that is none is a usage error
+/// that says what names look like.
+#[test]
+fn an_unknown_encoding_is_named_and_a_known_one_is_used() {
+    let (_d, p) = fixture("gbk.csv", encoding_rs::GBK.encode("客户编号,订单日期,类目\n1,2024-01-01,茶叶\n").0);
+    fails_with(&p, &["--encoding", "klingon"], &["klingon", "unknown encoding", "gbk", "windows-1252"]);
+    let features = common::run_features(&p, &["--encoding", "gb18030"]);
+    assert!(features.output.status.success(), "{}", stderr(&features.output));
+    assert!(features.csv().ends_with(",茶叶\n"), "{}", features.csv());
+    let o = run(&["inspect", "--events", p.to_str().unwrap(), "--encoding", "GBK"]);
+    assert!(stdout(&o).contains("GBK (given)"), "{}", stdout(&o));
 }
 
 #[test]
@@ -153,7 +186,7 @@ fn unknown_map_target_is_a_usage_error() {
 
 #[test]
 fn a_bad_product_catalogue_is_named_with_what_is_wrong() {
-    let sample = promo_studio::cli::sample_events_path();
+    let sample = promo_studio::core::sample::bundled::events_path();
     let (dir, wrong) = fixture("products.csv", "sku,name\nP1,Tea\n");
     let missing = dir.path().join("nowhere.csv");
     for (catalogue, expected) in [

@@ -1,5 +1,6 @@
 //! The desktop app driven through its widgets with egui_kittest: the real app
 //! state, real background jobs on the bundled sample, clicks by label.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
@@ -7,11 +8,14 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use promo_studio::app::{Level, PromoStudioApp, theme};
+use promo_studio::core::stages::recommendations::{CustomerLookup, Recommendations};
+use promo_studio::core::stages::segments::{KScan, Segments};
 
 fn harness(app: PromoStudioApp) -> Harness<'static, PromoStudioApp> {
     Harness::builder()
         .with_size([1360.0, 860.0])
-        .with_context_setup(theme::apply)
+        // The bundled fonts only: the same glyphs (and missing-glyph panics) on every machine.
+        .with_context_setup(theme::apply_bundled_only)
         .build_ui_state(|ui, app: &mut PromoStudioApp| app.show(ui), app)
 }
 
@@ -33,8 +37,13 @@ fn sample_app() -> Harness<'static, PromoStudioApp> {
     let mut h = harness(PromoStudioApp::restore(None));
     wait_for_jobs(&mut h);
     let app = h.state();
-    assert!(app.dataset.is_some(), "the sample loads by itself");
-    assert!(app.segments.is_some() && app.lab.is_some() && app.customer.is_some(), "the flow runs on by itself");
+    assert!(app.dataset().is_some(), "the sample loads by itself");
+    assert!(
+        app.flow.get::<Segments>().is_some()
+            && app.flow.get::<Recommendations>().is_some()
+            && app.flow.get::<CustomerLookup>().is_some(),
+        "the flow runs on by itself"
+    );
     h
 }
 
@@ -47,7 +56,7 @@ fn type_into_the_field(h: &mut Harness<'static, PromoStudioApp>, text: &str) {
 }
 
 fn segment_names(h: &Harness<'static, PromoStudioApp>) -> Vec<String> {
-    h.state().segments.as_ref().unwrap().segments.iter().filter(|s| s.id >= 0).map(|s| s.name.clone()).collect()
+    h.state().flow.get::<Segments>().unwrap().segments.iter().filter(|s| s.id >= 0).map(|s| s.name.clone()).collect()
 }
 
 #[test]
@@ -57,10 +66,10 @@ fn segments_run_and_show_named_profiles_and_a_legend_that_follows_k() {
     h.run_steps(2);
     assert!(h.query_by_label_contains("Segment profiles").is_some());
 
-    let before = h.state().segments.clone().unwrap();
+    let before = h.state().flow.get::<Segments>().cloned().unwrap();
     h.get_by_label("▶ Run segmentation").click();
     wait_for_jobs(&mut h);
-    assert!(!std::sync::Arc::ptr_eq(&before, h.state().segments.as_ref().unwrap()), "Run made a new segmentation");
+    assert!(!std::sync::Arc::ptr_eq(&before, h.state().flow.get::<Segments>().unwrap()), "Run made a new segmentation");
     let names = segment_names(&h);
     assert_eq!(names.len(), 5, "the default k");
     for name in &names {
@@ -71,7 +80,7 @@ fn segments_run_and_show_named_profiles_and_a_legend_that_follows_k() {
     // k = 3 through the slider, then Run: three names, the legend follows.
     h.get_by_role_and_label(Role::Slider, "k (segments)").set_value_accesskit(3.0);
     h.run_steps(2);
-    assert_eq!(h.state().settings.segments.k, 3);
+    assert_eq!(h.state().flow.choices.of::<Segments>().k, 3);
     assert!(h.query_by_label_contains("Settings changed since these segments were made").is_some());
     h.get_by_label("▶ Run segmentation").click();
     wait_for_jobs(&mut h);
@@ -95,14 +104,14 @@ fn choosing_k_charts_the_scores_and_applies_the_suggestion() {
     h.run_steps(2);
     h.get_by_label("Scan").click();
     wait_for_jobs(&mut h);
-    let suggested = h.state().k_scan.as_ref().expect("the scan finished").suggested_k;
+    let suggested = h.state().flow.get::<KScan>().expect("the scan finished").suggested_k;
     assert!((2..=10).contains(&suggested));
     assert!(h.query_by_label_contains(&format!("Suggested: k = {suggested}")).is_some());
     assert!(h.query_by_label_contains("Silhouettes on 2,730 customers").is_some(), "the chart's caption");
     // Below the charts, outside the visible part of the settings column: activate it as a screen reader would.
     h.get_by_label(&format!("Use k = {suggested}")).click_accesskit();
     wait_for_jobs(&mut h);
-    assert_eq!(h.state().settings.segments.k, suggested);
+    assert_eq!(h.state().flow.choices.of::<Segments>().k, suggested);
     assert_eq!(segment_names(&h).len(), suggested);
 }
 
@@ -112,11 +121,11 @@ fn a_customer_search_shows_k_products_with_reasons() {
     h.get_by_label("Recommendations").click();
     h.run_steps(2);
     assert!(h.query_by_label_contains("Precision@10").is_some(), "the model comparison is on screen");
-    let id = h.state().lab.as_ref().unwrap().recommender.interactions.customers[7].clone();
+    let id = h.state().flow.get::<Recommendations>().unwrap().recommender.interactions.customers[7].clone();
     type_into_the_field(&mut h, &id);
     h.get_by_label("Show").click();
     wait_for_jobs(&mut h);
-    let view = h.state().customer.clone().expect("a customer view");
+    let view = h.state().flow.get::<CustomerLookup>().cloned().expect("a customer view");
     assert_eq!(view.customer_id, id);
     assert_eq!(view.recommended.len(), 10);
     assert!(h.query_by_label_contains(&format!("Customer {id} bought")).is_some());
@@ -128,14 +137,14 @@ fn a_customer_search_shows_k_products_with_reasons() {
     // The toggle lets bought products back in, and says so.
     h.get_by_label("Exclude products already bought").click();
     wait_for_jobs(&mut h);
-    assert!(h.state().customer.as_ref().unwrap().include_bought);
+    assert!(h.state().flow.get::<CustomerLookup>().unwrap().include_bought);
     assert!(h.query_by_label_contains("products already bought may appear").is_some());
 }
 
 #[test]
 fn a_running_job_can_be_cancelled_and_the_data_stays() {
     let mut h = sample_app();
-    let generation = h.state().generation;
+    let before = h.state().dataset().cloned().unwrap();
     h.get_by_label("Load").click();
     h.step();
     assert!(!h.state().jobs.is_idle(), "loading");
@@ -145,8 +154,8 @@ fn a_running_job_can_be_cancelled_and_the_data_stays() {
     h.step();
     wait_for_jobs(&mut h);
     let app = h.state();
-    assert_eq!(app.generation, generation, "the cancelled load replaced nothing");
-    assert!(app.dataset.is_some());
+    assert!(std::sync::Arc::ptr_eq(&before, app.dataset().unwrap()), "the cancelled load replaced nothing");
+    assert!(app.flow.get::<Segments>().is_some(), "nor what was made from the data");
     assert!(app.notices.iter().any(|n| n.text == "Cancelled"));
 }
 
@@ -156,7 +165,7 @@ fn a_bad_file_shows_its_error_and_the_previous_data_stays() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("orders.csv");
     std::fs::write(&bad, "who,when\nx,yesterday\n").unwrap();
-    let customers = h.state().dataset.as_ref().unwrap().features.customers();
+    let customers = h.state().dataset().unwrap().features.customers();
 
     type_into_the_field(&mut h, bad.to_str().unwrap());
     h.get_by_label("Load").click();
@@ -166,7 +175,7 @@ fn a_bad_file_shows_its_error_and_the_previous_data_stays() {
     let error = app.notices.iter().rev().find(|n| n.level == Level::Error).expect("an error notice");
     assert!(error.text.contains("orders.csv") && error.text.contains("customer_id"), "{}", error.text);
     assert!(error.text.contains("still in use"));
-    assert_eq!(app.dataset.as_ref().unwrap().features.customers(), customers);
+    assert_eq!(app.dataset().unwrap().features.customers(), customers);
     assert!(
         h.query_all_by_label_contains("required column 'customer_id' not found").count() >= 1,
         "the error is on screen"
@@ -194,7 +203,7 @@ fn data_screen_previews_a_file_and_its_mapping() {
     h.get_by_label("Load with this mapping").click();
     wait_for_jobs(&mut h);
     let app = h.state();
-    let dataset = app.dataset.as_ref().unwrap();
+    let dataset = app.dataset().unwrap();
     assert_eq!(dataset.features.customers(), 2);
     assert!(!dataset.mapping.contains_key(&promo_studio::core::import::Canonical::Price), "{:?}", dataset.mapping);
     assert_eq!(dataset.mapping.get(&promo_studio::core::import::Canonical::Quantity).map(String::as_str), Some("Qty"));
@@ -214,8 +223,8 @@ fn settings_survive_a_restart_and_a_broken_state_is_reported() {
     let saved = h.state().saved_settings();
 
     let again = PromoStudioApp::restore(Some(&saved));
-    assert_eq!(again.settings.segments.k, 4);
-    assert_eq!(again.settings.screen, promo_studio::app::settings::Screen::Segments);
+    assert_eq!(again.flow.choices.of::<Segments>().k, 4);
+    assert_eq!(again.settings.screen, "Segments");
 
     let broken = PromoStudioApp::restore(Some("{ this is not json"));
     assert_eq!(broken.settings, Default::default());
@@ -240,7 +249,7 @@ fn every_screen_names_its_widgets_for_screen_readers() {
     h.run();
     assert!(h.query_by_label_contains("Click a column title to sort").is_some(), "the feature table");
     assert!(h.query_by_label("customer_id ▲").is_some(), "its sortable header");
-    let first = h.state().dataset.as_ref().unwrap().feature_rows.customer_ids[0].clone();
+    let first = h.state().dataset().unwrap().feature_rows.customer_ids[0].clone();
     assert!(h.query_by_label(&first).is_some(), "its first row, customer {first}");
     h.get_by_label("Events").click();
     h.run();
@@ -263,7 +272,7 @@ fn the_file_dialog_never_blocks_a_frame() {
         std::thread::sleep(Duration::from_millis(20));
         h.step();
     }
-    assert!(h.state().dataset.is_some());
+    assert!(h.state().dataset().is_some());
 }
 
 #[test]
@@ -279,6 +288,49 @@ fn the_segment_list_exports_to_csv() {
     let text = std::fs::read_to_string(&out).expect("the export was written");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("customer_id,segment,segment_name"));
-    assert_eq!(lines.count(), h.state().dataset.as_ref().unwrap().features.customers());
+    assert_eq!(lines.count(), h.state().dataset().unwrap().features.customers());
     assert!(h.state().notices.iter().any(|n| n.text.starts_with("Wrote 3,000 customers")));
+}
+
+#[test]
+fn a_chinese_shop_export_in_gbk_loads_as_it_is_and_shows_its_names() {
+    let mut h = sample_app();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("订单.csv");
+    let text = "客户编号,订单日期,商品,数量,单价,类目\nA1,2024-03-01,P1,2,3.5,女装\nA2,2024-03-02,P2,1,9,数码\n";
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    assert!(!unmappable);
+    std::fs::write(&file, &bytes).unwrap();
+    type_into_the_field(&mut h, file.to_str().unwrap());
+    h.get_by_label("Load").click();
+    wait_for_jobs(&mut h);
+    let app = h.state();
+    let dataset = app.dataset().unwrap();
+    assert_eq!(dataset.features.customers(), 2, "{:?}", app.notices.last().map(|n| &n.text));
+    assert_eq!(dataset.report.encoding.as_deref(), Some("GBK (detected)"));
+    assert!(h.query_by_label_contains("GBK (detected)").is_some(), "the encoding is said");
+    // The quality report names the events too: open the features, then the events tab.
+    h.get_by_label("Customer features").click();
+    h.run();
+    h.get_by_label("Events").click();
+    h.run();
+    assert!(h.query_by_label("女装").is_some(), "the Chinese category is shown as written");
+}
+
+#[test]
+fn a_gaussian_mixture_gives_segments_with_membership() {
+    let mut h = sample_app();
+    h.get_by_role_and_label(Role::Button, "Segments").click();
+    h.run_steps(2);
+    h.get_by_label("Gaussian mixture").click();
+    h.run_steps(2);
+    assert!(h.state().flow.is_stale::<Segments>(), "the k-means result is stale once the method changes");
+    assert!(h.query_by_label_contains("Settings changed since these segments were made").is_some());
+    h.get_by_label("▶ Run segmentation").click();
+    wait_for_jobs(&mut h);
+    let segments = h.state().flow.get::<Segments>().unwrap().clone();
+    assert!(segments.membership.is_some(), "membership per buyer");
+    assert!(!h.state().flow.is_stale::<Segments>());
+    assert!(h.query_by_label_contains("of buyers belong to their segment with probability").is_some());
+    assert!(h.state().flow.get::<Recommendations>().is_some(), "the recommender ran again on the new segments");
 }

@@ -1,5 +1,6 @@
 //! Files larger than one import batch: rows are numbered, de-duplicated and
 //! keyed across batches exactly as within one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,9 +1,10 @@
 //! Recommendations (DATA.md §4) through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{fixture, run, shared_data, stderr, stdout};
-use promo_studio::cli::sample_events_path;
+use promo_studio::core::sample::bundled::events_path as sample_events_path;
 
 /// The bundled sample segmented with the defaults: (its folder, segments.csv).
 fn sample_segments() -> (tempfile::TempDir, std::path::PathBuf) {

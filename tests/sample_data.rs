@@ -1,11 +1,12 @@
 //! The bundled demo shop and its generator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{run, stderr, stdout};
-use promo_studio::cli::sample_events_path;
 use promo_studio::core::features::customer_features;
 use promo_studio::core::import::load_events;
+use promo_studio::core::sample::bundled::events_path as sample_events_path;
 
 #[test]
 fn bundled_sample_loads_cleanly_and_is_believable() {

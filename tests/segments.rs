@@ -1,9 +1,10 @@
 //! Segments (DATA.md §3) through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{fixture, run, shared_data, stderr, stdout};
-use promo_studio::cli::sample_events_path;
+use promo_studio::core::sample::bundled::events_path as sample_events_path;
 
 fn segment(args: &[&str]) -> (std::process::Output, tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::settings::Screen;
 use super::{PromoStudioApp, StartOptions};
 use crate::core::output;
 
@@ -104,19 +103,14 @@ impl Automation {
         Automation { options, phase: Phase::Working, started: Instant::now() }
     }
 
-    /// Whether everything the chosen screen shows has been computed.
+    /// Whether the flow has run on from the load as far as it goes by itself.
     fn flow_done(app: &PromoStudioApp) -> bool {
-        app.jobs.is_idle()
-            && app.dataset.is_some()
-            && app.segments.is_some()
-            && app.lab.is_some()
-            && app.evaluations.is_some()
-            && app.customer.is_some()
+        app.jobs.is_idle() && app.dataset().is_some() && app.flow.is_settled()
     }
 
     /// Advances one frame; true when the run is over (the window is closing).
     pub fn step(&mut self, app: &mut PromoStudioApp, ctx: &egui::Context) -> bool {
-        if app.dataset.is_some() && app.frame_times.data_shown.is_none() {
+        if app.dataset().is_some() && app.frame_times.data_shown.is_none() {
             app.frame_times.data_shown = Some(app.started.elapsed());
         }
         if self.options.bench == Some(Bench::Startup) && app.frame_times.data_shown.is_some() {
@@ -130,7 +124,7 @@ impl Automation {
             ctx.request_repaint_after(Duration::from_millis(200));
         }
         let failed =
-            app.dataset.is_none() && app.jobs.is_idle() && app.notices.iter().any(|n| n.level == super::Level::Error);
+            app.dataset().is_none() && app.jobs.is_idle() && app.notices.iter().any(|n| n.level == super::Level::Error);
         if failed || self.started.elapsed() > TIMEOUT {
             let why = app.notices.last().map_or("timed out".to_string(), |n| n.text.clone());
             fail(&format!("the app did not finish its work: {why}"));
@@ -176,7 +170,7 @@ impl Automation {
                         match result {
                             Ok(()) => println!(
                                 "screenshot: {} screen → {}",
-                                app.settings.screen.title(),
+                                super::views::current(app).title,
                                 self.options.screenshot.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
                             ),
                             Err(e) => fail(&e),
@@ -225,11 +219,15 @@ fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), Stri
         .map_err(|e| format!("{}: {}", e.path, e.message))
 }
 
-impl Screen {
-    /// For `--screen`.
-    pub fn parse(name: &str) -> Result<Screen, String> {
-        Screen::from_name(name).ok_or_else(|| format!("unknown screen '{name}': use data, segments or recommendations"))
-    }
+/// For `--screen`: a screen's title, in any case.
+pub fn parse_screen(name: &str) -> Result<String, String> {
+    let titles = super::screen_titles();
+    titles.iter().find(|t| t.eq_ignore_ascii_case(name)).map(|t| t.to_string()).ok_or_else(|| {
+        format!(
+            "unknown screen '{name}': use {}",
+            titles.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1,17 +1,19 @@
 //! What widgets ask for, applied at the end of the frame, and what happens
-//! when a job finishes. Every computation starts here as a background job.
+//! when a job finishes. Every computation starts here as a background job:
+//! a stage of the pipeline, or a task (a preview, an export) whose result
+//! goes to the screen that asked for it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use super::{Level, PromoStudioApp};
-use crate::core::import::{Canonical, ImportError};
+use super::{Level, PromoStudioApp, views};
+use crate::core::import::{Canonical, ImportError, TextEncoding};
+use crate::core::pipeline::{Stage, StageKey, StageRun};
+use crate::core::sample::bundled;
 use crate::core::stages::StageError;
-use crate::core::stages::dataset::{load_dataset, preview_file};
-use crate::core::stages::recommendations::{customer_view, evaluate_models, fit_recommender};
-use crate::core::stages::segments::{analyse_segments, scan_k};
+use crate::core::stages::dataset::{DataSource, LoadData, preview_file};
+use crate::core::stages::segments::Segments;
 use crate::core::{format, output};
-use crate::jobs::{Finished, JobFailure, JobKind, JobOutput};
+use crate::jobs::{Finished, JobFailure, JobKey, JobOutput};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -24,202 +26,158 @@ pub enum Command {
         path: PathBuf,
         overrides: Vec<(String, String)>,
     },
-    Segment,
-    ScanK,
-    Recommend,
-    Evaluate,
-    LookUp,
+    /// Run a stage with the current choices.
+    Run(StageKey),
     ExportSegments {
         path: PathBuf,
     },
-    Cancel(JobKind),
+    Cancel(JobKey),
 }
 
-pub(super) fn file_name(path: &std::path::Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+impl Command {
+    /// Run stage `S`.
+    pub fn run<S: Stage>() -> Command {
+        Command::Run(StageKey::of::<S>())
+    }
 }
+
+/// What a finished job's output is for.
+pub enum AfterJob {
+    /// A stage's result, for the pipeline.
+    Stage(crate::core::pipeline::RunTicket),
+    /// A task's result, for whoever started it.
+    Task(TaskDone),
+}
+
+/// What to do with a task's output, on the UI thread.
+pub type TaskDone = Box<dyn FnOnce(&mut PromoStudioApp, JobOutput)>;
+
+/// The preview task's key.
+pub const PREVIEW: JobKey = "preview";
+/// The export task's key.
+pub const EXPORT: JobKey = "export";
 
 impl PromoStudioApp {
     pub(super) fn apply(&mut self, command: Command) {
-        let generation = self.generation;
         match command {
             Command::Preview { path } => {
-                self.view.path_text = path.display().to_string();
-                let label = format!("Reading {}", file_name(&path));
-                self.jobs.start(JobKind::Preview, label, generation, move |_| {
-                    preview_file(&path, &[]).map(JobOutput::Previewed)
-                });
+                let path = bundled::resolve(&path);
+                self.view.path_text = bundled::shown_in_field(&path);
+                let label = format!("Reading {}", format::file_name(&path));
+                let encoding = self.chosen_encoding();
+                self.start_task(PREVIEW, label, move |_| preview_file(&path, &[], encoding), views::data::show_preview);
             }
             Command::Load { path, overrides } => {
-                let parsed: Vec<(Canonical, String)> =
+                let path = bundled::resolve(&path);
+                let overrides: Vec<(Canonical, String)> =
                     overrides.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
-                let label = format!("Loading {}", file_name(&path));
-                self.jobs.start(JobKind::Load, label, generation, move |p| {
-                    load_dataset(&path, &parsed, p).map(|d| JobOutput::Loaded(Box::new(d)))
-                });
-            }
-            Command::Segment => {
-                let Some(dataset) = self.dataset.clone() else { return };
-                let choices = self.settings.segments.clone();
-                let label = match choices.method {
-                    crate::core::stages::segments::Method::KMeans => format!("Segmenting (k = {})", choices.k),
-                    crate::core::stages::segments::Method::Rfm => "Scoring RFM".to_string(),
-                };
-                self.jobs.start(JobKind::Segment, label, generation, move |p| {
-                    analyse_segments(&dataset, choices.method, &choices.settings(), p)
-                        .map(|a| JobOutput::Segmented(Box::new(a)))
-                });
-            }
-            Command::ScanK => {
-                let Some(dataset) = self.dataset.clone() else { return };
-                let choices = self.settings.segments.clone();
-                let (lo, hi) = (choices.k_min.max(2), choices.k_max.max(choices.k_min.max(2)));
-                let ks: Vec<usize> = (lo..=hi).collect();
-                self.jobs.start(JobKind::ScanK, format!("Scanning k = {lo}..{hi}"), generation, move |p| {
-                    scan_k(&dataset, &choices.settings(), &ks, p).map(JobOutput::Scanned)
-                });
-            }
-            Command::Recommend => {
-                let Some(dataset) = self.dataset.clone() else { return };
-                let segments = self.segments.clone();
-                let choices = self.settings.recommend.clone();
-                let label = format!("Fitting {}", choices.model.name());
-                self.jobs.start(JobKind::Recommend, label, generation, move |p| {
-                    fit_recommender(&dataset, choices.settings(), choices.k.max(1), segments.as_deref(), p)
-                        .map(|lab| JobOutput::Fitted(Box::new(lab)))
-                });
-            }
-            Command::Evaluate => {
-                let Some(dataset) = self.dataset.clone() else { return };
-                let choices = self.settings.recommend.clone();
-                self.jobs.start(JobKind::Evaluate, "Comparing models", generation, move |p| {
-                    evaluate_models(&dataset, choices.settings(), choices.k.max(1), p).map(JobOutput::Evaluated)
-                });
-            }
-            Command::LookUp => {
-                let Some(lab) = self.lab.clone() else { return };
-                let id = self.settings.recommend.customer_id.trim().to_string();
-                if id.is_empty() {
-                    return;
+                let encoding = self.chosen_encoding();
+                if let Some(run) = self.flow.prepare_with::<LoadData>(DataSource { path, overrides, encoding }) {
+                    self.start_stage(run);
                 }
-                let known = self.dataset.as_ref().is_some_and(|d| d.feature_rows.row_of(&id).is_some());
-                let include_bought = self.settings.recommend.include_bought;
-                self.jobs.start(JobKind::Lookup, format!("Recommending for {id}"), generation, move |_| {
-                    Ok(JobOutput::LookedUp(customer_view(&lab, &id, include_bought, known)))
-                });
+            }
+            Command::Run(stage) => {
+                if let Some(run) = self.flow.prepare(stage) {
+                    self.start_stage(run);
+                }
             }
             Command::ExportSegments { path } => {
-                let Some(segments) = self.segments.clone() else { return };
+                let Some(segments) = self.flow.get::<Segments>().cloned() else { return };
                 self.view.export_path = path.display().to_string();
-                self.jobs.start(JobKind::Export, format!("Writing {}", file_name(&path)), generation, move |_| {
-                    let mut frame = crate::core::segment::segments_frame(
-                        &segments.customer_ids,
-                        &segments.assignment,
-                        &segments.segments,
-                    )
-                    .map_err(crate::core::stages::StageError::table("building the segment list"))?;
-                    output::write_csv(&path, &mut frame)?;
-                    Ok(JobOutput::Exported { path, rows: frame.height() })
-                });
+                let label = format!("Writing {}", format::file_name(&path));
+                self.start_task(
+                    EXPORT,
+                    label,
+                    move |_| {
+                        let mut frame = crate::core::segment::segments_frame(
+                            &segments.customer_ids,
+                            &segments.assignment,
+                            &segments.segments,
+                        )
+                        .map_err(StageError::table("building the segment list"))?;
+                        output::write_csv(&path, &mut frame)?;
+                        Ok((path, frame.height()))
+                    },
+                    |app, (path, rows): (PathBuf, usize)| {
+                        app.notify(
+                            Level::Info,
+                            format!("Wrote {} customers to {}", format::count(rows as f64), path.display()),
+                        )
+                    },
+                );
             }
-            Command::Cancel(kind) => {
-                self.jobs.cancel(kind);
+            Command::Cancel(key) => {
+                self.jobs.cancel(key);
                 self.notify(Level::Info, "Cancelled");
             }
         }
     }
 
-    pub(super) fn on_finished(&mut self, finished: Finished) {
-        // A result computed for data that has since been replaced is never shown.
-        if finished.generation != self.generation && !finished.kind.reports_on_a_file() {
-            return;
-        }
+    /// The encoding the user chose on the Data screen; None: detect it.
+    fn chosen_encoding(&self) -> Option<TextEncoding> {
+        TextEncoding::from_label(&self.settings.encoding).ok()
+    }
+
+    fn start_stage(&mut self, run: StageRun) {
+        let label = run.label.clone();
+        let (ticket, work) = run.into_work();
+        self.jobs.start(ticket.stage.name, label, AfterJob::Stage(ticket), work);
+    }
+
+    /// Starts a job that is not a stage; `done` gets its result on the UI thread.
+    fn start_task<T: Send + Sync + 'static>(
+        &mut self,
+        key: JobKey,
+        label: String,
+        work: impl FnOnce(&dyn crate::core::progress::Progress) -> Result<T, StageError> + Send + 'static,
+        done: impl FnOnce(&mut PromoStudioApp, T) + 'static,
+    ) {
+        let then = AfterJob::Task(Box::new(move |app, output: JobOutput| {
+            if let Ok(result) = output.downcast::<T>() {
+                done(app, *result);
+            }
+        }));
+        self.jobs.start(key, label, then, move |p| work(p).map(|r| Box::new(r) as JobOutput));
+    }
+
+    pub(super) fn on_finished(&mut self, finished: Finished<AfterJob>) {
         let output = match finished.result {
             Ok(output) => output,
             Err(JobFailure::Cancelled) => return,
-            Err(JobFailure::Failed(error)) => {
-                let mut message = error.to_string();
-                if matches!(error, StageError::Import(ImportError::Mapping { .. })) {
-                    message.push_str("\nIn the app: press Preview and choose the column in the mapping.");
-                }
-                let what = match finished.kind {
-                    JobKind::Load | JobKind::Preview if self.dataset.is_some() => {
-                        format!("{message}\nThe data loaded before is still in use.")
-                    }
-                    _ => message,
-                };
-                self.notify(Level::Error, what);
-                return;
-            }
+            Err(JobFailure::Failed(error)) => return self.on_failed(finished.key, &error),
         };
-        match output {
-            JobOutput::Previewed(preview) => {
-                self.view.mapping_edit = every_column(&preview.mapping).collect();
-                self.preview = Some(preview);
-                self.view.data_tab = super::views::data::DataTab::Preview;
-                self.settings.screen = super::Screen::Data;
-            }
-            JobOutput::Loaded(dataset) => {
-                let is_sample = dataset.path == crate::cli::sample_events_path();
-                self.notify(
-                    Level::Info,
-                    format!(
-                        "Loaded {}: {} usable rows, {} customers in {}",
-                        file_name(&dataset.path),
-                        format::thousands(dataset.report.rows_usable),
-                        format::thousands(dataset.features.customers() as u64),
-                        format::seconds(finished.seconds)
-                    ),
-                );
-                if let Err(e) = &dataset.value {
-                    self.notify(Level::Warning, format!("Customer value (P(alive), CLV) is not available: {e}"));
+        match finished.then {
+            AfterJob::Task(done) => done(self, output),
+            AfterJob::Stage(ticket) => {
+                let stage = ticket.stage;
+                let accepted = self.flow.accept(ticket.with_output(output));
+                if !accepted.kept {
+                    return;
                 }
-                self.settings.last_file = (!is_sample).then(|| dataset.path.clone());
-                self.settings.mapping = if is_sample { vec![] } else { every_column(&dataset.mapping).collect() };
-                // Features chosen for an earlier file may not exist in this one.
-                let numeric = dataset.feature_rows.numeric_columns();
-                self.settings.segments.features.retain(|f| numeric.contains(&f.column));
-                if self.settings.segments.features.is_empty() {
-                    self.settings.segments.features = crate::core::segment::FeatureSpec::defaults();
+                for cleared in &accepted.cleared {
+                    self.jobs.cancel(cleared.name);
                 }
-                self.generation += 1;
-                self.dataset = Some(Arc::from(dataset));
-                self.preview = None;
-                self.segments = None;
-                self.k_scan = None;
-                self.lab = None;
-                self.evaluations = None;
-                self.customer = None;
-                self.view.feature_sort = None;
-                self.jobs.cancel(JobKind::Segment);
-                self.jobs.cancel(JobKind::Recommend);
-                self.jobs.cancel(JobKind::Evaluate);
-                self.jobs.cancel(JobKind::ScanK);
-                self.jobs.cancel(JobKind::Lookup);
-                // The flow runs on by itself: segments, then recommendations.
-                self.commands.push(Command::Segment);
-                self.commands.push(Command::Evaluate);
-            }
-            JobOutput::Segmented(analysis) => {
-                self.segments = Some(Arc::from(analysis));
-                self.commands.push(Command::Recommend);
-            }
-            JobOutput::Scanned(suggestion) => self.k_scan = Some(suggestion),
-            JobOutput::Fitted(lab) => {
-                // Keep the customer the user chose if this data has them; else show the example.
-                let chosen = self.settings.recommend.customer_id.trim();
-                let known = self.dataset.as_ref().is_some_and(|d| d.feature_rows.row_of(chosen).is_some());
-                if !known && let Some(id) = &lab.example_customer {
-                    self.settings.recommend.customer_id = id.clone();
+                // Screens react first (a choice that depends on the new data),
+                // then the stages that follow run with those choices.
+                for screen in views::SCREENS {
+                    (screen.on_result)(self, stage, finished.seconds);
                 }
-                self.lab = Some(Arc::from(lab));
-                self.commands.push(Command::LookUp);
+                self.commands.extend(accepted.next.into_iter().map(Command::Run));
             }
-            JobOutput::Evaluated(e) => self.evaluations = Some(e),
-            JobOutput::LookedUp(view) => self.customer = Some(Arc::new(view)),
-            JobOutput::Exported { path, rows } => self
-                .notify(Level::Info, format!("Wrote {} customers to {}", format::count(rows as f64), path.display())),
         }
+    }
+
+    fn on_failed(&mut self, key: JobKey, error: &StageError) {
+        let mut message = error.to_string();
+        if matches!(error, StageError::Import(ImportError::Mapping { .. })) {
+            message.push_str("\nIn the app: press Preview and choose the column in the mapping.");
+        }
+        if let Some(stage) = self.flow.stages().into_iter().find(|s| s.name == key)
+            && self.flow.has(stage)
+        {
+            message.push_str(&format!("\nThe {} shown before is still in use.", stage.name));
+        }
+        self.notify(Level::Error, message);
     }
 }
 
@@ -227,7 +185,7 @@ impl PromoStudioApp {
 /// "(not used)": the shape overrides take, so that a column the analyst left
 /// out stays out when the file is loaded again (a mapping of only the mapped
 /// columns would let the aliases find it anew).
-fn every_column(
+pub(super) fn every_column(
     mapping: &std::collections::BTreeMap<Canonical, String>,
 ) -> impl Iterator<Item = (String, String)> + '_ {
     Canonical::ALL.iter().map(|c| (c.name().to_string(), mapping.get(c).cloned().unwrap_or_default()))

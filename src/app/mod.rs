@@ -1,7 +1,7 @@
-//! The desktop app: a thin shell over `core::stages`. The UI thread draws and
-//! dispatches; every computation is a background job (`crate::jobs`). Widgets
-//! do not change state directly: they push a [`Command`], applied at the end
-//! of the frame.
+//! The desktop app: a thin shell over the pipeline (`core::pipeline`, with the
+//! stages of `core::stages`). The UI thread draws and dispatches; every
+//! computation is a background job (`crate::jobs`). Widgets do not change
+//! state directly: they push a [`Command`], applied at the end of the frame.
 
 mod automation;
 mod commands;
@@ -16,16 +16,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use automation::{Automation, Bench, FrameTimes};
-pub use commands::Command;
-use settings::{STORAGE_KEY, Screen, Settings};
+pub use automation::{Automation, Bench, FrameTimes, parse_screen};
+pub use commands::{AfterJob, Command};
+use settings::{STORAGE_KEY, Settings};
 pub use status::{Level, Notice};
+pub use views::screen_titles;
 
-use crate::core::recommend::Evaluation;
-use crate::core::segment::choose_k::KSuggestion;
-use crate::core::stages::dataset::{Dataset, FilePreview};
-use crate::core::stages::recommendations::{CustomerView, RecommendationLab};
-use crate::core::stages::segments::SegmentAnalysis;
+use crate::core::pipeline::{Flow, Stage};
+use crate::core::stages::dataset::{FilePreview, LoadData};
 use crate::jobs::Jobs;
 
 /// Per-screen state that is not worth saving (text being typed, sort order).
@@ -40,20 +38,13 @@ pub struct ViewState {
     pub mapping_edit: std::collections::BTreeMap<String, String>,
 }
 
-/// Everything the app holds: settings, the results of each stage, running jobs.
+/// Everything the app holds: settings, the pipeline's results, running jobs.
 pub struct PromoStudioApp {
     pub settings: Settings,
-    pub jobs: Jobs,
-    /// Bumped whenever a new dataset replaces the old one; jobs started for an
-    /// older generation have their results dropped.
-    pub generation: u64,
-    pub dataset: Option<Arc<Dataset>>,
+    /// Every stage's result and choices; what is stale and what runs next.
+    pub flow: Flow,
+    pub jobs: Jobs<AfterJob>,
     pub preview: Option<FilePreview>,
-    pub segments: Option<Arc<SegmentAnalysis>>,
-    pub k_scan: Option<KSuggestion>,
-    pub lab: Option<Arc<RecommendationLab>>,
-    pub evaluations: Option<Vec<Evaluation>>,
-    pub customer: Option<Arc<CustomerView>>,
     pub notices: Vec<Notice>,
     pub view: ViewState,
     pub automation: Option<Automation>,
@@ -69,17 +60,13 @@ pub struct PromoStudioApp {
 impl PromoStudioApp {
     /// A new app with `settings`, loading the last file (or the bundled sample).
     pub fn new(settings: Settings) -> PromoStudioApp {
+        let mut flow = Flow::new(crate::core::stages::flow());
+        let problems = flow.restore_choices(&settings.stages);
         let mut app = PromoStudioApp {
             settings,
+            flow,
             jobs: Jobs::default(),
-            generation: 0,
-            dataset: None,
             preview: None,
-            segments: None,
-            k_scan: None,
-            lab: None,
-            evaluations: None,
-            customer: None,
             notices: Vec::new(),
             view: ViewState::default(),
             automation: None,
@@ -90,15 +77,18 @@ impl PromoStudioApp {
             waker_installed: false,
             started: Instant::now(),
         };
+        for problem in problems {
+            app.notify(Level::Warning, format!("saved choices of {problem}; defaults are used"));
+        }
         let (path, overrides) = match &app.settings.last_file {
             Some(p) if p.exists() => (p.clone(), app.settings.mapping.clone()),
             Some(p) => {
                 app.notify(Level::Warning, format!("{} is gone; showing the bundled sample instead", p.display()));
-                (crate::cli::sample_events_path(), vec![])
+                (crate::core::sample::bundled::events_path(), vec![])
             }
-            None => (crate::cli::sample_events_path(), vec![]),
+            None => (crate::core::sample::bundled::events_path(), vec![]),
         };
-        app.view.path_text = path.display().to_string();
+        app.view.path_text = crate::core::sample::bundled::shown_in_field(&path);
         app.commands.push(Command::Load { path, overrides });
         app
     }
@@ -125,9 +115,20 @@ impl PromoStudioApp {
         app
     }
 
-    /// The settings as saved by eframe persistence.
+    /// The settings as saved by eframe persistence, with every stage's choices.
     pub fn saved_settings(&self) -> String {
-        settings::encode(&self.settings)
+        let settings = Settings { stages: self.flow.save_choices(), ..self.settings.clone() };
+        settings::encode(&settings)
+    }
+
+    /// The loaded data, if any: what most screens start from.
+    pub fn dataset(&self) -> Option<&Arc<crate::core::stages::dataset::Dataset>> {
+        self.flow.get::<LoadData>()
+    }
+
+    /// Whether a run of `S` is under way.
+    pub fn is_running<S: Stage>(&self) -> bool {
+        self.jobs.is_running(S::NAME)
     }
 
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {
@@ -162,7 +163,8 @@ impl PromoStudioApp {
             self.jobs.set_waker(Arc::new(move || ctx.request_repaint()));
             self.waker_installed = true;
         }
-        for finished in self.jobs.poll() {
+        let finished = self.jobs.poll();
+        for finished in finished {
             self.on_finished(finished);
         }
         if let Some(command) = self.dialogs.poll() {
@@ -195,11 +197,8 @@ impl PromoStudioApp {
         egui::Panel::left("navigation").exact_size(theme::NAV_WIDTH).resizable(false).show(ui, |ui| {
             views::navigation(self, ui);
         });
-        egui::CentralPanel::default().show(ui, |ui| match self.settings.screen {
-            Screen::Data => views::data::show(self, ui),
-            Screen::Segments => views::segments::show(self, ui),
-            Screen::Recommendations => views::recommendations::show(self, ui),
-        });
+        let screen = views::current(self);
+        egui::CentralPanel::default().show(ui, |ui| (screen.show)(self, ui));
         status::toasts(self, ui.ctx());
     }
 }
@@ -236,7 +235,8 @@ impl eframe::App for PromoStudioApp {
 pub struct StartOptions {
     /// Write the rendered window to this PNG once the screen's jobs are done, then exit.
     pub screenshot: Option<PathBuf>,
-    pub screen: Option<Screen>,
+    /// A screen's title (see [`screen_titles`]).
+    pub screen: Option<String>,
     /// Load this events file instead of the last one or the sample.
     pub events: Option<PathBuf>,
     /// Measure start-up or frame times and print them as JSON.
@@ -277,8 +277,8 @@ pub fn run(options: StartOptions) -> std::process::ExitCode {
                 PromoStudioApp::from_creation_context(cc)
             };
             app.started = started;
-            if let Some(screen) = options.screen {
-                app.settings.screen = screen;
+            if let Some(screen) = &options.screen {
+                app.settings.screen = screen.clone();
             }
             if let Some(path) = &options.events {
                 app.commands.clear();

@@ -40,9 +40,9 @@ const TOAST_SECONDS: u64 = 6;
 
 pub fn status_bar(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        match &app.dataset {
+        match app.dataset() {
             Some(d) => {
-                let name = super::commands::file_name(&d.path);
+                let name = format::file_name(&d.path);
                 ui.label(format!(
                     "{name} · {} events · {} customers",
                     format::count(d.report.rows_usable as f64),
@@ -54,9 +54,9 @@ pub fn status_bar(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             }
         }
         ui.separator();
-        let running: Vec<(crate::jobs::JobKind, String, crate::jobs::JobStatus)> =
-            app.jobs.running().iter().map(|j| (j.kind, j.label.clone(), j.status())).collect();
-        match running.first() {
+        let running: Vec<(crate::jobs::JobKey, String, crate::jobs::JobStatus)> =
+            app.jobs.running().iter().map(|j| (j.key, j.label.clone(), j.status())).collect();
+        match running.first().cloned() {
             Some((kind, label, status)) => {
                 let bar = egui::ProgressBar::new(status.fraction.unwrap_or(0.0))
                     .desired_width(240.0)
@@ -64,7 +64,7 @@ pub fn status_bar(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
                 ui.label(label);
                 ui.add(bar);
                 if ui.button("Cancel").on_hover_text("Stop this job; the results on screen stay").clicked() {
-                    app.push(super::Command::Cancel(*kind));
+                    app.push(super::Command::Cancel(kind));
                 }
                 if running.len() > 1 {
                     ui.weak(format!("+{} more", running.len() - 1));

@@ -1,5 +1,5 @@
 //! Design tokens in one place: spacing, sizes, the segment palette and the
-//! fonts (with CJK), applied once at start-up. Light and dark follow the system.
+//! fonts (with CJK and symbols), applied once at start-up. Light and dark follow the system.
 
 use egui::{Color32, FontData, FontDefinitions, FontFamily};
 
@@ -43,6 +43,11 @@ pub const GOOD: Color32 = Color32::from_rgb(60, 160, 90);
 /// The bundled CJK subset (SIL OFL, see assets/fonts/README.md).
 const BUNDLED_CJK: &[u8] = include_bytes!("../../assets/fonts/NotoSansSC-subset.otf");
 
+/// The bundled symbol subset of DejaVu Sans (free licence, see
+/// assets/fonts/README.md): arrows, triangles, ⚠ and the like, which neither
+/// egui's default fonts nor the CJK subset have.
+const BUNDLED_SYMBOLS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-symbols.ttf");
+
 /// System fonts with full CJK coverage, preferred over the subset when present.
 const SYSTEM_CJK: [(&str, u32); 4] = [
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
@@ -51,25 +56,52 @@ const SYSTEM_CJK: [(&str, u32); 4] = [
     ("/System/Library/Fonts/PingFang.ttc", 0),
 ];
 
-/// egui's fonts with a CJK fallback after the default proportional and mono fonts.
-pub fn fonts() -> FontDefinitions {
+/// Whether [`fonts`] may use a font installed on the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SystemFonts {
+    /// A full system CJK font where one is installed (it covers any Chinese
+    /// text a user imports, the bundled subset only the common hanzi), else the
+    /// bundled subset. What the app uses.
+    Prefer,
+    /// Only the fonts compiled into the binary, so text renders the same on
+    /// every machine and a developer's installed fonts cannot hide a missing
+    /// glyph. What the tests use.
+    Ignore,
+}
+
+/// egui's default fonts (Ubuntu-Light, Hack, egui-icons), then a CJK font,
+/// then the bundled symbols, for proportional and monospace text.
+pub fn fonts(system: SystemFonts) -> FontDefinitions {
     let mut fonts = FontDefinitions::default();
-    let cjk = SYSTEM_CJK
-        .iter()
-        .find_map(|(path, index)| {
+    let system_cjk = match system {
+        SystemFonts::Prefer => SYSTEM_CJK.iter().find_map(|(path, index)| {
             std::fs::read(path).ok().map(|bytes| FontData { index: *index, ..FontData::from_owned(bytes) })
-        })
-        .unwrap_or_else(|| FontData::from_static(BUNDLED_CJK));
+        }),
+        SystemFonts::Ignore => None,
+    };
+    let cjk = system_cjk.unwrap_or_else(|| FontData::from_static(BUNDLED_CJK));
     fonts.font_data.insert("cjk".into(), cjk.into());
+    fonts.font_data.insert("symbols".into(), FontData::from_static(BUNDLED_SYMBOLS).into());
     for family in [FontFamily::Proportional, FontFamily::Monospace] {
-        fonts.families.entry(family).or_default().push("cjk".into());
+        fonts.families.entry(family).or_default().extend(["cjk".into(), "symbols".into()]);
     }
     fonts
 }
 
-/// Installs fonts and text sizes.
+/// Installs fonts (preferring a system CJK font) and text sizes: the app.
 pub fn apply(ctx: &egui::Context) {
-    ctx.set_fonts(fonts());
+    apply_with(ctx, SystemFonts::Prefer);
+}
+
+/// Installs the bundled fonts only and text sizes: tests, which must render
+/// (and find missing glyphs) the same on every machine.
+pub fn apply_bundled_only(ctx: &egui::Context) {
+    apply_with(ctx, SystemFonts::Ignore);
+}
+
+/// Installs fonts and text sizes.
+pub fn apply_with(ctx: &egui::Context, system: SystemFonts) {
+    ctx.set_fonts(fonts(system));
     ctx.all_styles_mut(|style| {
         use egui::{FontId, TextStyle};
         style.text_styles.insert(TextStyle::Heading, FontId::proportional(HEADING_SIZE));

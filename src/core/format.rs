@@ -75,6 +75,11 @@ pub fn seconds(value: f64) -> String {
     }
 }
 
+/// A file's name without its folder, as the status bar and notices show it.
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod features;
 pub mod format;
 pub mod import;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod recommend;
 pub mod sample;

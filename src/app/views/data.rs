@@ -6,13 +6,59 @@ use std::path::PathBuf;
 
 use egui_extras::{Column, TableBuilder};
 
+use super::super::commands::{PREVIEW, every_column};
 use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stat};
-use super::super::{Command, PromoStudioApp, theme};
+use super::super::{Command, Level, PromoStudioApp, theme};
+use super::ScreenDecl;
 use crate::core::format;
 use crate::core::import::{Canonical, quality};
+use crate::core::pipeline::{Stage, StageKey};
+use crate::core::sample::bundled;
 use crate::core::stages::browse::FeatureValues;
-use crate::core::stages::dataset::Dataset;
+use crate::core::stages::dataset::{Dataset, FilePreview, LoadData};
+
+pub const SCREEN: ScreenDecl = ScreenDecl {
+    title: "Data",
+    busy_with: &[LoadData::NAME, PREVIEW],
+    summary: |app| app.dataset().map(|d| format!("{} customers", format::count(d.features.customers() as f64))),
+    show,
+    on_result,
+};
+
+/// A new dataset: say what was loaded, and remember the file and its mapping.
+fn on_result(app: &mut PromoStudioApp, stage: StageKey, seconds: f64) {
+    if stage != StageKey::of::<LoadData>() {
+        return;
+    }
+    let Some(dataset) = app.dataset().cloned() else { return };
+    let is_sample = bundled::is_sample(&dataset.path);
+    app.notify(
+        Level::Info,
+        format!(
+            "Loaded {}: {} usable rows, {} customers in {}",
+            format::file_name(&dataset.path),
+            format::thousands(dataset.report.rows_usable),
+            format::thousands(dataset.features.customers() as u64),
+            format::seconds(seconds)
+        ),
+    );
+    if let Err(e) = &dataset.value {
+        app.notify(Level::Warning, format!("Customer value (P(alive), CLV) is not available: {e}"));
+    }
+    app.settings.last_file = (!is_sample).then(|| dataset.path.clone());
+    app.settings.mapping = if is_sample { vec![] } else { every_column(&dataset.mapping).collect() };
+    app.preview = None;
+    app.view.feature_sort = None;
+}
+
+/// A file's preview arrived: show it with its proposed mapping to edit.
+pub fn show_preview(app: &mut PromoStudioApp, preview: FilePreview) {
+    app.view.mapping_edit = every_column(&preview.mapping).collect();
+    app.preview = Some(preview);
+    app.view.data_tab = DataTab::Preview;
+    app.settings.screen = SCREEN.title.to_string();
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DataTab {
@@ -23,7 +69,7 @@ pub enum DataTab {
     Preview,
 }
 
-pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "data-settings", |ui| file_settings(app, ui));
     egui::CentralPanel::default().show(ui, |ui| {
         screen_title(
@@ -46,7 +92,7 @@ pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             }
         });
         ui.separator();
-        let dataset = app.dataset.clone();
+        let dataset = app.dataset().cloned();
         match (app.view.data_tab, dataset) {
             (DataTab::Preview, _) if app.preview.is_some() => preview_table(app, ui),
             (_, None) => {
@@ -88,11 +134,11 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             app.push(Command::Load { path: PathBuf::from(app.view.path_text.trim()), overrides: vec![] });
         }
     });
+    encoding_choice(app, ui);
     ui.weak("Or drop a file anywhere on the window.");
     if ui.link("Load the bundled sample shop").clicked() {
-        let path = crate::cli::sample_events_path();
-        app.view.path_text = path.display().to_string();
-        app.push(Command::Load { path, overrides: vec![] });
+        app.view.path_text = bundled::SAMPLE_WORD.to_string();
+        app.push(Command::Load { path: bundled::events_path(), overrides: vec![] });
     }
     if let Some(preview) = &app.preview {
         section(ui, "Column mapping");
@@ -132,23 +178,66 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             app.push(Command::Load { path: preview.path.clone(), overrides });
         }
     }
-    if let Some(d) = &app.dataset {
+    if let Some(d) = app.dataset() {
         section(ui, "Loaded");
-        ui.label(d.path.display().to_string());
+        ui.label(bundled::shown(&d.path));
         ui.weak(format!(
             "Read in {}. Features as of {}.",
             format::seconds(d.seconds),
             crate::core::import::parse::format_ms(d.features.as_of_ms)
         ));
+        if let Some(encoding) = &d.report.encoding {
+            ui.weak(format!("Text: {encoding}"));
+        }
         if let Some(c) = &d.catalogue {
             ui.weak(format!("Product names from {}", c.source));
         }
     }
 }
 
+/// The encodings offered for CSV files, as (label, what the user reads).
+const ENCODINGS: [(&str, &str); 10] = [
+    ("", "Detect"),
+    ("utf-8", "UTF-8"),
+    ("utf-16le", "UTF-16 LE"),
+    ("utf-16be", "UTF-16 BE"),
+    ("gbk", "GBK (Simplified Chinese)"),
+    ("gb18030", "GB18030"),
+    ("big5", "Big5 (Traditional Chinese)"),
+    ("windows-1252", "Windows-1252 (Western)"),
+    ("shift_jis", "Shift_JIS"),
+    ("euc-kr", "EUC-KR"),
+];
+
+/// The text encoding of CSV files: detected unless the user names one; a
+/// change reads the file's preview again.
+fn encoding_choice(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    let before = app.settings.encoding.clone();
+    let shown = ENCODINGS.iter().find(|(label, _)| *label == before).map_or(before.as_str(), |(_, name)| name);
+    ui.horizontal(|ui| {
+        ui.label("Text encoding");
+        egui::ComboBox::from_id_salt("encoding")
+            .selected_text(shown.to_string())
+            .width(170.0)
+            .show_ui(ui, |ui| {
+                for (label, name) in ENCODINGS {
+                    ui.selectable_value(&mut app.settings.encoding, label.to_string(), name);
+                }
+            })
+            .response
+            .accessible_name("Text encoding")
+            .on_hover_text("CSV only: detected from the file unless you choose one");
+    });
+    if app.settings.encoding != before
+        && let Some(preview) = &app.preview
+    {
+        app.push(Command::Preview { path: preview.path.clone() });
+    }
+}
+
 fn preview_table(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     let Some(preview) = &app.preview else { return };
-    ui.label(format!("First {} rows of {}", preview.rows.len(), preview.path.display()));
+    ui.label(format!("First {} rows of {}", preview.rows.len(), bundled::shown(&preview.path)));
     for p in &preview.problems {
         ui.colored_label(theme::ERROR, p);
     }
@@ -210,7 +299,7 @@ fn quality_report(ui: &mut egui::Ui, d: &Dataset) {
                 ui.add(egui::Label::new(v).wrap());
                 ui.end_row();
             };
-            fact("File", format!("{} ({})", r.file, r.format));
+            fact("File", format!("{} ({})", bundled::shown(std::path::Path::new(&r.file)), r.format));
             fact("Date range", format!("{} – {}", r.first_timestamp.as_deref().unwrap_or("–"), r.last_timestamp.as_deref().unwrap_or("–")));
             fact(
                 "Events",

@@ -1,40 +1,56 @@
-//! One file per screen; `navigation` is the left bar that switches between them.
+//! One file per screen, each declaring itself as a [`ScreenDecl`];
+//! [`SCREENS`] lists them in flow order, and `navigation` is the left bar
+//! that switches between them.
 
 pub mod data;
 pub mod recommendations;
 pub mod segments;
 
-use super::settings::Screen;
 use super::{PromoStudioApp, theme};
-use crate::core::format;
-use crate::jobs::JobKind;
+use crate::core::pipeline::StageKey;
+use crate::jobs::JobKey;
+
+/// A screen as the app knows it: everything it needs beside its drawing.
+pub struct ScreenDecl {
+    pub title: &'static str,
+    /// The jobs (stages and tasks) whose results it shows: "working…" while one runs.
+    pub busy_with: &'static [JobKey],
+    /// What it holds now, under its name in the navigation ("5 segments").
+    pub summary: fn(&PromoStudioApp) -> Option<String>,
+    pub show: fn(&mut PromoStudioApp, &mut egui::Ui),
+    /// Called when any stage's new result is kept, with the job's seconds:
+    /// notices, and choices that depend on the new data.
+    pub on_result: fn(&mut PromoStudioApp, StageKey, f64),
+}
+
+/// The screens in flow order: the one place a new screen is listed.
+pub const SCREENS: [&ScreenDecl; 3] = [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN];
+
+/// The screens' titles, for `--screen`.
+pub fn screen_titles() -> Vec<&'static str> {
+    SCREENS.iter().map(|s| s.title).collect()
+}
+
+/// The screen the settings name (the first when they name none that exists).
+pub fn current(app: &PromoStudioApp) -> &'static ScreenDecl {
+    SCREENS.iter().find(|s| s.title.eq_ignore_ascii_case(&app.settings.screen)).copied().unwrap_or(SCREENS[0])
+}
 
 /// The left bar: screens in flow order, each with what it holds now.
 pub fn navigation(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     ui.add_space(theme::SPACE_LARGE);
     ui.label(egui::RichText::new("Promo Studio").size(theme::HEADING_SIZE).strong());
     ui.add_space(theme::SPACE_LARGE);
-    for screen in Screen::ALL {
-        let (busy, detail) = match screen {
-            Screen::Data => (
-                app.jobs.is_running(JobKind::Load) || app.jobs.is_running(JobKind::Preview),
-                app.dataset.as_ref().map(|d| format!("{} customers", format::count(d.features.customers() as f64))),
-            ),
-            Screen::Segments => (
-                app.jobs.is_running(JobKind::Segment) || app.jobs.is_running(JobKind::ScanK),
-                app.segments.as_ref().map(|s| format!("{} segments", s.segments.len())),
-            ),
-            Screen::Recommendations => (
-                app.jobs.is_running(JobKind::Recommend) || app.jobs.is_running(JobKind::Evaluate),
-                app.lab.as_ref().map(|l| l.recommender.settings.kind.name().to_string()),
-            ),
-        };
-        let selected = app.settings.screen == screen;
-        let text = egui::RichText::new(screen.title()).size(theme::BODY_SIZE + 1.5);
+    let shown = current(app).title;
+    for screen in SCREENS {
+        let busy = screen.busy_with.iter().any(|k| app.jobs.is_running(k));
+        let detail = (screen.summary)(app);
+        let selected = shown == screen.title;
+        let text = egui::RichText::new(screen.title).size(theme::BODY_SIZE + 1.5);
         let response =
             ui.add_sized([theme::NAV_WIDTH - 2.0 * theme::SPACE, 30.0], egui::Button::selectable(selected, text));
         if response.clicked() {
-            app.settings.screen = screen;
+            app.settings.screen = screen.title.to_string();
         }
         ui.horizontal(|ui| {
             ui.add_space(theme::SPACE);

@@ -6,10 +6,14 @@ use egui_extras::{Column, TableBuilder};
 
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
 use super::super::{Command, PromoStudioApp, theme};
+use super::ScreenDecl;
 use crate::core::format;
+use crate::core::pipeline::{Stage, StageKey};
 use crate::core::recommend::ModelKind;
-use crate::core::stages::recommendations::{CustomerView, PROTOCOL, RecommendationLab};
-use crate::jobs::JobKind;
+use crate::core::stages::recommendations::{
+    CustomerLookup, CustomerView, ModelComparison, PROTOCOL, RecommendationLab, Recommendations,
+};
+use crate::core::stages::segments::Segments;
 
 fn model_title(kind: ModelKind) -> &'static str {
     match kind {
@@ -21,7 +25,29 @@ fn model_title(kind: ModelKind) -> &'static str {
     }
 }
 
-pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+pub const SCREEN: ScreenDecl = ScreenDecl {
+    title: "Recommendations",
+    busy_with: &[Recommendations::NAME, ModelComparison::NAME, CustomerLookup::NAME],
+    summary: |app| app.flow.get::<Recommendations>().map(|l| l.recommender.settings.kind.name().to_string()),
+    show,
+    on_result,
+};
+
+/// A new model: keep the customer the user chose if this data has them, else
+/// show its example customer (the lookup runs next, with that id).
+fn on_result(app: &mut PromoStudioApp, stage: StageKey, _: f64) {
+    if stage != StageKey::of::<Recommendations>() {
+        return;
+    }
+    let chosen = app.flow.choices.of::<Recommendations>().customer_id;
+    let known = app.dataset().is_some_and(|d| d.feature_rows.row_of(chosen.trim()).is_some());
+    let example = app.flow.get::<Recommendations>().and_then(|lab| lab.example_customer.clone());
+    if !known && let Some(id) = example {
+        app.flow.choices.of_mut::<Recommendations>().customer_id = id;
+    }
+}
+
+fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "recommend-settings", |ui| model_settings(app, ui));
     egui::CentralPanel::default().show(ui, |ui| {
         screen_title(
@@ -29,10 +55,10 @@ pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             "Recommendations",
             "Which products to put in front of whom, how well each model predicts real purchases, and why.",
         );
-        let Some(lab) = app.lab.clone() else {
-            let msg = if app.dataset.is_none() {
+        let Some(lab) = app.flow.get::<Recommendations>().cloned() else {
+            let msg = if app.dataset().is_none() {
                 "Load data on the Data screen first."
-            } else if app.jobs.is_running(JobKind::Recommend) {
+            } else if app.is_running::<Recommendations>() {
                 "Fitting the model…"
             } else {
                 "Press Fit on the left."
@@ -49,7 +75,9 @@ pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
 }
 
 fn model_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
-    let c = &mut app.settings.recommend;
+    let has_data = app.dataset().is_some();
+    let has_segments = app.flow.get::<Segments>().is_some();
+    let c = app.flow.choices.of_mut::<Recommendations>();
     section(ui, "Model");
     egui::ComboBox::from_id_salt("model")
         .selected_text(model_title(c.model))
@@ -75,36 +103,31 @@ fn model_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         ui.add(egui::Slider::new(&mut c.cart_weight, 0.0..=1.0).text("carts"));
     }
     ui.add_space(theme::SPACE);
-    let has_data = app.dataset.is_some();
     ui.horizontal(|ui| {
         if ui
             .add_enabled(has_data, egui::Button::new(egui::RichText::new("▶ Fit").strong()))
             .on_hover_text("Fit on every customer's purchases")
             .clicked()
         {
-            app.push(Command::Recommend);
+            app.push(Command::run::<Recommendations>());
         }
         if ui
             .add_enabled(has_data, egui::Button::new("Compare all models"))
             .on_hover_text("Offline evaluation by the temporal hold-out protocol")
             .clicked()
         {
-            app.push(Command::Evaluate);
+            app.push(Command::run::<ModelComparison>());
         }
     });
-    if app.segments.is_some() {
+    if has_segments {
         ui.weak("With segments: Popularity recommends each segment's own top sellers.");
     }
 }
 
 fn evaluation_table(app: &PromoStudioApp, ui: &mut egui::Ui) {
     section(ui, "How well each model predicts later purchases");
-    let Some(evaluations) = &app.evaluations else {
-        ui.weak(if app.jobs.is_running(JobKind::Evaluate) {
-            "Evaluating…"
-        } else {
-            "Press “Compare all models”."
-        });
+    let Some(evaluations) = app.flow.get::<ModelComparison>() else {
+        ui.weak(if app.is_running::<ModelComparison>() { "Evaluating…" } else { "Press “Compare all models”." });
         return;
     };
     let best = evaluations.iter().map(|e| e.precision).fold(0.0, f64::max);
@@ -127,7 +150,7 @@ fn evaluation_table(app: &PromoStudioApp, ui: &mut egui::Ui) {
             ui.strong(title).on_hover_text(meaning);
         }
         ui.end_row();
-        for e in evaluations {
+        for e in evaluations.iter() {
             let text = egui::RichText::new(&e.model);
             ui.label(if e.precision == best { text.strong().color(theme::GOOD) } else { text });
             ui.label(format!("{:.4}", e.precision));
@@ -144,29 +167,27 @@ fn evaluation_table(app: &PromoStudioApp, ui: &mut egui::Ui) {
 
 fn customer_lookup(app: &mut PromoStudioApp, ui: &mut egui::Ui, lab: &RecommendationLab) {
     section(ui, "A customer's recommendations");
-    let fitted = lab.recommender.settings;
-    let stale = fitted != app.settings.recommend.settings() || lab.k != app.settings.recommend.k;
-    stale_note(ui, stale, "recommendations");
+    stale_note(ui, app.flow.is_stale::<Recommendations>(), "recommendations");
     ui.horizontal(|ui| {
         ui.label("Customer id");
         let edit = ui
             .add(
-                egui::TextEdit::singleline(&mut app.settings.recommend.customer_id)
+                egui::TextEdit::singleline(&mut app.flow.choices.of_mut::<Recommendations>().customer_id)
                     .desired_width(160.0)
                     .hint_text("e.g. C00042"),
             )
             .accessible_name("Customer id");
         let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if ui.button("Show").clicked() || enter {
-            app.push(Command::LookUp);
+            app.push(Command::run::<CustomerLookup>());
         }
-        let mut exclude = !app.settings.recommend.include_bought;
+        let mut exclude = !app.flow.choices.of::<Recommendations>().include_bought;
         if ui.checkbox(&mut exclude, "Exclude products already bought").changed() {
-            app.settings.recommend.include_bought = !exclude;
-            app.push(Command::LookUp);
+            app.flow.choices.of_mut::<Recommendations>().include_bought = !exclude;
+            app.push(Command::run::<CustomerLookup>());
         }
     });
-    let Some(view) = app.customer.clone() else { return };
+    let Some(view) = app.flow.get::<CustomerLookup>().cloned() else { return };
     customer_view(ui, &view, lab);
 }
 

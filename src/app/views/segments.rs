@@ -6,16 +6,40 @@ use std::path::PathBuf;
 
 use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
 
+use super::super::commands::EXPORT;
 use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
 use super::super::{Command, PromoStudioApp, theme};
+use super::ScreenDecl;
 use crate::core::format;
+use crate::core::pipeline::{Stage, StageKey};
 use crate::core::segment::rfm::{RFM_GROUPS, rfm_group};
 use crate::core::segment::{FeatureSpec, RFM_RULES, Transform};
-use crate::core::stages::segments::{Method, SegmentAnalysis};
-use crate::jobs::JobKind;
+use crate::core::stages::dataset::LoadData;
+use crate::core::stages::segments::{KScan, Method, SegmentAnalysis, Segments};
 
-pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+pub const SCREEN: ScreenDecl = ScreenDecl {
+    title: "Segments",
+    busy_with: &[Segments::NAME, KScan::NAME, EXPORT],
+    summary: |app| app.flow.get::<Segments>().map(|s| format!("{} segments", s.segments.len())),
+    show,
+    on_result,
+};
+
+/// Features chosen for an earlier file may not exist in a new one.
+fn on_result(app: &mut PromoStudioApp, stage: StageKey, _: f64) {
+    if stage != StageKey::of::<LoadData>() {
+        return;
+    }
+    let Some(numeric) = app.dataset().map(|d| d.feature_rows.numeric_columns()) else { return };
+    let choices = app.flow.choices.of_mut::<Segments>();
+    choices.features.retain(|f| numeric.contains(&f.column));
+    if choices.features.is_empty() {
+        choices.features = FeatureSpec::defaults();
+    }
+}
+
+fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "segment-settings", |ui| segment_settings(app, ui));
     egui::CentralPanel::default().show(ui, |ui| {
         screen_title(
@@ -23,9 +47,9 @@ pub fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             "Segments",
             "Groups of customers you can act on, named from what sets them apart, with what each is worth.",
         );
-        match app.segments.clone() {
-            None if app.jobs.is_running(JobKind::Segment) => empty_state(ui, "Segmenting…"),
-            None if app.dataset.is_none() => empty_state(ui, "Load data on the Data screen first."),
+        match app.flow.get::<Segments>().cloned() {
+            None if app.is_running::<Segments>() => empty_state(ui, "Segmenting…"),
+            None if app.dataset().is_none() => empty_state(ui, "Load data on the Data screen first."),
             None => empty_state(ui, "Choose settings on the left and press Run."),
             Some(a) => results(app, ui, &a),
         }
@@ -41,11 +65,14 @@ fn transform_name(t: Transform) -> String {
 }
 
 fn segment_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
-    let columns = app.dataset.as_ref().map(|d| d.feature_rows.numeric_columns()).unwrap_or_default();
-    let choices = &mut app.settings.segments;
+    let columns = app.dataset().map(|d| d.feature_rows.numeric_columns()).unwrap_or_default();
+    let has_data = app.dataset().is_some();
+    let choices = app.flow.choices.of_mut::<Segments>();
     section(ui, "Method");
-    ui.horizontal(|ui| {
+    ui.vertical(|ui| {
         ui.radio_value(&mut choices.method, Method::KMeans, "k-means");
+        ui.radio_value(&mut choices.method, Method::Mixture, "Gaussian mixture")
+            .on_hover_text("Like k-means, but each buyer also gets the probability of belonging to its segment");
         ui.radio_value(&mut choices.method, Method::Rfm, "RFM rules");
     });
     if choices.method == Method::Rfm {
@@ -98,20 +125,20 @@ fn segment_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         });
     }
     ui.add_space(theme::SPACE);
-    let can_run = app.dataset.is_some() && (choices.method == Method::Rfm || !choices.features.is_empty());
+    let can_run = has_data && (choices.method == Method::Rfm || !choices.features.is_empty());
     if ui.add_enabled(can_run, egui::Button::new(egui::RichText::new("▶ Run segmentation").strong())).clicked() {
-        app.push(Command::Segment);
+        app.push(Command::run::<Segments>());
     }
-    if app.settings.segments.method == Method::KMeans {
+    if app.flow.choices.of::<Segments>().method != Method::Rfm {
         choose_k(app, ui);
     }
 }
 
 fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     section(ui, "Choose k");
-    let has_data = app.dataset.is_some();
+    let has_data = app.dataset().is_some();
     let mut scan = false;
-    let choices = &mut app.settings.segments;
+    let choices = app.flow.choices.of_mut::<Segments>();
     ui.horizontal(|ui| {
         ui.label("from");
         ui.add(egui::DragValue::new(&mut choices.k_min).range(2..=20)).accessible_name("scan k from");
@@ -120,9 +147,9 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         scan = ui.add_enabled(has_data, egui::Button::new("Scan")).clicked();
     });
     if scan {
-        app.push(Command::ScanK);
+        app.push(Command::run::<KScan>());
     }
-    let Some(scan) = app.k_scan.clone() else {
+    let Some(scan) = app.flow.get::<KScan>().cloned() else {
         ui.weak("Fits k-means for each k: inertia (the elbow) and the silhouette on a sample.");
         return;
     };
@@ -159,10 +186,13 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         format::seconds(scan.silhouette_seconds)
     ));
     if ui.button(format!("Use k = {}", scan.suggested_k)).clicked() {
-        app.settings.segments.k = scan.suggested_k;
-        app.push(Command::Segment);
+        app.flow.choices.of_mut::<Segments>().k = scan.suggested_k;
+        app.push(Command::run::<Segments>());
     }
 }
+
+/// A buyer this sure of its segment is a clear member (the mixture's summary line).
+const SURE_MEMBER: f64 = 0.8;
 
 fn results(app: &mut PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
     let buyers_segments = a.segments.iter().filter(|s| s.id >= 0).count();
@@ -175,15 +205,24 @@ fn results(app: &mut PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
         (Method::KMeans, Some(inertia)) => {
             summary.push_str(&format!(" · k-means, inertia {}", format::decimal(inertia, 1)))
         }
+        (Method::Mixture, Some(inertia)) => {
+            summary.push_str(&format!(" · Gaussian mixture, inertia {}", format::decimal(inertia, 1)))
+        }
         _ => summary.push_str(" · RFM rules"),
     }
     summary.push_str(&format!(" · {}", format::seconds(a.seconds)));
     ui.horizontal(|ui| {
         ui.label(summary);
     });
-    let current = &app.settings.segments;
-    let stale = a.method != current.method || (a.method == Method::KMeans && a.settings != current.settings());
-    stale_note(ui, stale, "segments");
+    if let Some(membership) = &a.membership {
+        let buyers: Vec<f64> = membership.iter().flatten().copied().collect();
+        let sure = buyers.iter().filter(|&&p| p >= SURE_MEMBER).count();
+        ui.weak(format!(
+            "{} of buyers belong to their segment with probability ≥ {SURE_MEMBER}; the others sit between segments.",
+            format::percent(sure as f64 / buyers.len().max(1) as f64)
+        ));
+    }
+    stale_note(ui, app.flow.is_stale::<Segments>(), "segments");
     export_row(app, ui);
     egui::ScrollArea::vertical().id_salt("segment-results").show(ui, |ui| {
         let width = ui.available_width();
@@ -230,7 +269,7 @@ fn scatter(app: &PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
         ui.weak("RFM groups are rules, not a clustering: there is no projection to draw. The grid below shows them.");
         return;
     };
-    let features = app.dataset.as_ref().map(|d| &d.feature_rows);
+    let features = app.dataset().map(|d| &d.feature_rows);
     ui.weak(if s.sampled == s.buyers {
         format!("All {} buyers. Hover a point for the customer.", format::count(s.buyers as f64))
     } else {

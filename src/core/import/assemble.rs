@@ -97,9 +97,13 @@ pub(super) fn assemble(
 }
 
 /// Positions (ascending) of rows that repeat an earlier row exactly in every
-/// canonical column. Fingerprints (a seeded hash of each row's values) that
-/// occur more than once pick the few candidate rows; only those are compared
-/// in full, so a hash collision can never remove a row.
+/// column of the file (DATA.md §2). Fingerprints (a seeded hash of each row's
+/// values, the file's unmapped columns included) that occur more than once
+/// pick the few candidate rows; only those are compared in full on the
+/// canonical columns, so a hash collision can never remove a row that differs
+/// in a mapped column. The unmapped columns are not kept: two rows that
+/// differ only there are told apart by their 64-bit fingerprints alone (a
+/// collision between two such rows has odds of about 1 in 2^64).
 fn find_duplicates(df: &DataFrame) -> PolarsResult<Vec<u32>> {
     let fingerprint = df.column(FINGERPRINT)?.u64()?;
     let parts: Vec<&[u64]> = fingerprint.downcast_iter().map(|a| a.values().as_slice()).collect();

@@ -87,6 +87,21 @@ impl Canonical {
                 "shopperid",
                 "accountid",
                 "personid",
+                // Chinese shop exports (Taobao, Tmall, JD, Youzan, WeChat shops).
+                "用户id",
+                "客户编号",
+                "会员id",
+                "买家id",
+                "客户id",
+                "用户编号",
+                "会员编号",
+                "买家编号",
+                "买家会员名",
+                "买家昵称",
+                "用户",
+                "客户",
+                "会员",
+                "买家",
             ],
             Canonical::Timestamp => &[
                 "timestamp",
@@ -109,6 +124,16 @@ impl Canonical {
                 "createdat",
                 "created",
                 "occurredat",
+                "时间",
+                "下单时间",
+                "订单日期",
+                "支付时间",
+                "付款时间",
+                "订单时间",
+                "创建时间",
+                "交易时间",
+                "成交时间",
+                "日期",
             ],
             Canonical::EventType => &[
                 "eventtype",
@@ -122,6 +147,10 @@ impl Canonical {
                 "behaviortype",
                 "interaction",
                 "interactiontype",
+                "行为类型",
+                "行为",
+                "事件类型",
+                "事件",
             ],
             Canonical::OrderId => &[
                 "orderid",
@@ -136,6 +165,10 @@ impl Canonical {
                 "receiptid",
                 "receiptno",
                 "billno",
+                "订单号",
+                "订单编号",
+                "订单id",
+                "子订单编号",
             ],
             Canonical::ItemId => &[
                 "itemid",
@@ -151,6 +184,12 @@ impl Canonical {
                 "asin",
                 "skuid",
                 "variantid",
+                "商品id",
+                "商品编号",
+                "商品编码",
+                "货号",
+                // A product column of a Chinese export names the product.
+                "商品",
             ],
             Canonical::Category => &[
                 "category",
@@ -163,6 +202,12 @@ impl Canonical {
                 "department",
                 "productgroup",
                 "categoryl1",
+                "类目",
+                "品类",
+                "商品类目",
+                "商品分类",
+                "类别",
+                "分类",
             ],
             Canonical::Quantity => &[
                 "quantity",
@@ -174,10 +219,24 @@ impl Canonical {
                 "numberofcds",
                 "count",
                 "orderedquantity",
+                "数量",
+                "购买数量",
+                "商品数量",
+                "件数",
             ],
-            Canonical::Price => {
-                &["price", "unitprice", "itemprice", "priceeach", "unitcost", "saleprice", "sellingprice"]
-            }
+            Canonical::Price => &[
+                "price",
+                "unitprice",
+                "itemprice",
+                "priceeach",
+                "unitcost",
+                "saleprice",
+                "sellingprice",
+                "单价",
+                "单价元",
+                "商品单价",
+                "价格",
+            ],
             Canonical::Amount => &[
                 "amount",
                 "lineamount",
@@ -194,6 +253,16 @@ impl Canonical {
                 "subtotal",
                 "spend",
                 "paymentvalue",
+                "金额",
+                "实付金额",
+                "订单金额",
+                "金额元",
+                "实付金额元",
+                "订单金额元",
+                "实付款",
+                "实付款元",
+                "支付金额",
+                "小计",
             ],
         }
     }
@@ -367,6 +436,47 @@ mod tests {
             problems,
             vec![MappingProblem::Missing(Canonical::CustomerId), MappingProblem::Missing(Canonical::Timestamp)]
         );
+    }
+
+    /// DATA.md §1's headers of Chinese shop exports.
+    #[test]
+    fn chinese_headers_map_by_alias() {
+        let expected = [
+            (&["用户ID", "客户编号", "会员ID", "买家ID", "用户ｉｄ"][..], Canonical::CustomerId),
+            (&["时间", "下单时间", "订单日期", "支付时间"][..], Canonical::Timestamp),
+            (&["订单号", "订单编号"][..], Canonical::OrderId),
+            (&["商品ID", "商品编号", "商品"][..], Canonical::ItemId),
+            (&["类目", "品类", "商品类目"][..], Canonical::Category),
+            (&["数量", "购买数量"][..], Canonical::Quantity),
+            (&["单价", "单价(元)"][..], Canonical::Price),
+            (&["金额", "实付金额", "订单金额", "实付金额（元）"][..], Canonical::Amount),
+            (&["行为类型"][..], Canonical::EventType),
+        ];
+        for (names, canonical) in expected {
+            for name in names {
+                // (Alone in the file: the mapping still holds it, beside the missing required columns.)
+                let (m, _) = ColumnMapping::propose(&headers(&[name]), &[]);
+                assert_eq!(m.get(canonical), Some(*name), "{name}");
+            }
+        }
+        // A product ID beside a product (name) column: the ID is the item.
+        let h = headers(&["客户编号", "订单日期", "商品", "商品ID", "数量", "单价"]);
+        let (m, problems) = ColumnMapping::propose(&h, &[]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(m.get(Canonical::ItemId), Some("商品ID"));
+    }
+
+    /// Taobao's UserBehavior layout maps whole.
+    #[test]
+    fn taobao_user_behavior_headers_map_by_alias() {
+        let h = headers(&["user_id", "item_id", "category_id", "behavior_type", "timestamp"]);
+        let (m, problems) = ColumnMapping::propose(&h, &[]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(m.get(Canonical::CustomerId), Some("user_id"));
+        assert_eq!(m.get(Canonical::ItemId), Some("item_id"));
+        assert_eq!(m.get(Canonical::Category), Some("category_id"));
+        assert_eq!(m.get(Canonical::EventType), Some("behavior_type"));
+        assert_eq!(m.get(Canonical::Timestamp), Some("timestamp"));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! events), and a file larger than memory could not be read at all. Read in
 //! pieces, the import holds one piece of raw text at a time.
 //!
-//! Each piece is checked to be UTF-8 as it is read; only the start of the
-//! file (its first megabyte, checked when it is opened) is read twice.
+//! Each piece of a UTF-8 file is checked to be UTF-8 as it is read; only the
+//! start of the file (its first megabyte, checked when it is opened) is read
+//! twice. A file in another encoding is decoded to UTF-8 as it is read
+//! ([`TextReader`]), before it is cut: pieces are always UTF-8.
 //!
 //! A line end inside quotes does not end a row, but a quote may be a stray
 //! one (`size 5"`): a header still in quotes after [`MAX_HEADER_LINES`]
@@ -15,13 +17,13 @@
 //! piece's size, end at a plain line end, so that one stray quote cannot pull
 //! the rest of the file into one header or one piece.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use polars_buffer::Buffer;
 
 use super::ImportError;
+use super::encoding::{TextEncoding, TextReader};
 use super::source::locate_bad_utf8;
 
 /// About how many bytes of rows each piece holds (a row longer than this
@@ -75,7 +77,8 @@ pub(super) fn strip_bom(text: &mut Vec<u8>) {
 /// One piece: the header line and whole rows.
 pub(super) struct CsvPiece {
     pub text: Buffer<u8>,
-    /// Bytes of the file read so far, this piece included.
+    /// Bytes of the file read so far, this piece included (about as many, for
+    /// a decoded file).
     pub bytes_read: u64,
     /// Line ends in the piece's rows: about its row count, for progress.
     pub lines: usize,
@@ -85,21 +88,27 @@ pub(super) struct CsvPiece {
 pub(super) struct CsvPieces {
     path: PathBuf,
     separator: u8,
-    reader: File,
+    reader: TextReader,
     /// The header line, line end included (without a UTF-8 byte-order mark).
     header: Vec<u8>,
     /// Bytes read after the last piece's end: the start of the next row.
     carry: Vec<u8>,
     piece_bytes: usize,
+    /// Bytes of text read (of the file itself, for a UTF-8 file).
     bytes_read: u64,
 }
 
 impl CsvPieces {
-    /// Opens `path`, whose cells `separator` separates, for pieces of about
-    /// `piece_bytes` ([`PIECE_BYTES`] but in tests).
-    pub(super) fn open(path: &Path, separator: u8, piece_bytes: usize) -> Result<CsvPieces, ImportError> {
+    /// Opens `path`, whose cells `separator` separates, to read its text in
+    /// `encoding` in pieces of about `piece_bytes` ([`PIECE_BYTES`] but in tests).
+    pub(super) fn open(
+        path: &Path,
+        separator: u8,
+        encoding: TextEncoding,
+        piece_bytes: usize,
+    ) -> Result<CsvPieces, ImportError> {
         let io = |e| ImportError::io(path, e);
-        let mut reader = BufReader::new(File::open(path).map_err(io)?);
+        let mut reader = BufReader::new(TextReader::open(path, encoding).map_err(io)?);
         let (mut header, mut carry) = read_header(&mut reader).map_err(io)?;
         if let Err(e) = std::str::from_utf8(&header) {
             return Err(locate_bad_utf8(path, e.valid_up_to() as u64, Some(separator)));
@@ -149,7 +158,10 @@ impl CsvPieces {
                         return Ok(None);
                     }
                     let bytes_read = self.bytes_read - self.carry.len() as u64;
-                    if let Err(e) = std::str::from_utf8(&text[rows_start..]) {
+                    // (Decoded text is UTF-8 by construction.)
+                    if let TextReader::Utf8(_) = self.reader
+                        && let Err(e) = std::str::from_utf8(&text[rows_start..])
+                    {
                         let rows_offset = bytes_read - cut as u64;
                         return Err(locate_bad_utf8(
                             &self.path,
@@ -159,12 +171,18 @@ impl CsvPieces {
                     }
                     let lines = memchr::memchr_iter(b'\n', &text[rows_start..]).count();
                     let text = Buffer::from_vec(text);
+                    let bytes_read = self.reader.file_offset(bytes_read);
                     return Ok(Some(CsvPiece { text, bytes_read, lines }));
                 }
                 // One row longer than the piece: read on until it ends.
                 None => want = want.saturating_mul(2),
             }
         }
+    }
+
+    /// Whether some bytes of a decoded file were not valid in its encoding.
+    pub(super) fn had_replacements(&self) -> bool {
+        self.reader.had_replacements()
     }
 
     /// Reads until `text` holds `len` bytes or the file ends; true at the end.
@@ -202,7 +220,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         std::fs::write(&path, content).unwrap();
-        let mut reader = CsvPieces::open(&path, b',', piece_bytes).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', TextEncoding::utf8(), piece_bytes).unwrap();
         let mut out = Vec::new();
         while let Some(piece) = reader.next_piece().unwrap() {
             out.push(String::from_utf8(piece.text.to_vec()).unwrap());
@@ -265,7 +283,7 @@ mod tests {
         }
         file.extend_from_slice(b"100,caf\xE9\n101,y\n");
         std::fs::write(&path, &file).unwrap();
-        let mut reader = CsvPieces::open(&path, b',', 64).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', TextEncoding::utf8(), 64).unwrap();
         let error = loop {
             match reader.next_piece() {
                 Ok(Some(_)) => continue,
@@ -278,7 +296,10 @@ mod tests {
             other => panic!("{other}"),
         }
         std::fs::write(&path, b"a,\xFF\n1,2\n").unwrap();
-        assert!(matches!(CsvPieces::open(&path, b',', 64), Err(ImportError::NotUtf8 { line: 1, .. })));
+        assert!(matches!(
+            CsvPieces::open(&path, b',', TextEncoding::utf8(), 64),
+            Err(ImportError::NotUtf8 { line: 1, .. })
+        ));
     }
 
     /// A header longer than the reader's 8 KB buffer and rows read over many
@@ -294,7 +315,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         std::fs::write(&path, &file).unwrap();
-        let mut reader = CsvPieces::open(&path, b',', 4096).unwrap();
+        let mut reader = CsvPieces::open(&path, b',', TextEncoding::utf8(), 4096).unwrap();
         let (mut rows, mut count, mut end) = (String::new(), 0, header.len() as u64);
         while let Some(piece) = reader.next_piece().unwrap() {
             let text = String::from_utf8(piece.text.to_vec()).unwrap();
@@ -307,6 +328,31 @@ mod tests {
         }
         assert!(count > 50, "{count} pieces");
         assert_eq!(header + &rows, file);
+    }
+
+    /// A file in another encoding is cut as its UTF-8 text is, and its
+    /// pieces' ends reach the end of the file.
+    #[test]
+    fn a_decoded_file_is_cut_as_its_utf8_text() {
+        let mut text = String::from("名称,n\n");
+        for i in 0..200 {
+            text += &format!("\"两\n行{i}\",{i}\n茶,2\n");
+        }
+        let utf8_pieces = pieces(text.as_bytes(), 64);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, encoding_rs::GB18030.encode(&text).0).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        let mut reader = CsvPieces::open(&path, b',', TextEncoding::from_label("gb18030").unwrap(), 64).unwrap();
+        let (mut got, mut last) = (Vec::new(), 0);
+        while let Some(piece) = reader.next_piece().unwrap() {
+            assert!(piece.bytes_read >= last && piece.bytes_read <= size, "{} of {size}", piece.bytes_read);
+            last = piece.bytes_read;
+            got.push(String::from_utf8(piece.text.to_vec()).unwrap());
+        }
+        assert_eq!(got, utf8_pieces);
+        assert_eq!(last, size);
+        assert!(!reader.had_replacements());
     }
 
     /// A quoted column name holding a line end: the header is both lines.

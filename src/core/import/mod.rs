@@ -1,10 +1,11 @@
-//! Import (DATA.md §1): read CSV, Parquet or NDJSON, map its columns onto the
-//! canonical schema, check every cell, and account for every row in a
-//! [`QualityReport`].
+//! Import (DATA.md §1): read CSV (in the encoding detected or given, see
+//! [`TextEncoding`]), Parquet or NDJSON, map its columns onto the canonical
+//! schema, check every cell, and account for every row in a [`QualityReport`].
 
 mod assemble;
 pub mod columns;
 mod csv_pieces;
+mod encoding;
 pub mod parse;
 pub mod quality;
 mod reading;
@@ -18,6 +19,7 @@ use thiserror::Error;
 
 pub use assemble::count_items;
 pub use columns::{Canonical, ColumnMapping, MappingProblem, parse_override};
+pub use encoding::{EncodingOrigin, FileEncoding, TextEncoding};
 pub use parse::EventKind;
 pub use quality::{QualityReport, UnusableReason};
 pub use source::{EventsFile, FileFormat};
@@ -39,8 +41,15 @@ pub enum ImportError {
     HeaderOnly { path: String },
     #[error("{path}: cannot read: {message}")]
     Io { path: String, message: String },
-    #[error("{path}: line {line}{}: bytes that are not UTF-8 at byte offset {byte_offset}; save the file as UTF-8 and try again", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default())]
-    NotUtf8 { path: String, line: u64, column: Option<String>, byte_offset: u64 },
+    #[error("{path}: line {line}{}: bytes that are not UTF-8 at byte offset {byte_offset}{}", column.as_ref().map(|c| format!(", column '{c}'")).unwrap_or_default(), not_utf8_advice(looks_like.as_deref()))]
+    NotUtf8 {
+        path: String,
+        line: u64,
+        column: Option<String>,
+        byte_offset: u64,
+        /// The encoding those bytes look like (chardetng's guess), if any.
+        looks_like: Option<String>,
+    },
     #[error("{path}: {}", describe_mapping_problems(problems, headers))]
     Mapping { path: String, problems: Vec<MappingProblem>, headers: Vec<String> },
     #[error("{path}: {message}")]
@@ -58,6 +67,17 @@ impl ImportError {
 
     pub(crate) fn polars(path: &str, e: PolarsError) -> ImportError {
         ImportError::Read { path: path.to_string(), message: e.to_string() }
+    }
+}
+
+/// What to do about a file that is not UTF-8 where it was read as UTF-8.
+fn not_utf8_advice(looks_like: Option<&str>) -> String {
+    match looks_like {
+        Some(name) => format!(
+            " (they look like {name}): name the file's encoding (--encoding {}) or save it as UTF-8 and try again",
+            name.to_ascii_lowercase()
+        ),
+        None => "; name the file's encoding (--encoding) or save it as UTF-8 and try again".into(),
     }
 }
 
@@ -107,7 +127,19 @@ pub fn load_events_with(
     overrides: &[(Canonical, String)],
     detail: ReportDetail,
 ) -> Result<LoadedEvents, ImportError> {
-    let file = EventsFile::open(path)?;
+    load_events_encoded(path, overrides, detail, None)
+}
+
+/// [`load_events_with`], reading a CSV file's text in `encoding` rather than
+/// the one detected (`None`: detect it; see [`TextEncoding::from_label`] and
+/// [`EventsFile::open_with_encoding`]).
+pub fn load_events_encoded(
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    detail: ReportDetail,
+    encoding: Option<TextEncoding>,
+) -> Result<LoadedEvents, ImportError> {
+    let file = EventsFile::open_with_encoding(path, encoding)?;
     let mapping = map_columns(&file, overrides)?;
     load_mapped(&file, &mapping, detail)
 }
@@ -140,7 +172,7 @@ pub fn load_mapped_with_progress(
     progress: &dyn Progress,
 ) -> Result<LoadedEvents, ImportError> {
     let shown = file.shown();
-    let batches = {
+    let (batches, undecodable) = {
         let _t = crate::core::trace::phase("read + check");
         reading::read_checked(file, mapping, progress)?
     };
@@ -154,6 +186,8 @@ pub fn load_mapped_with_progress(
     }
     report.file = shown.clone();
     report.format = file.format.describe();
+    report.encoding = file.encoding.map(|e| e.describe());
+    report.undecodable_bytes = undecodable;
     report.columns_found = file.headers.clone();
     report.mapping = mapping.columns.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect();
     if report.rows_usable == 0 {

@@ -36,8 +36,10 @@ impl EventKind {
     }
 
     /// Maps an event label onto a kind, accepting the synonyms real exports use
-    /// (case, spaces and punctuation ignored): `addtocart`, `add_to_cart`,
-    /// `transaction`, `order`, `buy`, `page_view`, ...
+    /// (case, spaces and punctuation ignored; DATA.md §1): `pv`, `click`,
+    /// `page_view`, 浏览, 点击 → view; `addtocart`, `fav`, `wishlist`, 加购,
+    /// 收藏 → cart (intent short of buying); `transaction`, `order`, `buy`,
+    /// 购买, 下单 → purchase; ...
     pub fn parse(label: &str) -> Option<EventKind> {
         // The canonical words themselves, without allocating: the common case.
         match label {
@@ -46,24 +48,42 @@ impl EventKind {
             "purchase" => return Some(EventKind::Purchase),
             _ => {}
         }
-        let key = normalise_name(label);
-        match key.as_str() {
-            "view" | "views" | "viewed" | "pageview" | "productview" | "viewitem" | "viewproduct" | "detail"
-            | "detailview" | "click" | "visit" => Some(EventKind::View),
-            "cart" | "addtocart" | "addcart" | "cartadd" | "addtobasket" | "basket" | "addedtocart" | "carted" => {
-                Some(EventKind::Cart)
-            }
+        // Labels already in normal form (Taobao's `pv`, `fav`, `buy`) need no copy either.
+        if label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            return EventKind::from_key(label);
+        }
+        EventKind::from_key(&normalise_name(label))
+    }
+
+    /// The kind of a label in normal form ([`normalise_name`]).
+    fn from_key(key: &str) -> Option<EventKind> {
+        match key {
+            "view" | "views" | "viewed" | "pageview" | "pv" | "productview" | "viewitem" | "viewproduct" | "detail"
+            | "detailview" | "click" | "visit" | "浏览" | "点击" | "查看" | "访问" => Some(EventKind::View),
+            "cart" | "addtocart" | "addcart" | "cartadd" | "addtobasket" | "basket" | "addedtocart" | "carted"
+            | "fav" | "favorite" | "favourite" | "wishlist" | "addtowishlist" | "加购" | "收藏" | "加入购物车"
+            | "加购物车" | "购物车" => Some(EventKind::Cart),
             "purchase" | "purchased" | "transaction" | "order" | "buy" | "bought" | "sale" | "checkout"
-            | "conversion" => Some(EventKind::Purchase),
+            | "conversion" | "购买" | "下单" | "支付" | "付款" | "成交" => Some(EventKind::Purchase),
             _ => None,
         }
     }
 }
 
 /// Lower-cases a header or label and drops everything but letters and digits,
-/// so that `Customer ID`, `customer_id` and `CustomerID` compare equal.
+/// so that `Customer ID`, `customer_id` and `CustomerID` compare equal. Letters
+/// of any script count (`用户ID` → `用户id`), full-width Latin letters and
+/// digits as their ASCII forms (`用户ＩＤ` → `用户id`), and full-width
+/// punctuation is dropped like any other (`金额（元）` → `金额元`).
 pub fn normalise_name(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Normalises an id cell: trimmed, empty is missing, and a number written as a
@@ -526,5 +546,31 @@ mod tests {
         assert_eq!(EventKind::parse("page_view"), Some(EventKind::View));
         assert_eq!(EventKind::parse("remove_from_cart"), None);
         assert_eq!(EventKind::parse(""), None);
+    }
+
+    /// DATA.md §1's synonyms, Taobao UserBehavior's `pv`/`fav`/`cart`/`buy`
+    /// and the Chinese labels of shop exports.
+    #[test]
+    fn event_synonyms_of_data_md_and_chinese_exports() {
+        use EventKind::*;
+        for (labels, kind) in [
+            (&["pv", "PV", "click", "page_view", "浏览", "点击", " 浏览 "][..], View),
+            (&["addtocart", "fav", "Favorite", "wishlist", "加购", "收藏", "加入购物车"][..], Cart),
+            (&["transaction", "order", "buy", "购买", "下单"][..], Purchase),
+        ] {
+            for label in labels {
+                assert_eq!(EventKind::parse(label), Some(kind), "{label:?}");
+            }
+        }
+        assert_eq!(EventKind::parse("退货"), None, "a return is not a purchase");
+    }
+
+    #[test]
+    fn names_normalise_in_any_script_and_full_width() {
+        assert_eq!(normalise_name("用户ID"), "用户id");
+        assert_eq!(normalise_name("用户ＩＤ"), "用户id");
+        assert_eq!(normalise_name("金额（元）"), "金额元");
+        assert_eq!(normalise_name(" 下单 时间 "), "下单时间");
+        assert_eq!(normalise_name("Customer_ID"), "customerid");
     }
 }

@@ -81,6 +81,11 @@ pub struct EventCounts {
 pub struct QualityReport {
     pub file: String,
     pub format: String,
+    /// A CSV file's text encoding and how it was settled: `UTF-8 (detected)`,
+    /// `GBK (detected)`, `UTF-16LE (byte-order mark)`, `Windows-1252 (given)`.
+    pub encoding: Option<String>,
+    /// Some bytes were not valid in that encoding and were read as U+FFFD (�).
+    pub undecodable_bytes: bool,
     pub columns_found: Vec<String>,
     /// canonical column → file column
     pub mapping: BTreeMap<String, String>,
@@ -123,6 +128,13 @@ impl QualityReport {
                 u.file_column,
                 u.column,
                 examples_text(&u.examples)
+            ));
+        }
+        if self.undecodable_bytes {
+            out.push(format!(
+                "{}: some bytes are not valid {} and were read as \u{FFFD}; if the file is in another encoding, name it (--encoding)",
+                self.file,
+                self.encoding.as_deref().unwrap_or("text"),
             ));
         }
         if self.duplicates_removed > 0 {
@@ -168,6 +180,13 @@ impl fmt::Display for QualityReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
         let _ = writeln!(s, "Quality report for {} ({})", self.file, self.format);
+        if let Some(encoding) = &self.encoding {
+            let _ = write!(s, "  encoding         {encoding}");
+            if self.undecodable_bytes {
+                let _ = write!(s, "   some bytes not valid in it, read as \u{FFFD}");
+            }
+            s.push('\n');
+        }
         let mapping: Vec<String> =
             Canonical::ALL.iter().filter_map(|c| self.mapping.get(c.name()).map(|f| format!("{c} ← {f}"))).collect();
         let _ = writeln!(s, "  columns mapped   {}", mapping.join(", "));

@@ -13,7 +13,8 @@ use crate::core::progress::Progress;
 /// Rows per import batch: the raw text of one batch is in memory at a time.
 const BATCH_ROWS: usize = 1 << 18;
 
-/// Reads and checks every row of `file`.
+/// Reads and checks every row of `file`; also says whether some bytes of a
+/// decoded CSV file were not valid in its encoding (read as U+FFFD).
 ///
 /// CSV is read piece by piece ([`CsvPieces`]), its number columns as numbers:
 /// a piece where one of them holds text is read again with every column as
@@ -23,8 +24,8 @@ pub(super) fn read_checked(
     file: &EventsFile,
     mapping: &ColumnMapping,
     progress: &dyn Progress,
-) -> Result<Vec<CheckedBatch>, ImportError> {
-    read_in_pieces(file, mapping, progress, PIECE_BYTES).map(|(batches, _)| batches)
+) -> Result<(Vec<CheckedBatch>, bool), ImportError> {
+    read_in_pieces(file, mapping, progress, PIECE_BYTES).map(|(batches, counts)| (batches, counts.undecodable))
 }
 
 /// How a CSV file was read.
@@ -33,6 +34,8 @@ struct PieceCounts {
     pieces: usize,
     /// Pieces read again (or from the start) with every column as text.
     read_as_text: usize,
+    /// Some bytes of a decoded file were not valid in its encoding.
+    undecodable: bool,
 }
 
 /// [`read_checked`] with CSV pieces of about `piece_bytes`.
@@ -53,7 +56,7 @@ fn read_in_pieces(
     };
     let numeric: Vec<&str> = mapping.columns.iter().filter(|(c, _)| c.is_numeric()).map(|(_, f)| f.as_str()).collect();
     let size = std::fs::metadata(&file.path).map_err(|e| ImportError::io(&file.path, e))?.len().max(1);
-    let mut pieces = CsvPieces::open(&file.path, separator, piece_bytes)?;
+    let mut pieces = CsvPieces::open(&file.path, separator, file.text_encoding(), piece_bytes)?;
     let mut start_next = |as_text: bool| -> Result<Option<StartedPiece>, ImportError> {
         let Some(piece) = pieces.next_piece()? else { return Ok(None) };
         let lf = reader.csv(piece.text.clone(), separator, if as_text { &[] } else { &numeric })?;
@@ -90,6 +93,7 @@ fn read_in_pieces(
         }
         bytes_before = current.piece.bytes_read;
     }
+    counts.undecodable = pieces.had_replacements();
     Ok((checked.batches, counts))
 }
 
@@ -118,10 +122,12 @@ impl BatchReader<'_> {
     }
 
     /// Starts reading the mapped columns of `lf` in batches, renamed to their
-    /// canonical names, in the physical form the row checks expect.
+    /// canonical names, in the physical form the row checks expect; and the
+    /// file's other columns as they are, named [`rows::OTHER_PREFIX`] and
+    /// their position, for the rows' fingerprints.
     fn start(&self, mut lf: LazyFrame) -> Result<CollectBatches, ImportError> {
         let schema = lf.collect_schema().map_err(|e| self.error(e))?;
-        let select: Vec<Expr> = self
+        let mut select: Vec<Expr> = self
             .mapping
             .columns
             .iter()
@@ -130,6 +136,10 @@ impl BatchReader<'_> {
                 rows::raw_expr(*canonical, file_column, &dtype).alias(canonical.name())
             })
             .collect();
+        let mapped = |name: &str| self.mapping.columns.values().any(|f| f == name);
+        for (i, name) in schema.iter_names().enumerate().filter(|(_, n)| !mapped(n.as_str())) {
+            select.push(col(name.clone()).alias(format!("{}{i}", rows::OTHER_PREFIX)));
+        }
         lf.select(select)
             .collect_batches(Engine::Streaming, true, std::num::NonZeroUsize::new(BATCH_ROWS), false)
             .map_err(|e| self.error(e))
@@ -203,28 +213,29 @@ mod tests {
     /// A file read in pieces of a few hundred bytes gives the table and the
     /// report of one read whole: rows numbered across pieces, a bad number in
     /// one piece read again as text (that piece only), quoted line ends and
-    /// duplicates across pieces.
+    /// duplicates across pieces (judged on every column, the unmapped `note` too).
     #[test]
     fn pieces_read_as_the_whole_file() {
-        let mut csv = String::from("customer_id,timestamp,event_type,item_id,category,quantity,price\n");
+        let mut csv = String::from("customer_id,timestamp,event_type,item_id,category,quantity,price,note\n");
         for i in 0..600 {
             let quantity = if i == 450 { "two".to_string() } else { (1 + i % 3).to_string() };
             let timestamp =
                 if i == 170 { "yesterday".to_string() } else { format!("2024-03-{:02} 10:00:00", 1 + i % 28) };
             let category = if i % 7 == 0 { "\"Bags,\nbig\"" } else { "Shoes" };
-            csv += &format!("{},{timestamp},purchase,{},{category},{quantity},2.5\n", i % 40, i % 11);
+            csv += &format!("{},{timestamp},purchase,{},{category},{quantity},2.5,-\n", i % 40, i % 11);
         }
-        csv += "3,2024-03-04 10:00:00,purchase,3,Shoes,1,2.5\n"; // repeats row 124
+        csv += "3,2024-03-04 10:00:00,purchase,3,Shoes,1,2.5,-\n"; // repeats row 124
+        csv += "3,2024-03-04 10:00:00,purchase,3,Shoes,1,2.5,other\n"; // and this one only in its note
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.csv");
         std::fs::write(&path, &csv).unwrap();
 
         let (whole, whole_report, whole_counts) = load(&path, 1 << 20);
         let (pieces, pieces_report, counts) = load(&path, 300);
-        assert_eq!(whole_counts, PieceCounts { pieces: 1, read_as_text: 1 });
+        assert_eq!(whole_counts, PieceCounts { pieces: 1, read_as_text: 1, undecodable: false });
         // Quantities are read as numbers up to the piece with "two", as text from
         // there on, but for the piece after it, whose scan had already started.
-        let mut cut = CsvPieces::open(&path, b',', 300).unwrap();
+        let mut cut = CsvPieces::open(&path, b',', crate::core::import::TextEncoding::utf8(), 300).unwrap();
         let mut bad_piece = 0;
         while let Some(piece) = cut.next_piece().unwrap() {
             if piece.text.windows(3).any(|w| w == b"two") {
@@ -235,7 +246,7 @@ mod tests {
         assert!(counts.pieces > 50 && bad_piece > 30, "{counts:?}, piece {bad_piece}");
         assert_eq!(counts.read_as_text, counts.pieces - bad_piece - 1, "{counts:?}, piece {bad_piece}");
         assert!(whole.df.equals_missing(&pieces.df));
-        assert_eq!(pieces_report.rows_read, 601);
+        assert_eq!(pieces_report.rows_read, 602);
         assert_eq!(pieces_report.unusable_count(UnusableReason::UnparseableTimestamp), 1);
         assert_eq!(pieces_report.unusable_count(UnusableReason::NonNumericQuantity), 1);
         assert_eq!(pieces_report.duplicates_removed, 1);
@@ -246,6 +257,41 @@ mod tests {
         assert_eq!(pieces_report.duplicate_examples, whole_report.duplicate_examples);
         let categories = pieces.df.column("category").unwrap().cast(&DataType::String).unwrap();
         assert_eq!(categories.str().unwrap().get(0), Some("Bags,\nbig"));
+    }
+
+    /// A file in another encoding, decoded as it streams and cut into pieces
+    /// of a few hundred bytes (characters cut between reads of the file),
+    /// gives the table and report of its UTF-8 twin.
+    #[test]
+    fn a_decoded_file_in_pieces_reads_as_its_utf8_twin() {
+        let mut csv = String::from("客户编号,订单日期,商品,类目,数量,单价,备注\n");
+        for i in 0..500 {
+            let (day, item, category, quantity) = (1 + i % 28, i % 13, i % 5, 1 + i % 3);
+            csv += &format!(
+                "{},2024-03-{day:02} 10:00:00,商品{item},类目{category},{quantity},2.5,\"说明\n第{i}行\"\n",
+                i % 37
+            );
+        }
+        csv += "5,2024-03-06 10:00:00,商品5,类目0,3,2.5,\"说明\n第5行\"\n"; // repeats row 6
+        let dir = tempfile::tempdir().unwrap();
+        let utf8 = dir.path().join("utf8.csv");
+        std::fs::write(&utf8, &csv).unwrap();
+        let (twin, twin_report, _) = load(&utf8, 1 << 20);
+        assert_eq!(twin_report.duplicates_removed, 1);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(csv.encode_utf16().flat_map(u16::to_le_bytes));
+        for (name, bytes) in [("gbk.csv", encoding_rs::GBK.encode(&csv).0.into_owned()), ("utf16.csv", utf16)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let (events, report, counts) = load(&path, 300);
+            assert!(counts.pieces > 50 && !counts.undecodable, "{name}: {counts:?}");
+            assert!(events.df.equals_missing(&twin.df), "{name}");
+            assert_eq!(
+                (report.rows_read, report.rows_usable, &report.duplicate_examples),
+                (twin_report.rows_read, twin_report.rows_usable, &twin_report.duplicate_examples),
+                "{name}"
+            );
+        }
     }
 
     /// The fractions a CSV import reports, in order.

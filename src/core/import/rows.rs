@@ -1,5 +1,7 @@
 //! Row checks: every cell of the mapped columns is parsed once, in parallel;
 //! a row that cannot serve is counted under its first reason, never dropped silently.
+//! The file's other columns are read only to fingerprint each row (exact
+//! duplicates are rows equal in every column of the file, DATA.md §2).
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -171,20 +173,25 @@ fn cell_text(s: &Series, i: usize) -> Option<String> {
     }
 }
 
-/// The columns over rows `start..start + len`, one array each: a slice in a
-/// range from [`block_ranges`] is one array without a copy, except where a
+/// A column over rows `start..start + len`, one array: a slice in a range
+/// from [`block_ranges`] is one array without a copy, except where the
 /// column holds an empty array at the range's start (then it is copied).
+fn slice_of(s: &Series, start: usize, len: usize) -> Series {
+    let s = s.slice(start as i64, len);
+    if s.n_chunks() > 1 { s.rechunk() } else { s }
+}
+
+/// The columns over rows `start..start + len`, one array each ([`slice_of`]).
 fn block_of(series: &[(Canonical, Series)], start: usize, len: usize) -> Vec<(Canonical, Series)> {
-    let one_array = |s: Series| if s.n_chunks() > 1 { s.rechunk() } else { s };
-    series.iter().map(|(c, s)| (*c, one_array(s.slice(start as i64, len)))).collect()
+    series.iter().map(|(c, s)| (*c, slice_of(s, start, len))).collect()
 }
 
 /// Row ranges (start, length) of at most [`CHUNK`] rows, each within one
 /// array of every column, so that a block of a column slices to one array
 /// without a copy. (Streamed batches arrive as a few dozen arrays per column.)
-fn block_ranges(series: &[(Canonical, Series)], n: usize) -> Vec<(usize, usize)> {
+fn block_ranges<'a>(series: impl IntoIterator<Item = &'a Series>, n: usize) -> Vec<(usize, usize)> {
     let mut cuts = vec![0, n];
-    for (_, s) in series {
+    for s in series {
         cuts.extend(s.chunk_lengths().scan(0, |end, len| {
             *end += len;
             Some(*end)
@@ -292,12 +299,64 @@ fn id_word(id: Option<Id>, hasher: &foldhash::fast::FixedState) -> u64 {
 /// of the import.
 #[inline]
 fn fold_words(words: &[u64]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let fold = |x: u64, y: u64| {
-        let full = u128::from(x) * u128::from(y);
-        (full as u64) ^ ((full >> 64) as u64)
-    };
-    words.iter().fold(K, |h, &w| fold(h ^ w, K).rotate_left(23))
+    words.iter().fold(FOLD_K, |h, &w| fold_word(h, w))
+}
+
+const FOLD_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// One more word folded into `h`.
+#[inline]
+fn fold_word(h: u64, w: u64) -> u64 {
+    let full = u128::from(h ^ w) * u128::from(FOLD_K);
+    ((full as u64) ^ ((full >> 64) as u64)).rotate_left(23)
+}
+
+/// The word of a missing cell in a column the features do not read.
+const NULL_WORD: u64 = 0x1319_8A2E_0370_7344;
+
+/// The cells of one column the features do not read, over one block: text,
+/// or the binary row encoding of the typed ones (Parquet, JSON), read only to
+/// fingerprint rows.
+enum OtherCells<'a> {
+    Text(Option<&'a TextArray>),
+    Encoded(Option<&'a <BinaryOffsetType as PolarsDataType>::Array>),
+}
+
+impl OtherCells<'_> {
+    fn of(s: &Series) -> PolarsResult<OtherCells<'_>> {
+        Ok(match s.dtype() {
+            DataType::String => OtherCells::Text(s.str()?.downcast_iter().next()),
+            _ => OtherCells::Encoded(s.binary_offset()?.downcast_iter().next()),
+        })
+    }
+
+    /// Cell `i` as a word of its row's fingerprint: its raw text (or bytes) hashed.
+    #[inline]
+    fn word(&self, i: usize, hasher: &foldhash::fast::FixedState) -> u64 {
+        use std::hash::BuildHasher;
+        let cell = match self {
+            OtherCells::Text(a) => a.and_then(|a| a.get(i)).map(str::as_bytes),
+            OtherCells::Encoded(a) => a.and_then(|a| a.get(i)),
+        };
+        cell.map_or(NULL_WORD, |bytes| hasher.hash_one(bytes))
+    }
+}
+
+/// Prefix of the names under which the scan hands over the columns that no
+/// canonical column maps (`__other0`, …).
+pub(super) const OTHER_PREFIX: &str = "__other";
+
+/// The columns no canonical column maps, as their fingerprint reads them:
+/// text columns as they are, all others row-encoded together into one binary
+/// column (any type, nested ones too, has a row encoding).
+fn other_columns(others: Vec<Series>) -> PolarsResult<Vec<Series>> {
+    let (mut text, typed): (Vec<Series>, Vec<Series>) =
+        others.into_iter().partition(|s| s.dtype() == &DataType::String);
+    if !typed.is_empty() {
+        let typed: Vec<Column> = typed.into_iter().map(Column::from).collect();
+        text.push(row_encode::encode_rows_unordered(&typed)?.into_series());
+    }
+    Ok(text)
 }
 
 /// The usable rows of one batch, checked and converted, with what was left out.
@@ -399,7 +458,8 @@ impl RowValues {
     }
 }
 
-/// The cells of every mapped column over one block of rows.
+/// The cells of every mapped column over one block of rows, and of the
+/// file's other columns.
 struct BlockCells<'a> {
     customer: Cells<'a>,
     timestamp: Cells<'a>,
@@ -410,10 +470,11 @@ struct BlockCells<'a> {
     quantity: Option<Cells<'a>>,
     price: Option<Cells<'a>>,
     amount: Option<Cells<'a>>,
+    others: Vec<OtherCells<'a>>,
 }
 
 impl BlockCells<'_> {
-    fn of(block: &[(Canonical, Series)]) -> PolarsResult<BlockCells<'_>> {
+    fn of<'a>(block: &'a [(Canonical, Series)], others: &'a [Series]) -> PolarsResult<BlockCells<'a>> {
         let (Some(customer), Some(timestamp)) =
             (cells(block, Canonical::CustomerId)?, cells(block, Canonical::Timestamp)?)
         else {
@@ -429,6 +490,7 @@ impl BlockCells<'_> {
             quantity: cells(block, Canonical::Quantity)?,
             price: cells(block, Canonical::Price)?,
             amount: cells(block, Canonical::Amount)?,
+            others: others.iter().map(OtherCells::of).collect::<PolarsResult<_>>()?,
         })
     }
 
@@ -548,7 +610,10 @@ impl BlockCells<'_> {
                 out.price[i].to_bits(),
                 out.amount[i].to_bits(),
             ];
-            out.fingerprint[i] = fold_words(&words);
+            // The file's other columns: two lines that differ only in a
+            // column the features do not read are both kept.
+            out.fingerprint[i] =
+                self.others.iter().fold(fold_words(&words), |h, cells| fold_word(h, cells.word(i, hasher)));
         }
         Ok(seen)
     }
@@ -559,12 +624,18 @@ impl BlockCells<'_> {
 pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u64) -> PolarsResult<CheckedBatch> {
     let n = raw.height();
     let mut series: Vec<(Canonical, Series)> = Vec::new();
+    let mut others: Vec<Series> = Vec::new();
     for column in raw.into_columns() {
+        if column.name().starts_with(OTHER_PREFIX) {
+            others.push(column.take_materialized_series());
+            continue;
+        }
         let canonical = Canonical::from_name(column.name())
             .ok_or_else(|| polars_err!(ComputeError: "unexpected column {}", column.name()))?;
         series.push((canonical, column.take_materialized_series()));
     }
-    let blocks = block_ranges(&series, n);
+    let others = other_columns(others)?;
+    let blocks = block_ranges(series.iter().map(|(_, s)| s).chain(&others), n);
     let mut values = RowValues::new(n);
     let hasher = foldhash::fast::FixedState::with_seed(0x5EED);
     let category_dtype = crate::core::events::category_dtype();
@@ -575,9 +646,11 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
         .zip(&blocks)
         .map(|(out, &(start, len))| {
             let block = block_of(&series, start, len);
-            BlockCells::of(&block)?.check_rows(out, &hasher, categories)
+            let other_block: Vec<Series> = others.iter().map(|s| slice_of(s, start, len)).collect();
+            BlockCells::of(&block, &other_block)?.check_rows(out, &hasher, categories)
         })
         .try_reduce(TextChanges::numeric, |a, b| Ok(a.merge(b)))?;
+    drop(others);
     let RowValues {
         reason,
         timestamp_ms,

@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::ImportError;
 use super::csv_pieces::{read_header, strip_bom};
+use super::encoding::{self, FileEncoding, SAMPLE_BYTES, TextEncoding, TextReader};
 
 /// The file formats DATA.md §1 accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,17 +37,24 @@ pub struct EventsFile {
     pub format: FileFormat,
     /// Column names as the file spells them.
     pub headers: Vec<String>,
+    /// The text encoding of a CSV file and how it was settled (`None` for
+    /// Parquet and JSON, which are UTF-8 by definition).
+    pub encoding: Option<FileEncoding>,
 }
-
-/// Bytes of a CSV file checked to be UTF-8 when it is opened: what a preview
-/// of its first rows reads, so that the preview fails with the line and column.
-const CHECKED_AT_OPEN: u64 = 1 << 20;
 
 const SEPARATOR_CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
 
 impl EventsFile {
-    /// Checks the file and reads its header (without reading its rows).
+    /// Checks the file and reads its header (without reading its rows); a
+    /// CSV file's encoding is detected.
     pub fn open(path: &Path) -> Result<EventsFile, ImportError> {
+        EventsFile::open_with_encoding(path, None)
+    }
+
+    /// [`EventsFile::open`], reading a CSV file's text in `encoding` rather
+    /// than the one detected (`None`: detect it), unless the file's
+    /// byte-order mark names another. Parquet and JSON files ignore it.
+    pub fn open_with_encoding(path: &Path, encoding: Option<TextEncoding>) -> Result<EventsFile, ImportError> {
         let shown = path.display().to_string();
         let meta = std::fs::metadata(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -62,6 +70,7 @@ impl EventsFile {
             return Err(ImportError::EmptyFile { path: shown });
         }
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+        let mut file_encoding = None;
         let (format, headers) = match ext.as_str() {
             "parquet" | "pq" => {
                 let schema = scan(path, FileFormat::Parquet)
@@ -77,10 +86,19 @@ impl EventsFile {
                 (FileFormat::NdJson, schema.iter_names().map(|n| n.to_string()).collect())
             }
             _ => {
-                let header_line = read_header_line(path)?;
+                // The start of the file settles its encoding, and a UTF-8
+                // file has it checked (what a preview of its first rows
+                // reads, so that the preview fails with the line and column).
+                let sample = encoding::read_start(path, SAMPLE_BYTES).map_err(|e| ImportError::io(path, e))?;
+                let whole = sample.len() as u64 >= meta.len();
+                let found = encoding::settle(&sample, whole, encoding);
+                let header_line = read_header_line(path, found.encoding)?;
                 let separator = sniff_separator(&header_line);
-                // The rest is checked piece by piece as the import reads it.
-                check_utf8(path, Some(separator), CHECKED_AT_OPEN)?;
+                if found.encoding.is_utf8() {
+                    // The rest is checked piece by piece as the import reads it.
+                    check_utf8_start(path, &sample, whole, separator)?;
+                }
+                file_encoding = Some(found);
                 let headers = split_header(&header_line, separator);
                 if headers.iter().all(|h| h.trim().is_empty()) {
                     return Err(ImportError::EmptyFile { path: shown });
@@ -88,11 +106,25 @@ impl EventsFile {
                 (FileFormat::Csv { separator }, headers)
             }
         };
-        Ok(EventsFile { path: path.to_path_buf(), format, headers })
+        Ok(EventsFile { path: path.to_path_buf(), format, headers, encoding: file_encoding })
     }
 
     pub fn shown(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// The format in words, with a CSV file's encoding: `CSV, separator ',',
+    /// GBK (detected)`.
+    pub fn describe(&self) -> String {
+        match &self.encoding {
+            Some(e) => format!("{}, {}", self.format.describe(), e.describe()),
+            None => self.format.describe(),
+        }
+    }
+
+    /// The encoding the file's text is read in (UTF-8 for Parquet and JSON).
+    pub fn text_encoding(&self) -> TextEncoding {
+        self.encoding.map_or_else(TextEncoding::utf8, |e| e.encoding)
     }
 
     /// About how many data rows the file holds, for a progress bar: Parquet
@@ -105,20 +137,33 @@ impl EventsFile {
                 counted.column("len").ok()?.cast(&DataType::UInt64).ok()?.u64().ok()?.get(0)
             }
             FileFormat::Csv { .. } | FileFormat::NdJson => {
-                use std::io::Read;
                 let size = std::fs::metadata(&self.path).ok()?.len();
-                let mut head = vec![0u8; 256 * 1024];
-                let read = std::fs::File::open(&self.path).ok()?.read(&mut head).ok()?;
-                let lines = head[..read].iter().filter(|&&b| b == b'\n').count() as u64;
-                (lines > 1).then(|| size * lines / read as u64)
+                let mut head = Vec::with_capacity(256 * 1024);
+                let mut reader = TextReader::open(&self.path, self.text_encoding()).ok()?;
+                (&mut reader).take(256 * 1024).read_to_end(&mut head).ok()?;
+                let lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+                let read = reader.file_offset(head.len() as u64).max(1);
+                (lines > 1).then(|| size * lines / read)
             }
         }
     }
 
     /// A lazy scan of the whole file, CSV columns as text (for a preview of
-    /// its first rows; the import reads CSV in pieces).
+    /// its first rows; the import reads CSV in pieces). A CSV file in another
+    /// encoding than UTF-8 is decoded into memory first.
     pub fn scan(&self) -> Result<LazyFrame, ImportError> {
-        scan(&self.path, self.format).map_err(|e| ImportError::polars(&self.shown(), e))
+        let encoding = self.text_encoding();
+        match self.format {
+            FileFormat::Csv { separator } if !encoding.is_utf8() => {
+                let mut text = Vec::new();
+                TextReader::open(&self.path, encoding)
+                    .and_then(|mut reader| reader.read_to_end(&mut text))
+                    .map_err(|e| ImportError::io(&self.path, e))?;
+                scan_csv_text(polars_buffer::Buffer::from_vec(text), separator, &[])
+            }
+            format => scan(&self.path, format),
+        }
+        .map_err(|e| ImportError::polars(&self.shown(), e))
     }
 }
 
@@ -161,11 +206,12 @@ fn csv_reader(reader: LazyCsvReader, separator: u8, numeric_columns: &[&str]) ->
         .with_glob(false)
 }
 
-/// Reads the header (without its line end) and checks that data follows it.
-fn read_header_line(path: &Path) -> Result<Vec<u8>, ImportError> {
+/// Reads the header (without its line end; as UTF-8 text, but for bytes a
+/// UTF-8 file holds that are not) and checks that data follows it.
+fn read_header_line(path: &Path, encoding: TextEncoding) -> Result<Vec<u8>, ImportError> {
     let shown = path.display().to_string();
     let io = |e| ImportError::io(path, e);
-    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut reader = BufReader::new(TextReader::open(path, encoding).map_err(io)?);
     let (mut line, past) = read_header(&mut reader).map_err(io)?;
     // Is there anything but blank lines after the header?
     let mut rest = [0u8; 65_536];
@@ -221,6 +267,17 @@ fn split_header(header: &[u8], separator: u8) -> Vec<String> {
     }
     out.push(field);
     out
+}
+
+/// Fails on the first byte sequence that is not UTF-8 in `sample`, the start
+/// of a CSV file (the `whole` file, or cut anywhere), naming its line and column.
+fn check_utf8_start(path: &Path, sample: &[u8], whole: bool, separator: u8) -> Result<(), ImportError> {
+    match std::str::from_utf8(sample) {
+        Ok(_) => Ok(()),
+        // A sequence cut by the end of the sample: the rest is not ours to check.
+        Err(e) if e.error_len().is_none() && !whole => Ok(()),
+        Err(e) => Err(locate_bad_utf8(path, e.valid_up_to() as u64, Some(separator))),
+    }
 }
 
 /// Fails on the first byte sequence that is not UTF-8 in the first `limit`
@@ -297,7 +354,16 @@ pub(super) fn locate_bad_utf8(path: &Path, bad_at: u64, separator: Option<u8>) -
         let index = line_start.iter().filter(|&&b| b == sep).count();
         split_header(&header, sep).get(index).map(|h| h.trim_end().to_string())
     });
-    ImportError::NotUtf8 { path: shown, line, column, byte_offset: bad_at }
+    // What the bytes around the bad one look like, for the message.
+    let looks_like = File::open(path).ok().and_then(|mut file| {
+        use std::io::{Seek, SeekFrom};
+        let from = bad_at.saturating_sub(line_start.len() as u64);
+        file.seek(SeekFrom::Start(from)).ok()?;
+        let mut around = Vec::new();
+        file.take(64 << 10).read_to_end(&mut around).ok()?;
+        Some(encoding::guess(&around, false).name().to_string())
+    });
+    ImportError::NotUtf8 { path: shown, line, column, byte_offset: bad_at, looks_like }
 }
 
 #[cfg(test)]
@@ -319,28 +385,63 @@ mod tests {
         assert_eq!(split_header(b"\"Customer ID\",date", b','), vec!["Customer ID", "date"]);
     }
 
-    /// Opening a CSV file checks what a preview reads (its first megabyte) to
-    /// be UTF-8; bytes past that are found by the import, with the same words.
+    /// A UTF-8 file has its start checked when it is opened (what a preview
+    /// reads), and the rest as the import reads it, with the same words: one
+    /// declared UTF-8 (its byte-order mark, or given) from its first byte, one
+    /// detected as UTF-8 past the sample that settled it.
     #[test]
-    fn opening_checks_the_start_of_a_csv_file_and_the_import_the_rest() {
+    fn a_file_read_as_utf8_has_bad_bytes_named_by_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let early = dir.path().join("early.csv");
-        std::fs::write(&early, b"customer_id,timestamp,category\n1,2024-01-01,caf\xE9\n").unwrap();
+        std::fs::write(&early, b"\xEF\xBB\xBFcustomer_id,timestamp,category\n1,2024-01-01,caf\xE9\n").unwrap();
         match EventsFile::open(&early) {
             Err(ImportError::NotUtf8 { line: 2, column: Some(c), .. }) => assert_eq!(c, "category"),
             other => panic!("{other:?}"),
         }
+        let given = dir.path().join("given.csv");
+        std::fs::write(&given, b"customer_id,timestamp,category\n1,2024-01-01,caf\xE9\n").unwrap();
+        match EventsFile::open_with_encoding(&given, Some(TextEncoding::utf8())) {
+            Err(e @ ImportError::NotUtf8 { line: 2, .. }) => {
+                let message = e.to_string();
+                assert!(
+                    message.contains("column 'category'") && message.contains("--encoding windows-1252"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         let late = dir.path().join("late.csv");
         let mut text = b"customer_id,timestamp,category\n".to_vec();
-        while text.len() <= CHECKED_AT_OPEN as usize {
+        while text.len() <= SAMPLE_BYTES {
             text.extend_from_slice(b"1,2024-01-01,Shoes\n");
         }
         text.extend_from_slice(b"2,2024-01-02,caf\xE9\n");
         std::fs::write(&late, &text).unwrap();
-        assert!(EventsFile::open(&late).is_ok());
+        let opened = EventsFile::open(&late).unwrap();
+        assert_eq!(opened.describe(), "CSV, separator ',', UTF-8 (detected)");
         match crate::core::import::load_events(&late, &[]) {
             Err(ImportError::NotUtf8 { column: Some(c), .. }) => assert_eq!(c, "category"),
             other => panic!("{:?}", other.map(|l| l.report.rows_read)),
         }
+    }
+
+    /// A small file that is not UTF-8 is read in the encoding it was
+    /// detected in: its header, its preview and its rows.
+    #[test]
+    fn a_file_in_another_encoding_is_read_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin.csv");
+        std::fs::write(
+            &path,
+            b"customer_id;timestamp;cat\xE9gorie\n1;2024-01-01;Caf\xE9 cr\xE8me\n2;2024-01-02;Th\xE9\n",
+        )
+        .unwrap();
+        let file = EventsFile::open(&path).unwrap();
+        assert_eq!(file.describe(), "CSV, separator ';', Windows-1252 (detected)");
+        assert_eq!(file.headers, ["customer_id", "timestamp", "catégorie"]);
+        let head = file.scan().unwrap().collect().unwrap();
+        let names = head.column("catégorie").unwrap().str().unwrap().iter().flatten().collect::<Vec<_>>();
+        assert_eq!(names, ["Café crème", "Thé"]);
+        assert_eq!(file.estimated_rows(), Some(3), "the header counts as a line");
     }
 }

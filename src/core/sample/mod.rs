@@ -2,6 +2,7 @@
 //! event logs of any size for benchmarks.
 
 pub mod blobs;
+pub mod bundled;
 pub mod catalogue;
 pub mod event_log;
 

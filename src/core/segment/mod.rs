@@ -5,6 +5,7 @@
 pub mod choose_k;
 pub mod kmeans;
 pub mod matrix;
+pub mod mixture;
 pub mod naming;
 pub mod profile;
 pub mod projection;
@@ -43,6 +44,8 @@ pub enum SegmentError {
     NoPurchasers { customers: usize },
     #[error("{0}")]
     KMeans(#[from] KMeansError),
+    #[error("{0}")]
+    Mixture(#[from] mixture::MixtureError),
     #[error("reading the feature table failed: {0}")]
     Table(#[from] PolarsError),
 }
@@ -86,7 +89,23 @@ pub struct Segmentation {
     /// matrix, row `i` for the customer `matrix_rows[i]` of the feature table.
     pub projection: projection::Projection,
     pub matrix_rows: Vec<usize>,
+    /// Gaussian mixture only: each buyer's probability of its segment, row
+    /// `i` for the customer `matrix_rows[i]`.
+    pub membership: Option<Vec<f64>>,
     pub settings: SegmentationSettings,
+}
+
+impl Segmentation {
+    /// The mixture's membership per customer of the feature table (None for
+    /// those without a purchase); None for k-means.
+    pub fn membership_by_customer(&self) -> Option<Vec<Option<f64>>> {
+        let membership = self.membership.as_ref()?;
+        let mut by_customer = vec![None; self.customer_ids.len()];
+        for (&row, &p) in self.matrix_rows.iter().zip(membership) {
+            by_customer[row] = Some(p);
+        }
+        Some(by_customer)
+    }
 }
 
 /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
@@ -214,7 +233,72 @@ pub fn segment_customers_unless(
     let matrix = clustering_matrix(features, &settings.features)?;
     let started = std::time::Instant::now();
     let fit = settings.kmeans.fit_unless(matrix.values.view(), cancelled)?;
-    let kmeans_seconds = started.elapsed().as_secs_f64();
+    let fitted = Fitted {
+        labels: fit.labels,
+        inertia: fit.inertia,
+        iterations: fit.iterations,
+        seconds: started.elapsed().as_secs_f64(),
+        membership: None,
+    };
+    named_segments(features, settings, &matrix, fitted)
+}
+
+/// Segments from a Gaussian mixture on the same matrix: each buyer in its
+/// most probable component, with that probability as its membership.
+pub fn mixture_segments(features: &DataFrame, settings: &SegmentationSettings) -> Result<Segmentation, SegmentError> {
+    let matrix = clustering_matrix(features, &settings.features)?;
+    if settings.kmeans.k == 0 {
+        return Err(KMeansError::ZeroClusters.into());
+    }
+    let started = std::time::Instant::now();
+    let fit = mixture::fit_mixture(matrix.values.view(), &settings.kmeans)?;
+    let inertia = within_sum_of_squares(matrix.values.view(), &fit.labels, settings.kmeans.k);
+    let fitted = Fitted {
+        labels: fit.labels,
+        inertia,
+        iterations: 0,
+        seconds: started.elapsed().as_secs_f64(),
+        membership: Some(fit.membership),
+    };
+    named_segments(features, settings, &matrix, fitted)
+}
+
+/// Squared distances of rows to their group's mean, summed: k-means' inertia
+/// for any labelling, so that methods compare on one scale.
+fn within_sum_of_squares(m: ndarray::ArrayView2<f64>, labels: &[usize], k: usize) -> f64 {
+    let mut sums = ndarray::Array2::<f64>::zeros((k, m.ncols()));
+    let mut counts = vec![0usize; k];
+    for (row, &l) in m.rows().into_iter().zip(labels) {
+        sums.row_mut(l).scaled_add(1.0, &row);
+        counts[l] += 1;
+    }
+    m.rows()
+        .into_iter()
+        .zip(labels)
+        .map(|(row, &l)| {
+            let n = counts[l].max(1) as f64;
+            row.iter().zip(sums.row(l)).map(|(x, s)| (x - s / n).powi(2)).sum::<f64>()
+        })
+        .sum()
+}
+
+/// Labels 0..k of the matrix rows from some clustering, before numbering and naming.
+struct Fitted {
+    labels: Vec<usize>,
+    inertia: f64,
+    iterations: usize,
+    seconds: f64,
+    membership: Option<Vec<f64>>,
+}
+
+/// Numbers the groups of `fitted` by size and names them from their buyers.
+fn named_segments(
+    features: &DataFrame,
+    settings: &SegmentationSettings,
+    matrix: &ClusteringMatrix,
+    fit: Fitted,
+) -> Result<Segmentation, SegmentError> {
+    let kmeans_seconds = fit.seconds;
     let k = settings.kmeans.k;
 
     // Segments numbered by size, largest first (ties: lower k-means label).
@@ -292,6 +376,7 @@ pub fn segment_customers_unless(
         kmeans_seconds,
         projection: projection::principal_components(matrix.values.view()),
         matrix_rows: matrix.rows.clone(),
+        membership: fit.membership,
         settings: settings.clone(),
     })
 }

@@ -12,8 +12,10 @@ use super::browse::{EventRows, FeatureRows};
 use crate::core::features::{CustomerFeatures, customer_features};
 use crate::core::import::parse::normalise_name;
 use crate::core::import::{
-    Canonical, ColumnMapping, EventsFile, ImportError, QualityReport, ReportDetail, describe_mapping_problem,
+    Canonical, ColumnMapping, EventsFile, ImportError, QualityReport, ReportDetail, TextEncoding,
+    describe_mapping_problem,
 };
+use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
 use crate::core::value::{CustomerValue, TimeUnit, customer_value};
 
@@ -36,8 +38,12 @@ pub struct FilePreview {
 }
 
 /// Reads a file's headers and first rows and proposes a mapping.
-pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<FilePreview, StageError> {
-    let file = EventsFile::open(path)?;
+pub fn preview_file(
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    encoding: Option<TextEncoding>,
+) -> Result<FilePreview, StageError> {
+    let file = EventsFile::open_with_encoding(path, encoding)?;
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
     let problems = problems.iter().map(|p| describe_mapping_problem(p, &file.headers)).collect();
     let head = file
@@ -60,7 +66,7 @@ pub fn preview_file(path: &Path, overrides: &[(Canonical, String)]) -> Result<Fi
         .collect();
     Ok(FilePreview {
         path: path.to_path_buf(),
-        format: file.format.describe(),
+        format: file.describe(),
         headers: file.headers.clone(),
         mapping: mapping.columns,
         problems,
@@ -108,15 +114,50 @@ pub const VALUE_HORIZON_DAYS: f64 = 365.0;
 /// The catalogue looked for beside an events file.
 pub const CATALOGUE_FILE: &str = "products.csv";
 
+/// Which file to load, and how to read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataSource {
+    pub path: PathBuf,
+    /// Mapping choices on top of the proposed mapping (canonical column, file column; "" = not used).
+    pub overrides: Vec<(Canonical, String)>,
+    /// A CSV file's text encoding; None: detected.
+    pub encoding: Option<TextEncoding>,
+}
+
+/// The loaded events with their features and customer value: the root of the
+/// flow, run when the user opens a file (its params come with the request).
+pub struct LoadData;
+
+impl Stage for LoadData {
+    const NAME: &'static str = "data";
+    type Needs = ();
+    type Choices = ();
+    type Params = DataSource;
+    type Output = Dataset;
+
+    fn params(_: &Choices) -> Option<DataSource> {
+        None
+    }
+
+    fn label(source: &DataSource) -> String {
+        format!("Loading {}", crate::core::format::file_name(&source.path))
+    }
+
+    fn run(_: (), source: &DataSource, progress: &dyn Progress) -> Result<Dataset, StageError> {
+        load_dataset(&source.path, &source.overrides, source.encoding, progress)
+    }
+}
+
 /// Loads an events file with `overrides` on top of the proposed mapping.
 pub fn load_dataset(
     path: &Path,
     overrides: &[(Canonical, String)],
+    encoding: Option<TextEncoding>,
     progress: &dyn Progress,
 ) -> Result<Dataset, StageError> {
     let started = std::time::Instant::now();
     step(progress, 0.0, "opening the file")?;
-    let file = EventsFile::open(path)?;
+    let file = EventsFile::open_with_encoding(path, encoding)?;
     let mapping = crate::core::import::map_columns(&file, overrides)?;
     let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
     let mut loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Rows, &reading)?;
@@ -205,8 +246,8 @@ const NAME_HEADERS: [&str; 6] = ["description", "productname", "itemname", "prod
 
 /// Product names from a name column of an events file (`item_column` is the
 /// file's item id column), for when there is no catalogue.
-pub fn product_names_in(path: &Path, item_column: &str) -> Option<Catalogue> {
-    let file = EventsFile::open(path).ok()?;
+pub fn product_names_in(path: &Path, item_column: &str, encoding: Option<TextEncoding>) -> Option<Catalogue> {
+    let file = EventsFile::open_with_encoding(path, encoding).ok()?;
     names_in_file(&file, item_column)
 }
 
@@ -258,7 +299,7 @@ mod tests {
         )
         .unwrap();
         for path in [with_orders, without] {
-            let app = load_dataset(&path, &[], &Silent).unwrap().report;
+            let app = load_dataset(&path, &[], None, &Silent).unwrap().report;
             let full = crate::core::import::load_events(&path, &[]).unwrap().report;
             assert_eq!(
                 (app.customers, app.items, app.purchase_orders),
@@ -273,7 +314,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         std::fs::write(&path, "CustomerID,InvoiceDate,StockCode,Quantity,UnitPrice\n7,2024-01-02,A,2,3.5\n").unwrap();
-        let p = preview_file(&path, &[]).unwrap();
+        let p = preview_file(&path, &[], None).unwrap();
         assert_eq!(p.mapping.get(&Canonical::CustomerId).map(String::as_str), Some("CustomerID"));
         assert_eq!(p.rows, vec![vec!["7", "2024-01-02", "A", "2", "3.5"]]);
         assert!(p.problems.is_empty());
@@ -281,7 +322,7 @@ mod tests {
 
     #[test]
     fn the_progress_bar_knows_how_many_rows_to_expect() {
-        let sample = EventsFile::open(&crate::cli::sample_events_path()).unwrap();
+        let sample = EventsFile::open(&crate::core::sample::bundled::events_path()).unwrap();
         assert_eq!(sample.estimated_rows(), Some(469_921), "Parquet metadata");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
@@ -301,7 +342,7 @@ mod tests {
              1,2024-01-02,A, RED MUG ,1,2\n1,2024-01-03,A,red mug (damaged),1,2\n2,2024-01-02,B,BLUE BOWL,1,3\n",
         )
         .unwrap();
-        let d = load_dataset(&path, &[], &Silent).unwrap();
+        let d = load_dataset(&path, &[], None, &Silent).unwrap();
         let c = d.catalogue.expect("names from the Description column");
         assert_eq!(c.source, "the Description column");
         let names = crate::core::table::text_column(&c.table, "name").unwrap();
@@ -321,12 +362,12 @@ mod tests {
                 self.0.lock().unwrap().iter().any(|p| p.contains("rows read"))
             }
         }
-        let path = crate::cli::sample_events_path();
+        let path = crate::core::sample::bundled::events_path();
         let cancelling = CancelAfterFirstBatch(Default::default());
-        assert!(load_dataset(&path, &[], &cancelling).err().is_some_and(|e| e.is_cancelled()));
+        assert!(load_dataset(&path, &[], None, &cancelling).err().is_some_and(|e| e.is_cancelled()));
         let phrases = cancelling.0.into_inner().unwrap();
         assert_eq!(phrases.iter().filter(|p| p.contains("rows read")).count(), 1, "{phrases:?}");
-        let d = load_dataset(&path, &[], &Silent).unwrap();
+        let d = load_dataset(&path, &[], None, &Silent).unwrap();
         assert_eq!(d.feature_rows.len(), d.features.customers());
         assert_eq!(d.event_rows.len() as u64, d.report.rows_usable);
         assert!(d.catalogue.is_some() && d.value.is_ok());

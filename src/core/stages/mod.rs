@@ -1,8 +1,9 @@
 //! The app's pipeline, one stage per file: the loaded dataset, the customer
-//! segments, the recommender. Each stage is a plain function from its inputs
-//! and settings to a typed result that records the settings it was made
-//! with; it reports progress and stops early when cancelled. The desktop app
-//! runs these as background jobs; nothing here knows about the GUI.
+//! segments, the recommender. Each stage is a type implementing
+//! [`Stage`](crate::core::pipeline::Stage) — what it needs, its choices, how it
+//! runs, what it yields — and [`flow`] lists them once, in flow order. The
+//! desktop app runs them as background jobs and the pipeline decides what is
+//! stale and what runs next; nothing here knows about the GUI.
 
 pub mod browse;
 pub mod dataset;
@@ -11,9 +12,22 @@ pub mod segments;
 
 use thiserror::Error;
 
+use crate::core::pipeline::StageList;
+
 use crate::core::import::ImportError;
 use crate::core::progress::Cancelled;
 use crate::core::segment::{KMeansError, SegmentError};
+
+/// Every stage of the app's flow, in flow order: the one place a new stage is declared.
+pub fn flow() -> StageList {
+    StageList::new()
+        .with::<dataset::LoadData>()
+        .with::<segments::Segments>()
+        .with::<segments::KScan>()
+        .with::<recommendations::Recommendations>()
+        .with::<recommendations::ModelComparison>()
+        .with::<recommendations::CustomerLookup>()
+}
 
 /// Why a stage did not produce its result. Messages are for the user.
 #[derive(Debug, Error)]

@@ -2,18 +2,155 @@
 //! the offline comparison of models (DATA.md §4), one customer's view, and
 //! the products each segment would be offered.
 
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
 use super::StageError;
-use super::dataset::{Catalogue, Dataset, RecommenderInputs};
-use super::segments::SegmentAnalysis;
+use super::dataset::{Catalogue, Dataset, LoadData, RecommenderInputs};
+use super::segments::{SegmentAnalysis, Segments};
 use crate::core::events::EventTable;
+use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
 use crate::core::recommend::{
-    Evaluation, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender, SegmentProducts, evaluate,
+    Evaluation, EventWeights, Interactions, ItemAttributes, ModelKind, ModelSettings, Recommender, SegmentProducts,
+    evaluate,
 };
 
 /// The protocol in one line, shown under the evaluation table.
 pub const PROTOCOL: &str = "Protocol: for each customer with 2 or more items, the last 20% (rounded up) bought, by first \
      purchase time, are held out; models train on the rest; bought items are never recommended (DATA.md §4).";
+
+/// What the analyst chooses on the Recommendations screen (saved between runs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecommendChoices {
+    pub model: ModelKind,
+    /// Products per customer.
+    pub k: usize,
+    pub neighbours: usize,
+    pub hybrid_item_knn_weight: f64,
+    pub view_weight: f64,
+    pub cart_weight: f64,
+    pub include_bought: bool,
+    /// The customer whose recommendations are shown.
+    pub customer_id: String,
+}
+
+impl Default for RecommendChoices {
+    fn default() -> Self {
+        let d = ModelSettings::new(ModelKind::ItemKnn);
+        RecommendChoices {
+            model: d.kind,
+            k: 10,
+            neighbours: d.neighbours,
+            hybrid_item_knn_weight: d.hybrid_item_knn_weight,
+            view_weight: 0.0,
+            cart_weight: 0.0,
+            include_bought: false,
+            customer_id: String::new(),
+        }
+    }
+}
+
+impl RecommendChoices {
+    pub fn settings(&self) -> ModelSettings {
+        ModelSettings {
+            kind: self.model,
+            weights: EventWeights { purchase: 1.0, cart: self.cart_weight, view: self.view_weight },
+            neighbours: self.neighbours.max(1),
+            hybrid_item_knn_weight: self.hybrid_item_knn_weight,
+        }
+    }
+}
+
+/// The recommender in use, fitted on everyone's purchases after the segments
+/// (Popularity recommends each segment's own top sellers).
+pub struct Recommendations;
+
+impl Stage for Recommendations {
+    const NAME: &'static str = "recommendations";
+    type Needs = (LoadData, Segments);
+    type Choices = RecommendChoices;
+    /// The model and the number of products per customer.
+    type Params = (ModelSettings, usize);
+    type Output = RecommendationLab;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        let c = choices.of::<Recommendations>();
+        Some((c.settings(), c.k.max(1)))
+    }
+
+    fn label((settings, _): &Self::Params) -> String {
+        format!("Fitting {}", settings.kind.name())
+    }
+
+    fn run(
+        (dataset, segments): (Arc<Dataset>, Arc<SegmentAnalysis>),
+        (settings, k): &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<RecommendationLab, StageError> {
+        fit_recommender(&dataset, *settings, *k, Some(&segments), progress)
+    }
+}
+
+/// Every model scored by the offline protocol (DATA.md §4), after every load.
+pub struct ModelComparison;
+
+impl Stage for ModelComparison {
+    const NAME: &'static str = "model comparison";
+    type Needs = (LoadData,);
+    type Choices = ();
+    type Params = (ModelSettings, usize);
+    type Output = Vec<Evaluation>;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        Recommendations::params(choices)
+    }
+
+    fn label(_: &Self::Params) -> String {
+        "Comparing models".to_string()
+    }
+
+    fn run(
+        (dataset,): (Arc<Dataset>,),
+        (settings, k): &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Evaluation>, StageError> {
+        evaluate_models(&dataset, *settings, *k, progress)
+    }
+}
+
+/// One customer's purchases and recommendations, for the chosen customer id.
+pub struct CustomerLookup;
+
+impl Stage for CustomerLookup {
+    const NAME: &'static str = "customer";
+    type Needs = (LoadData, Recommendations);
+    type Choices = ();
+    /// The customer id and whether bought products may come back.
+    type Params = (String, bool);
+    type Output = CustomerView;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        let c = choices.of::<Recommendations>();
+        let id = c.customer_id.trim();
+        (!id.is_empty()).then(|| (id.to_string(), c.include_bought))
+    }
+
+    fn label((id, _): &Self::Params) -> String {
+        format!("Recommending for {id}")
+    }
+
+    fn run(
+        (dataset, lab): (Arc<Dataset>, Arc<RecommendationLab>),
+        (id, include_bought): &Self::Params,
+        _: &dyn Progress,
+    ) -> Result<CustomerView, StageError> {
+        let known = dataset.feature_rows.row_of(id).is_some();
+        Ok(customer_view(&lab, id, *include_bought, known))
+    }
+}
 
 /// A fitted model and what it offers each segment.
 pub struct RecommendationLab {
@@ -177,7 +314,7 @@ mod tests {
 
     #[test]
     fn a_customer_gets_k_reasoned_products_not_already_bought() {
-        let d = load_dataset(&crate::cli::sample_events_path(), &[], &Silent).unwrap();
+        let d = load_dataset(&crate::core::sample::bundled::events_path(), &[], None, &Silent).unwrap();
         let seg = analyse_segments(&d, Method::KMeans, &Default::default(), &Silent).unwrap();
         let lab = fit_recommender(&d, ModelSettings::new(ModelKind::ItemKnn), 10, Some(&seg), &Silent).unwrap();
         // The inputs are built once per dataset and setting, then reused.

@@ -5,21 +5,139 @@ use rand::SeedableRng;
 use rand::seq::index::sample;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
 use super::StageError;
-use super::dataset::Dataset;
+use super::dataset::{Dataset, LoadData};
+use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
 use crate::core::segment::choose_k::{KSuggestion, SILHOUETTE_SAMPLE, choose_k};
 use crate::core::segment::profile::{self, SegmentProfile};
 use crate::core::segment::{
-    RfmSegmentation, Segment, SegmentationSettings, clustering_matrix, rfm_segments, segment_customers_unless,
+    FeatureSpec, KMeansParams, RfmSegmentation, Segment, SegmentationSettings, clustering_matrix, mixture_segments,
+    rfm_segments, segment_customers_unless,
 };
 
 /// How customers are put into segments.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     #[default]
     KMeans,
+    /// A Gaussian mixture: k-means' soft cousin, with a membership probability per buyer.
+    Mixture,
     Rfm,
+}
+
+/// What the analyst chooses on the Segments screen (saved between runs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SegmentChoices {
+    pub method: Method,
+    pub features: Vec<FeatureSpec>,
+    pub k: usize,
+    pub n_init: usize,
+    pub seed: u64,
+    /// The k range scanned for the elbow and silhouette chart.
+    pub k_min: usize,
+    pub k_max: usize,
+}
+
+impl Default for SegmentChoices {
+    fn default() -> Self {
+        let d = KMeansParams::default();
+        SegmentChoices {
+            method: Method::KMeans,
+            features: FeatureSpec::defaults(),
+            k: d.k,
+            n_init: d.n_init,
+            seed: d.seed,
+            k_min: 2,
+            k_max: 10,
+        }
+    }
+}
+
+impl SegmentChoices {
+    pub fn settings(&self) -> SegmentationSettings {
+        SegmentationSettings {
+            features: self.features.clone(),
+            kmeans: KMeansParams { k: self.k, n_init: self.n_init, seed: self.seed, ..Default::default() },
+        }
+    }
+
+    /// The k range to scan, at least 2.
+    pub fn ks(&self) -> Vec<usize> {
+        let lo = self.k_min.max(2);
+        (lo..=self.k_max.max(lo)).collect()
+    }
+}
+
+/// The segmentation in use: runs after every load, and when asked.
+pub struct Segments;
+
+impl Stage for Segments {
+    const NAME: &'static str = "segments";
+    type Needs = (LoadData,);
+    type Choices = SegmentChoices;
+    type Params = (Method, SegmentationSettings);
+    type Output = SegmentAnalysis;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        let c = choices.of::<Segments>();
+        // The RFM rules read no k-means settings: changing those leaves them current.
+        let settings = match c.method {
+            Method::KMeans | Method::Mixture => c.settings(),
+            Method::Rfm => SegmentationSettings::default(),
+        };
+        Some((c.method, settings))
+    }
+
+    fn label((method, settings): &Self::Params) -> String {
+        match method {
+            Method::KMeans => format!("Segmenting (k = {})", settings.kmeans.k),
+            Method::Mixture => format!("Fitting a Gaussian mixture (k = {})", settings.kmeans.k),
+            Method::Rfm => "Scoring RFM".to_string(),
+        }
+    }
+
+    fn run(
+        (dataset,): (Arc<Dataset>,),
+        (method, settings): &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<SegmentAnalysis, StageError> {
+        analyse_segments(&dataset, *method, settings, progress)
+    }
+}
+
+/// Inertia and silhouette over a range of k, to choose k: only when asked.
+pub struct KScan;
+
+impl Stage for KScan {
+    const NAME: &'static str = "k scan";
+    const FOLLOWS_INPUTS: bool = false;
+    type Needs = (LoadData,);
+    type Choices = ();
+    type Params = (SegmentationSettings, Vec<usize>);
+    type Output = KSuggestion;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        let c = choices.of::<Segments>();
+        Some((c.settings(), c.ks()))
+    }
+
+    fn label((_, ks): &Self::Params) -> String {
+        format!("Scanning k = {}..{}", ks.first().unwrap_or(&2), ks.last().unwrap_or(&2))
+    }
+
+    fn run(
+        (dataset,): (Arc<Dataset>,),
+        (settings, ks): &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<KSuggestion, StageError> {
+        scan_k(&dataset, settings, ks, progress)
+    }
 }
 
 /// At most this many customers are drawn in the scatter, a seeded sample.
@@ -57,8 +175,11 @@ pub struct SegmentAnalysis {
     pub assignment: Vec<i32>,
     pub segments: Vec<Segment>,
     pub profiles: Vec<SegmentProfile>,
-    /// k-means only.
+    /// k-means and the mixture (the mixture's labelling scored the same way).
     pub inertia: Option<f64>,
+    /// Gaussian mixture only: each customer's probability of its segment
+    /// (None for those without a purchase), in `customer_ids` order.
+    pub membership: Option<Vec<Option<f64>>>,
     pub scatter: Option<Scatter>,
     /// The RFM scores, always (the rule-based view beside k-means).
     pub rfm: RfmSegmentation,
@@ -94,13 +215,20 @@ pub fn analyse_segments(
     let table = &dataset.features.df;
     step(progress, 0.05, "scoring RFM")?;
     let rfm = rfm_segments(table)?;
-    let (customer_ids, assignment, segments, inertia, scatter) = match method {
-        Method::Rfm => (rfm.customer_ids.clone(), rfm.assignment.clone(), rfm.segments.clone(), None, None),
-        Method::KMeans => {
-            step(progress, 0.15, &format!("k-means, k = {}, {} starts", settings.kmeans.k, settings.kmeans.n_init))?;
-            let s = segment_customers_unless(table, settings, &|| progress.is_cancelled())?;
+    let (customer_ids, assignment, segments, inertia, scatter, membership) = match method {
+        Method::Rfm => (rfm.customer_ids.clone(), rfm.assignment.clone(), rfm.segments.clone(), None, None, None),
+        Method::KMeans | Method::Mixture => {
+            let s = if method == Method::KMeans {
+                let starts = settings.kmeans.n_init;
+                step(progress, 0.15, &format!("k-means, k = {}, {starts} starts", settings.kmeans.k))?;
+                segment_customers_unless(table, settings, &|| progress.is_cancelled())?
+            } else {
+                step(progress, 0.15, &format!("Gaussian mixture, k = {}", settings.kmeans.k))?;
+                mixture_segments(table, settings)?
+            };
             let scatter = scatter_sample(&s, settings.kmeans.seed);
-            (s.customer_ids, s.assignment, s.segments, Some(s.inertia), Some(scatter))
+            let membership = s.membership_by_customer();
+            (s.customer_ids, s.assignment, s.segments, Some(s.inertia), Some(scatter), membership)
         }
     };
     step(progress, 0.8, "profiling segments")?;
@@ -118,6 +246,7 @@ pub fn analyse_segments(
         profiles,
         inertia,
         scatter,
+        membership,
         rfm_grid: rfm.grid(),
         rfm,
         seconds: started.elapsed().as_secs_f64(),
@@ -166,7 +295,7 @@ mod tests {
 
     #[test]
     fn sample_segments_are_profiled_and_projected() {
-        let d = load_dataset(&crate::cli::sample_events_path(), &[], &Silent).unwrap();
+        let d = load_dataset(&crate::core::sample::bundled::events_path(), &[], None, &Silent).unwrap();
         let settings = SegmentationSettings::default();
         let a = analyse_segments(&d, Method::KMeans, &settings, &Silent).unwrap();
         assert_eq!(a.segments.iter().filter(|s| s.id >= 0).count(), 5);
@@ -179,6 +308,14 @@ mod tests {
             assert!(s.rows.iter().all(|&row| a.assignment[row] == s.segment));
         }
         assert!(a.profiles.iter().any(|p| p.mean_clv.is_some()));
+        assert!(a.membership.is_none(), "k-means is hard");
+        let soft = analyse_segments(&d, Method::Mixture, &settings, &Silent).unwrap();
+        assert_eq!(soft.segments.iter().filter(|s| s.id >= 0).count(), 5);
+        let membership = soft.membership.as_ref().unwrap();
+        for (m, &segment) in membership.iter().zip(&soft.assignment) {
+            assert_eq!(m.is_some(), segment >= 0, "buyers, and only buyers, have a membership");
+            assert!(m.is_none_or(|p| (0.2..=1.0).contains(&p)), "{m:?}");
+        }
         let rfm = analyse_segments(&d, Method::Rfm, &settings, &Silent).unwrap();
         assert!(rfm.scatter.is_none() && rfm.segments.len() > 3);
         let rows = a.rows();
