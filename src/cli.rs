@@ -163,6 +163,35 @@ pub enum Command {
         #[arg(long, requires = "segments")]
         segment_out: Option<PathBuf>,
     },
+    /// A campaign's plan (DATA.md §7, §8, §10): eligibility, each (customer, offer)'s expected
+    /// value under the default response model, the assignment and the holdout. No simulation.
+    Plan {
+        /// The campaign file (JSON, DATA.md §7).
+        #[arg(long)]
+        campaign: PathBuf,
+        /// Events file: features, customer value, segments and recommended products come from it.
+        #[arg(long, required_unless_present = "customers", conflicts_with = "customers", value_parser = events_path)]
+        events: Option<PathBuf>,
+        #[arg(long = "map", value_parser = parse_override)]
+        map: Vec<(Canonical, String)>,
+        /// With --events: a CSV file's text encoding; default: detected.
+        #[arg(long, value_parser = TextEncoding::from_label)]
+        encoding: Option<TextEncoding>,
+        /// A customer table instead (CSV or Parquet: customer_id plus numeric attribute columns).
+        #[arg(long)]
+        customers: Option<PathBuf>,
+        /// A segments.csv (from `segment`); without it, DATA.md §3's default segmentation.
+        #[arg(long)]
+        segments: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write every eligible (customer, offer) pair with its expected profit and cost.
+        #[arg(long)]
+        candidates: Option<PathBuf>,
+        /// Explain one customer's offer: the eligible offers and why the chosen one won.
+        #[arg(long)]
+        customer: Option<String>,
+    },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
         #[arg(long, default_value_t = 3000)]
@@ -646,6 +675,9 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Plan { campaign, events, map, encoding, customers, segments, out, candidates, customer } => {
+            plan_command(PlanArgs { campaign, events, map, encoding, customers, segments, out, candidates, customer })
+        }
         Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
                 return Err(Failure("--customers must be at least 1".into()));
@@ -786,4 +818,167 @@ fn parse_as_of(as_of: Option<String>) -> Result<Option<i64>, Failure> {
 /// An events path as given: the word `sample` names the bundled demo shop.
 pub fn events_path(arg: &str) -> Result<PathBuf, String> {
     Ok(crate::core::sample::bundled::resolve(Path::new(arg)))
+}
+
+/// The `plan` command's arguments.
+struct PlanArgs {
+    campaign: PathBuf,
+    events: Option<PathBuf>,
+    map: Vec<(Canonical, String)>,
+    encoding: Option<TextEncoding>,
+    customers: Option<PathBuf>,
+    segments: Option<PathBuf>,
+    out: PathBuf,
+    candidates: Option<PathBuf>,
+    customer: Option<String>,
+}
+
+/// Products recommended to each customer, for the plan's `items` column.
+const PLAN_ITEMS: usize = 5;
+
+fn plan_command(args: PlanArgs) -> Result<(), Failure> {
+    use crate::core::campaign::{assign, file, plan};
+    let text =
+        std::fs::read_to_string(&args.campaign).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
+    let campaign = file::read_campaign(&text).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
+    // The customers: features and value from the events, or a table as it is.
+    let (table, loaded, value) = match (&args.events, &args.customers) {
+        (Some(events), _) => {
+            let input = EventsInput { events: events.clone(), map: args.map.clone(), encoding: args.encoding };
+            let loaded = load(&input)?;
+            let features = customer_features(&loaded.events, None)?;
+            let value = match customer_value(&loaded.events, features.as_of_ms, TimeUnit::Day, VALUE_HORIZON_DAYS, 1.0)
+            {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    eprintln!("warning: no customer-value fit ({e}); baselines use the recent purchase rate");
+                    None
+                }
+            };
+            (features.df, Some(loaded), value)
+        }
+        (None, Some(path)) => (read_customer_table(path)?, None, None),
+        (None, None) => return Err(Failure("give --events or --customers".into())),
+    };
+    let ids = text_column(&table, "customer_id")
+        .map_err(|_| Failure("the customer table has no customer_id column".to_string()))?;
+    let rfm = rfm_segments(&table).ok();
+    let named = match &args.segments {
+        Some(path) => Some(segments_in_order(&read_segments_csv(path)?, &ids, path)?),
+        None if table.column("recency_days").is_ok() => {
+            let s = segment_customers(&table, &SegmentationSettings::default())?;
+            Some((s.assignment, s.segments))
+        }
+        None => None,
+    };
+    let inputs = plan::CampaignInputs {
+        customers: &table,
+        value: value.as_ref(),
+        segments: named.as_ref().map(|(a, s)| (a.as_slice(), s.as_slice())),
+        rfm: rfm.as_ref(),
+    };
+    let started = std::time::Instant::now();
+    let plan = plan::plan(&campaign, &inputs).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
+    let plan_s = started.elapsed().as_secs_f64();
+    // Each customer's top products, from item-kNN on the purchases.
+    let recommender = match &loaded {
+        Some(loaded) => {
+            let settings = ModelSettings::new(ModelKind::ItemKnn);
+            let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, None)?;
+            Some(Recommender::fit(settings, interactions, attributes, None))
+        }
+        None => None,
+    };
+    let items = |i: usize| match &recommender {
+        Some(rec) => rec
+            .recommend(&plan.customers.ids[i], PLAN_ITEMS, false)
+            .iter()
+            .map(|r| rec.item_id(r.item).to_string())
+            .collect::<Vec<_>>()
+            .join("|"),
+        None => String::new(),
+    };
+    output::write_csv(&args.out, &mut plan.plan_frame(&items)?)?;
+    if let Some(path) = &args.candidates {
+        output::write_csv(path, &mut plan.candidates_frame()?)?;
+    }
+    if let Some(id) = &args.customer {
+        let Some(i) = plan.customers.ids.iter().position(|c| c == id) else {
+            return Err(Failure(format!("--customer {id}: no such customer in the data")));
+        };
+        let names: Vec<&str> = plan.campaign.offers.iter().map(|o| o.name.as_str()).collect();
+        let why = assign::explain(&plan.candidates, &plan.assignment, i, &names);
+        let base = &plan.customers.baseline[i];
+        println!(
+            "customer {id}: P(buys in {} days) {:.3}, spend if buying {:.2}",
+            campaign.horizon_days, base.p0, base.s0
+        );
+        for o in &why.options {
+            println!(
+                "  {} {:<24} expected incremental profit {:>9.2}   expected cost {:>8.2}",
+                if o.chosen { "→" } else { " " },
+                names.get(o.offer as usize).copied().unwrap_or("?"),
+                o.profit,
+                o.cost
+            );
+        }
+        println!("  {}", why.sentence);
+    }
+    let summary = plan.summary();
+    eprintln!("{}; plan in {plan_s:.2} s", plan.customers.baseline_note);
+    println!("plan: {summary} → {}", args.out.display());
+    Ok(())
+}
+
+/// A customer table: CSV (every column as text, numbers converted where they
+/// all parse) or Parquet.
+fn read_customer_table(path: &Path) -> Result<DataFrame, Failure> {
+    let shown = path.display();
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let df = if is_parquet {
+        let file = std::fs::File::open(path).map_err(|e| Failure(format!("{shown}: {e}")))?;
+        ParquetReader::new(file).finish().map_err(|e| Failure(format!("{shown}: {e}")))?
+    } else {
+        let text = read_table_csv(path)?;
+        let mut columns = Vec::with_capacity(text.width());
+        for column in text.columns() {
+            let as_number = column.cast(&DataType::Float64).ok().filter(|c| c.null_count() == column.null_count());
+            columns.push(if column.name().as_str() == "customer_id" {
+                column.clone()
+            } else {
+                as_number.unwrap_or_else(|| column.clone())
+            });
+        }
+        DataFrame::new(text.height(), columns).map_err(|e| Failure(format!("{shown}: {e}")))?
+    };
+    if df.column("customer_id").is_err() {
+        return Err(Failure(format!("{shown}: a customer table needs a customer_id column")));
+    }
+    Ok(df)
+}
+
+/// segments.csv rows put in the customer table's order; the segments it names.
+fn segments_in_order(
+    rows: &[(String, i32, String)],
+    ids: &[String],
+    path: &Path,
+) -> Result<(Vec<i32>, Vec<crate::core::segment::Segment>), Failure> {
+    let by_id: std::collections::HashMap<&str, i32> = rows.iter().map(|(id, s, _)| (id.as_str(), *s)).collect();
+    let assignment: Vec<i32> = ids.iter().map(|id| by_id.get(id.as_str()).copied().unwrap_or(i32::MIN)).collect();
+    if let Some(missing) = ids.iter().zip(&assignment).find(|(_, s)| **s == i32::MIN) {
+        return Err(Failure(format!("{}: customer {} has no segment", path.display(), missing.0)));
+    }
+    let mut segments: Vec<crate::core::segment::Segment> = Vec::new();
+    for (_, id, name) in rows {
+        match segments.iter_mut().find(|s| s.id == *id) {
+            Some(s) => s.customers += 1,
+            None => segments.push(crate::core::segment::Segment {
+                id: *id,
+                name: name.clone(),
+                description: String::new(),
+                customers: 1,
+            }),
+        }
+    }
+    Ok((assignment, segments))
 }

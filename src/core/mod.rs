@@ -1,6 +1,7 @@
 //! Compute core: no egui here. Every stage is a plain function over typed data,
 //! shared by the GUI, the command line, the tests and the benchmarks.
 
+pub mod campaign;
 pub mod events;
 pub mod features;
 pub mod format;

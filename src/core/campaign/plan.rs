@@ -1,0 +1,403 @@
+//! From a campaign file and the shop's customers to a plan (DATA.md §7, §8,
+//! §10): who is eligible for which offer, each pair's expected value, the
+//! assignment (budget-optimal, or an A/B/n test), the holdout, and the
+//! tables `plan.csv` and `candidates.csv`.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use thiserror::Error;
+
+use super::assign::{self, AssignError, Assignment, Candidate, Candidates};
+use super::file::{self, Campaign, Known};
+use super::response::{self, Baseline, BaselineSource, Effect};
+use crate::core::segment::{RfmSegmentation, Segment};
+use crate::core::table::{f64_column, text_column};
+use crate::core::value::CustomerValue;
+
+#[derive(Debug, Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Campaign(#[from] file::CampaignError),
+    #[error("the customer table: {0}")]
+    Table(#[from] PolarsError),
+    #[error("the assignment: {0}")]
+    Assign(#[from] AssignError),
+}
+
+/// What the plan is made from, all in the feature table's customer order.
+pub struct CampaignInputs<'a> {
+    /// DATA.md §2's features (customer_id first), or a `--customers` table.
+    pub customers: &'a DataFrame,
+    /// BG/NBD and Gamma-Gamma, fitted on the events; None: the fallback baseline.
+    pub value: Option<&'a CustomerValue>,
+    /// The segmentation in use: a segment id per customer, and the segments.
+    pub segments: Option<(&'a [i32], &'a [Segment])>,
+    pub rfm: Option<&'a RfmSegmentation>,
+}
+
+/// Everything a rule, a segment test and the response model read per customer.
+pub struct CustomerTable {
+    pub ids: Vec<String>,
+    /// Numeric columns by name (features, value, `--customers` columns).
+    pub numbers: BTreeMap<String, Vec<Option<f64>>>,
+    pub segment: Vec<Option<String>>,
+    pub rfm_group: Vec<Option<String>>,
+    pub baseline: Vec<Baseline>,
+    /// How the baselines were made, in words, for the summary.
+    pub baseline_note: String,
+}
+
+impl CustomerTable {
+    pub fn build(inputs: &CampaignInputs, horizon_days: f64) -> Result<CustomerTable, PlanError> {
+        let table = inputs.customers;
+        let ids = text_column(table, "customer_id")?;
+        let n = ids.len();
+        let mut numbers = BTreeMap::new();
+        for column in table.columns() {
+            if column.name().as_str() != "customer_id" && column.dtype().is_primitive_numeric() {
+                numbers.insert(column.name().to_string(), f64_column(table, column.name())?);
+            }
+        }
+        let row_of: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        // The value columns, per customer (buyers only; others have none).
+        let mut history_row = vec![None; n];
+        if let Some(value) = inputs.value {
+            let mut columns: [Vec<Option<f64>>; 4] = std::array::from_fn(|_| vec![None; n]);
+            for (h, id) in value.history.customer_ids.iter().enumerate() {
+                if let Some(&i) = row_of.get(id.as_str()) {
+                    history_row[i] = Some(h);
+                    columns[0][i] = Some(value.p_alive[h]);
+                    columns[1][i] = Some(value.expected_purchases[h]);
+                    columns[2][i] = value.expected_spend[h];
+                    columns[3][i] = value.clv[h];
+                }
+            }
+            for (name, column) in file::VALUE_FEATURES.iter().zip(columns) {
+                numbers.entry(name.to_string()).or_insert(column);
+            }
+        }
+        let segment = match inputs.segments {
+            Some((assignment, segments)) => {
+                assignment.iter().map(|s| segments.iter().find(|x| x.id == *s).map(|x| x.name.clone())).collect()
+            }
+            None => vec![None; n],
+        };
+        let rfm_group = match inputs.rfm {
+            Some(rfm) => rfm
+                .assignment
+                .iter()
+                .map(|&g| usize::try_from(g).ok().and_then(|g| crate::core::segment::rfm::RFM_GROUPS.get(g)))
+                .map(|g| g.map(|g| g.to_string()))
+                .collect(),
+            None => vec![None; n],
+        };
+        let (baseline, baseline_note) = baselines(&numbers, inputs.value, &history_row, horizon_days);
+        Ok(CustomerTable { ids, numbers, segment, rfm_group, baseline, baseline_note })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// What a campaign may name, for validating it against this table.
+    pub fn known(&self, segments: Option<Vec<String>>) -> Known {
+        Known {
+            features: self.numbers.keys().cloned().collect(),
+            segments,
+            rfm_groups: crate::core::segment::rfm::RFM_GROUPS.iter().map(|g| g.to_string()).collect(),
+            arms: None,
+        }
+    }
+
+    /// Whether customer `i` may get `offer`: in one of its segments, one of
+    /// its RFM groups, and passing every rule.
+    pub fn eligible(&self, i: usize, offer: &file::Offer) -> bool {
+        let Some(e) = &offer.eligible else { return true };
+        let in_list = |list: &[String], value: &Option<String>| {
+            list.is_empty() || value.as_ref().is_some_and(|v| list.iter().any(|x| x == v))
+        };
+        in_list(&e.segments, &self.segment[i])
+            && in_list(&e.rfm_groups, &self.rfm_group[i])
+            && e.rules.iter().all(|r| r.holds(self.numbers.get(&r.feature).and_then(|c| c[i])))
+    }
+}
+
+/// Each customer's baseline: fitted where the customer has a history, the
+/// new-customer BG/NBD where not, and the recent purchase rate without a fit.
+fn baselines(
+    numbers: &BTreeMap<String, Vec<Option<f64>>>,
+    value: Option<&CustomerValue>,
+    history_row: &[Option<usize>],
+    horizon_days: f64,
+) -> (Vec<Baseline>, String) {
+    let n = history_row.len();
+    let column = |name: &str| numbers.get(name).cloned().unwrap_or_else(|| vec![None; n]);
+    let (aov, recency) = (column("avg_order_value"), column("recency_days"));
+    let known: Vec<f64> = aov.iter().flatten().copied().filter(|v| *v > 0.0).collect();
+    let mean_order = if known.is_empty() { 0.0 } else { known.iter().sum::<f64>() / known.len() as f64 };
+    let basket = |i: usize| aov[i].filter(|v| *v > 0.0).unwrap_or(mean_order);
+    let recent = recency.iter().filter(|r| r.is_some_and(|d| d <= horizon_days)).count() as f64 / n.max(1) as f64;
+    let made: Vec<Baseline> = (0..n)
+        .into_par_iter()
+        .map(|i| match (value, history_row[i]) {
+            (Some(v), Some(h)) => response::fitted_baseline(v, h, horizon_days, Some(basket(i)))
+                .unwrap_or_else(|| response::recent_rate_baseline(recent, basket(i))),
+            (Some(v), None) => response::new_customer_baseline(v, horizon_days, mean_order),
+            (None, _) => response::recent_rate_baseline(recent, basket(i)),
+        })
+        .collect();
+    let count = |s: BaselineSource| made.iter().filter(|b| b.source == s).count();
+    let note = match value {
+        Some(_) => format!(
+            "baseline from BG/NBD + Gamma-Gamma for {} buyers, a new customer's BG/NBD for {} without a purchase{}",
+            count(BaselineSource::Fitted),
+            count(BaselineSource::NewCustomer),
+            match count(BaselineSource::RecentRate) {
+                0 => String::new(),
+                k => format!(", the recent purchase rate for {k} the fit could not score"),
+            }
+        ),
+        None => format!(
+            "no customer-value fit: every baseline is the share who bought in the last {horizon_days} days ({:.1}%)",
+            recent * 100.0
+        ),
+    };
+    (made, note)
+}
+
+/// Who is targeted, and who is held out as control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Treated,
+    Control,
+    NotTargeted,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Treated => "treated",
+            Group::Control => "control",
+            Group::NotTargeted => "not_targeted",
+        }
+    }
+}
+
+/// A campaign's plan, before any simulation.
+pub struct Plan {
+    pub campaign: Campaign,
+    pub customers: CustomerTable,
+    /// Eligible (customer, offer) pairs; `offer` indexes `campaign.offers`.
+    pub candidates: Candidates,
+    /// The expected effect of each candidate, in the same order.
+    pub effects: Vec<Effect>,
+    pub assignment: Assignment,
+    pub group: Vec<Group>,
+}
+
+/// Plans `campaign` for the customers of `inputs`.
+pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanError> {
+    let customers = CustomerTable::build(inputs, campaign.horizon_days)?;
+    let segments = inputs.segments.map(|(_, s)| s.iter().map(|x| x.name.clone()).collect());
+    campaign.check(&customers.known(segments))?;
+    let assumptions = campaign.assumptions_or_default();
+    let offers: Vec<(&file::Offer, file::Channel)> = campaign
+        .offers
+        .iter()
+        .map(|o| (o, campaign.channel(&o.channel).cloned().unwrap_or_else(|| file::Channel::new(&o.channel))))
+        .collect();
+    let per_customer: Vec<Vec<(Candidate, Effect)>> = (0..customers.len())
+        .into_par_iter()
+        .map(|i| {
+            let base = &customers.baseline[i];
+            offers
+                .iter()
+                .enumerate()
+                .filter(|(_, (offer, _))| customers.eligible(i, offer))
+                .map(|(k, (offer, channel))| {
+                    let effect = response::offer_effect(&assumptions, offer, channel, base);
+                    let profit = effect.incremental_profit(base, campaign.margin);
+                    (Candidate { offer: k as u32, profit, cost: effect.cost() }, effect)
+                })
+                .collect()
+        })
+        .collect();
+    let effects: Vec<Effect> = per_customer.iter().flatten().map(|(_, e)| *e).collect();
+    let candidates =
+        Candidates::new(per_customer.into_iter().map(|c| c.into_iter().map(|(c, _)| c).collect()).collect())?;
+    let assignment = match campaign.assignment {
+        file::Assignment::Optimise => assign::optimise(&candidates, campaign.budget)?,
+        file::Assignment::Everyone => assign::everyone(&candidates, campaign.seed),
+    };
+    let assigned = assignment.assigned();
+    let held_out = assign::holdout(&assigned, campaign.holdout, campaign.seed);
+    let group = assigned
+        .iter()
+        .zip(&held_out)
+        .map(|(&a, &h)| match (a, h) {
+            (true, true) => Group::Control,
+            (true, false) => Group::Treated,
+            _ => Group::NotTargeted,
+        })
+        .collect();
+    Ok(Plan { campaign: campaign.clone(), customers, candidates, effects, assignment, group })
+}
+
+impl Plan {
+    /// The candidate shown for customer `i`: the assigned one, else the best eligible.
+    pub fn shown_candidate(&self, i: usize) -> Option<usize> {
+        self.assignment.chosen[i].or_else(|| {
+            self.candidates.range(i).max_by(|&a, &b| {
+                let (x, y) = (self.candidates.candidates()[a], self.candidates.candidates()[b]);
+                x.profit.total_cmp(&y.profit).then(b.cmp(&a))
+            })
+        })
+    }
+
+    /// `plan.csv` (DATA.md §10), `items(i)` giving customer i's products.
+    pub fn plan_frame(&self, items: &(dyn Fn(usize) -> String + Sync)) -> PolarsResult<DataFrame> {
+        let n = self.customers.len();
+        let mut offer = Vec::with_capacity(n);
+        let mut channel = Vec::with_capacity(n);
+        let mut numbers: [Vec<Option<f64>>; 7] = std::array::from_fn(|_| Vec::with_capacity(n));
+        for i in 0..n {
+            let base = &self.customers.baseline[i];
+            let shown = self.shown_candidate(i);
+            let o = shown.map(|c| &self.campaign.offers[self.candidates.candidates()[c].offer as usize]);
+            offer.push(o.map_or("", |o| o.name.as_str()));
+            channel.push(o.map_or("", |o| o.channel.as_str()));
+            let e = shown.map(|c| self.effects[c]);
+            let values = [
+                Some(base.p0),
+                e.map(|e| e.p1),
+                e.map(|e| e.uplift(base)),
+                Some(base.s0),
+                e.map(|e| e.s1),
+                e.map(|e| e.cost()),
+                e.map(|e| e.incremental_profit(base, self.campaign.margin)),
+            ];
+            for (column, v) in numbers.iter_mut().zip(values) {
+                column.push(v);
+            }
+        }
+        let items: Vec<String> = (0..n).into_par_iter().map(items).collect();
+        let [p0, p1, uplift, s0, s1, cost, profit] = numbers;
+        let float = |name: &str, v: Vec<Option<f64>>| Float64Chunked::from_iter_options(name.into(), v.into_iter());
+        DataFrame::new(
+            n,
+            vec![
+                StringChunked::from_iter_values("customer_id".into(), self.customers.ids.iter().map(String::as_str))
+                    .into_column(),
+                StringChunked::from_iter_values("group".into(), self.group.iter().map(|g| g.name())).into_column(),
+                StringChunked::from_slice("offer".into(), &offer).into_column(),
+                StringChunked::from_slice("channel".into(), &channel).into_column(),
+                float("p0", p0).into_column(),
+                float("p1", p1).into_column(),
+                float("expected_uplift", uplift).into_column(),
+                float("s0", s0).into_column(),
+                float("s1", s1).into_column(),
+                float("expected_cost", cost).into_column(),
+                float("expected_incremental_profit", profit).into_column(),
+                StringChunked::from_iter_values("items".into(), items.iter().map(String::as_str)).into_column(),
+            ],
+        )
+    }
+
+    /// `candidates.csv`: every eligible (customer, offer) pair.
+    pub fn candidates_frame(&self) -> PolarsResult<DataFrame> {
+        let mut ids = Vec::new();
+        let mut offers = Vec::new();
+        let (mut profit, mut cost) = (Vec::new(), Vec::new());
+        for i in 0..self.customers.len() {
+            for c in self.candidates.of(i) {
+                ids.push(self.customers.ids[i].as_str());
+                offers.push(self.campaign.offers[c.offer as usize].name.as_str());
+                profit.push(c.profit);
+                cost.push(c.cost);
+            }
+        }
+        DataFrame::new(
+            ids.len(),
+            vec![
+                StringChunked::from_slice("customer_id".into(), &ids).into_column(),
+                StringChunked::from_slice("offer".into(), &offers).into_column(),
+                Float64Chunked::from_vec("expected_incremental_profit".into(), profit).into_column(),
+                Float64Chunked::from_vec("expected_cost".into(), cost).into_column(),
+            ],
+        )
+    }
+
+    /// Customers per group and per offer, with the expected cost and profit of the targeted.
+    pub fn summary(&self) -> PlanSummary {
+        let mut per_offer = vec![(0usize, 0usize); self.campaign.offers.len()];
+        for (i, chosen) in self.assignment.chosen.iter().enumerate() {
+            if let Some(c) = chosen {
+                let slot = &mut per_offer[self.candidates.candidates()[*c].offer as usize];
+                match self.group[i] {
+                    Group::Treated => slot.0 += 1,
+                    _ => slot.1 += 1,
+                }
+            }
+        }
+        let count = |g: Group| self.group.iter().filter(|x| **x == g).count();
+        PlanSummary {
+            customers: self.customers.len(),
+            targeted: self.assignment.targeted(),
+            treated: count(Group::Treated),
+            control: count(Group::Control),
+            per_offer: self.campaign.offers.iter().map(|o| o.name.clone()).zip(per_offer).collect(),
+            expected_cost: self.assignment.total_cost,
+            expected_incremental_profit: self.assignment.total_profit,
+            budget: self.campaign.budget,
+            lp_bound: self.assignment.lp_bound,
+        }
+    }
+}
+
+/// A plan in figures, for the one-line summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSummary {
+    pub customers: usize,
+    pub targeted: usize,
+    pub treated: usize,
+    pub control: usize,
+    /// (offer, treated, held out).
+    pub per_offer: Vec<(String, (usize, usize))>,
+    /// Over every targeted customer, before the holdout is taken out.
+    pub expected_cost: f64,
+    pub expected_incremental_profit: f64,
+    pub budget: Option<f64>,
+    pub lp_bound: Option<f64>,
+}
+
+impl std::fmt::Display for PlanSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let offers: Vec<String> = self.per_offer.iter().map(|(name, (t, c))| format!("{name} {}", t + c)).collect();
+        write!(
+            f,
+            "{} of {} customers targeted ({} treated, {} control): {}; expected cost {:.2}, expected incremental profit {:.2}",
+            self.targeted,
+            self.customers,
+            self.treated,
+            self.control,
+            if offers.is_empty() { "no offers".to_string() } else { offers.join(", ") },
+            self.expected_cost,
+            self.expected_incremental_profit
+        )?;
+        if let Some(budget) = self.budget {
+            let used = if budget > 0.0 { self.expected_cost / budget * 100.0 } else { 0.0 };
+            write!(f, "; budget {budget:.2}, {used:.1}% used")?;
+        }
+        if let Some(bound) = self.lp_bound.filter(|b| *b > 0.0) {
+            write!(f, " ({:.2}% of the LP bound)", self.expected_incremental_profit / bound * 100.0)?;
+        }
+        Ok(())
+    }
+}
