@@ -191,6 +191,10 @@ pub enum Command {
         /// Explain one customer's offer: the eligible offers and why the chosen one won.
         #[arg(long)]
         customer: Option<String>,
+        /// Print {"read_s", "features_s", "value_s", "segments_s", "values_s", "assign_s",
+        /// "recommend_s", "write_s", "total_s"} as the last line of stderr.
+        #[arg(long)]
+        timings: bool,
     },
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
     GenerateSample {
@@ -675,8 +679,19 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Plan { campaign, events, map, encoding, customers, segments, out, candidates, customer } => {
-            plan_command(PlanArgs { campaign, events, map, encoding, customers, segments, out, candidates, customer })
+        Command::Plan { campaign, events, map, encoding, customers, segments, out, candidates, customer, timings } => {
+            plan_command(PlanArgs {
+                campaign,
+                events,
+                map,
+                encoding,
+                customers,
+                segments,
+                out,
+                candidates,
+                customer,
+                timings,
+            })
         }
         Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
@@ -831,13 +846,50 @@ struct PlanArgs {
     out: PathBuf,
     candidates: Option<PathBuf>,
     customer: Option<String>,
+    timings: bool,
 }
 
 /// Products recommended to each customer, for the plan's `items` column.
 const PLAN_ITEMS: usize = 5;
 
+/// Wall time per phase of a command, for `--timings`.
+struct Phases {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        let now = std::time::Instant::now();
+        Phases { started: now, last: now, done: Vec::new() }
+    }
+
+    /// Ends the phase `name`, timed since the last one ended.
+    fn lap(&mut self, name: &'static str) {
+        self.done.push((name, self.last.elapsed().as_secs_f64()));
+        self.last = std::time::Instant::now();
+    }
+
+    /// A phase timed elsewhere; the next lap starts now.
+    fn add(&mut self, name: &'static str, seconds: f64) {
+        self.done.push((name, seconds));
+        self.last = std::time::Instant::now();
+    }
+
+    fn json(&self) -> String {
+        let mut json = serde_json::Map::new();
+        for (name, seconds) in &self.done {
+            json.insert(name.to_string(), serde_json::json!(seconds));
+        }
+        json.insert("total_s".into(), serde_json::json!(self.started.elapsed().as_secs_f64()));
+        serde_json::Value::Object(json).to_string()
+    }
+}
+
 fn plan_command(args: PlanArgs) -> Result<(), Failure> {
     use crate::core::campaign::{assign, file, plan};
+    let mut phases = Phases::new();
     let text =
         std::fs::read_to_string(&args.campaign).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
     let campaign = file::read_campaign(&text).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
@@ -846,7 +898,9 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
         (Some(events), _) => {
             let input = EventsInput { events: events.clone(), map: args.map.clone(), encoding: args.encoding };
             let loaded = load(&input)?;
+            phases.lap("read_s");
             let features = customer_features(&loaded.events, None)?;
+            phases.lap("features_s");
             let value = match customer_value(&loaded.events, features.as_of_ms, TimeUnit::Day, VALUE_HORIZON_DAYS, 1.0)
             {
                 Ok(v) => Some(v),
@@ -855,6 +909,7 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
                     None
                 }
             };
+            phases.lap("value_s");
             (features.df, Some(loaded), value)
         }
         (None, Some(path)) => (read_customer_table(path)?, None, None),
@@ -865,21 +920,29 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
     let rfm = rfm_segments(&table).ok();
     let named = match &args.segments {
         Some(path) => Some(segments_in_order(&read_segments_csv(path)?, &ids, path)?),
+        // The default segmentation where the table allows one; a campaign that
+        // names segments without one is then told there are none.
         None if table.column("recency_days").is_ok() => {
-            let s = segment_customers(&table, &SegmentationSettings::default())?;
-            Some((s.assignment, s.segments))
+            match segment_customers(&table, &SegmentationSettings::default()) {
+                Ok(s) => Some((s.assignment, s.segments)),
+                Err(e) => {
+                    eprintln!("warning: no segments ({e}); give --segments to target segments");
+                    None
+                }
+            }
         }
         None => None,
     };
+    phases.lap("segments_s");
     let inputs = plan::CampaignInputs {
         customers: &table,
         value: value.as_ref(),
         segments: named.as_ref().map(|(a, s)| (a.as_slice(), s.as_slice())),
         rfm: rfm.as_ref(),
     };
-    let started = std::time::Instant::now();
     let plan = plan::plan(&campaign, &inputs).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
-    let plan_s = started.elapsed().as_secs_f64();
+    phases.add("values_s", plan.values_s);
+    phases.add("assign_s", plan.assign_s);
     // Each customer's top products, from item-kNN on the purchases.
     let recommender = match &loaded {
         Some(loaded) => {
@@ -889,7 +952,7 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let items = |i: usize| match &recommender {
+    let item_list = |i: usize| match &recommender {
         Some(rec) => rec
             .recommend(&plan.customers.ids[i], PLAN_ITEMS, false)
             .iter()
@@ -898,10 +961,13 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
             .join("|"),
         None => String::new(),
     };
-    output::write_csv(&args.out, &mut plan.plan_frame(&items)?)?;
+    let items: Vec<String> = (0..plan.customers.len()).into_par_iter().map(item_list).collect();
+    phases.lap("recommend_s");
+    output::write_csv(&args.out, &mut plan.plan_frame(&|i| items[i].clone())?)?;
     if let Some(path) = &args.candidates {
         output::write_csv(path, &mut plan.candidates_frame()?)?;
     }
+    phases.lap("write_s");
     if let Some(id) = &args.customer {
         let Some(i) = plan.customers.ids.iter().position(|c| c == id) else {
             return Err(Failure(format!("--customer {id}: no such customer in the data")));
@@ -925,8 +991,14 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
         println!("  {}", why.sentence);
     }
     let summary = plan.summary();
-    eprintln!("{}; plan in {plan_s:.2} s", plan.customers.baseline_note);
+    eprintln!("{}", plan.customers.baseline_note);
+    if summary.targeted == 0 && plan.candidates.candidates().iter().any(|c| c.profit > 0.0) {
+        eprintln!("note: the budget is too small for any profitable offer, so the plan targets no one");
+    }
     println!("plan: {summary} → {}", args.out.display());
+    if args.timings {
+        eprintln!("{}", phases.json());
+    }
     Ok(())
 }
 

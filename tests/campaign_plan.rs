@@ -148,3 +148,33 @@ fn bad_campaigns_name_the_field_and_write_nothing() {
     let (_dir, o, _, _) = plan(file.to_str().unwrap(), &[]);
     assert_failed_saying(&o, &["campaign.json", "line 3"]);
 }
+
+#[test]
+fn a_customer_table_plans_with_rules_on_its_own_columns() {
+    let (_d, table) = fixture(
+        "customers.csv",
+        "customer_id,recency_days,avg_order_value,frequency,monetary,loyalty_score\n\
+         A,10,50,4,200,0.9\nB,200,80,1,80,0.2\nC,45,120,2,240,0.5\n",
+    );
+    let campaign = r#"{"name": "Table", "horizon_days": 30,
+        "channels": [{"name": "email", "cost_per_message": 0.01}],
+        "offers": [{"name": "Come back", "kind": "amount_off", "value": 5, "channel": "email",
+                    "eligible": {"rules": [{"feature": "loyalty_score", "op": "<", "value": 0.6}]}}]}"#;
+    let (_c, campaign) = fixture("campaign.json", campaign);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan.csv");
+    let o = run(&[
+        "plan",
+        "--campaign",
+        campaign.to_str().unwrap(),
+        "--customers",
+        table.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(common::stderr(&o).contains("no customer-value fit"), "the fallback is said: {}", common::stderr(&o));
+    let plan = std::fs::read_to_string(out).unwrap();
+    let offers = column(&plan, "offer");
+    assert_eq!(offers, vec!["", "Come back", "Come back"], "only B and C are eligible: {plan}");
+}

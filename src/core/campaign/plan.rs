@@ -116,6 +116,16 @@ impl CustomerTable {
         }
     }
 
+    /// How many customers each offer of `campaign` may go to: cheap enough to
+    /// recompute as an eligibility rule is edited.
+    pub fn eligible_counts(&self, campaign: &Campaign) -> Vec<usize> {
+        campaign
+            .offers
+            .iter()
+            .map(|o| (0..self.len()).into_par_iter().filter(|&i| self.eligible(i, o)).count())
+            .collect()
+    }
+
     /// Whether customer `i` may get `offer`: in one of its segments, one of
     /// its RFM groups, and passing every rule.
     pub fn eligible(&self, i: usize, offer: &file::Offer) -> bool {
@@ -200,6 +210,9 @@ pub struct Plan {
     pub effects: Vec<Effect>,
     pub assignment: Assignment,
     pub group: Vec<Group>,
+    /// Seconds spent on the expected values, and on the assignment with its holdout.
+    pub values_s: f64,
+    pub assign_s: f64,
 }
 
 /// Plans `campaign` for the customers of `inputs`.
@@ -207,6 +220,7 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
     let customers = CustomerTable::build(inputs, campaign.horizon_days)?;
     let segments = inputs.segments.map(|(_, s)| s.iter().map(|x| x.name.clone()).collect());
     campaign.check(&customers.known(segments))?;
+    let started = std::time::Instant::now();
     let assumptions = campaign.assumptions_or_default();
     let offers: Vec<(&file::Offer, file::Channel)> = campaign
         .offers
@@ -232,6 +246,8 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
     let effects: Vec<Effect> = per_customer.iter().flatten().map(|(_, e)| *e).collect();
     let candidates =
         Candidates::new(per_customer.into_iter().map(|c| c.into_iter().map(|(c, _)| c).collect()).collect())?;
+    let values_s = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
     let assignment = match campaign.assignment {
         file::Assignment::Optimise => assign::optimise(&candidates, campaign.budget)?,
         file::Assignment::Everyone => assign::everyone(&candidates, campaign.seed),
@@ -247,7 +263,8 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
             _ => Group::NotTargeted,
         })
         .collect();
-    Ok(Plan { campaign: campaign.clone(), customers, candidates, effects, assignment, group })
+    let assign_s = started.elapsed().as_secs_f64();
+    Ok(Plan { campaign: campaign.clone(), customers, candidates, effects, assignment, group, values_s, assign_s })
 }
 
 impl Plan {
@@ -271,8 +288,9 @@ impl Plan {
             let base = &self.customers.baseline[i];
             let shown = self.shown_candidate(i);
             let o = shown.map(|c| &self.campaign.offers[self.candidates.candidates()[c].offer as usize]);
-            offer.push(o.map_or("", |o| o.name.as_str()));
-            channel.push(o.map_or("", |o| o.channel.as_str()));
+            // None, not "": an empty cell, as CSV readers expect (polars quotes an empty string).
+            offer.push(o.map(|o| o.name.as_str()));
+            channel.push(o.map(|o| o.channel.as_str()));
             let e = shown.map(|c| self.effects[c]);
             let values = [
                 Some(base.p0),
@@ -296,8 +314,8 @@ impl Plan {
                 StringChunked::from_iter_values("customer_id".into(), self.customers.ids.iter().map(String::as_str))
                     .into_column(),
                 StringChunked::from_iter_values("group".into(), self.group.iter().map(|g| g.name())).into_column(),
-                StringChunked::from_slice("offer".into(), &offer).into_column(),
-                StringChunked::from_slice("channel".into(), &channel).into_column(),
+                StringChunked::from_iter_options("offer".into(), offer.into_iter()).into_column(),
+                StringChunked::from_iter_options("channel".into(), channel.into_iter()).into_column(),
                 float("p0", p0).into_column(),
                 float("p1", p1).into_column(),
                 float("expected_uplift", uplift).into_column(),
@@ -305,7 +323,11 @@ impl Plan {
                 float("s1", s1).into_column(),
                 float("expected_cost", cost).into_column(),
                 float("expected_incremental_profit", profit).into_column(),
-                StringChunked::from_iter_values("items".into(), items.iter().map(String::as_str)).into_column(),
+                StringChunked::from_iter_options(
+                    "items".into(),
+                    items.iter().map(|i| (!i.is_empty()).then_some(i.as_str())),
+                )
+                .into_column(),
             ],
         )
     }

@@ -153,6 +153,16 @@ pub fn offer_effect(a: &Assumptions, offer: &Offer, channel: &Channel, base: &Ba
     }
 }
 
+/// A purchase probability raised by a relative `lift`, on the odds scale:
+/// the published lifts are measured on low conversion rates, where odds and
+/// probability agree; for a customer who would almost surely buy anyway the
+/// odds scale leaves little to gain instead of pushing p past 1.
+pub fn lifted(p0: f64, lift: f64) -> f64 {
+    let p0 = p0.clamp(0.0, MAX_PROBABILITY);
+    let odds = p0 / (1.0 - p0) * (1.0 + lift).max(0.0);
+    (odds / (1.0 + odds)).min(MAX_PROBABILITY)
+}
+
 /// What an offer's terms mean for one customer who received it.
 struct Terms {
     /// Relative lift of the purchase probability when the terms are met.
@@ -214,8 +224,8 @@ fn respond(a: &Assumptions, offer: &Offer, base: &Baseline, t: Terms) -> Effect 
         Some(limit) => base.orders.min(f64::from(limit)),
         None => base.orders,
     };
-    let p_in = (base.p0 * (1.0 + t.lift)).min(MAX_PROBABILITY);
-    let p_out = (base.p0 * (1.0 + a.message_lift.value)).min(MAX_PROBABILITY);
+    let p_in = lifted(base.p0, t.lift);
+    let p_out = lifted(base.p0, a.message_lift.value);
     let p1 = t.qualify * p_in + (1.0 - t.qualify) * p_out;
     let spend = t.qualify * p_in * base.orders * t.basket + (1.0 - t.qualify) * p_out * base.s0;
     let cost = t.qualify * p_in * redeemed_orders * a.redemption_rate.value * t.cost_per_order;
@@ -262,11 +272,11 @@ mod tests {
     fn a_message_lifts_and_costs_only_its_sending() {
         let b = base(0.2, 2.0, 50.0);
         let e = offer_effect(&round(), &offer(OfferKind::Message, None, None), &email(0.01, 1.0), &b);
-        assert!(close(e.p1, 0.22));
+        // Odds 0.25 × 1.1 = 0.275: p1 = 0.275 / 1.275.
+        assert!(close(e.p1, 0.275 / 1.275));
         assert!(close(e.s1, 100.0));
         assert!(close(e.incentive_cost, 0.0) && close(e.message_cost, 0.01));
-        // (0.22·100 − 0.2·100)·0.5 − 0.01
-        assert!(close(e.incremental_profit(&b, 0.5), 0.99));
+        assert!(close(e.incremental_profit(&b, 0.5), (0.275 / 1.275 - 0.2) * 100.0 * 0.5 - 0.01));
     }
 
     #[test]
@@ -277,7 +287,7 @@ mod tests {
         for b in [base(0.5, 1.0, 80.0), base(0.1, 3.0, 20.0)] {
             let e = offer_effect(&a, &o, &email(0.0, 1.0), &b);
             let lift = 0.1 + incentive_lift(&a, 0.1);
-            assert!(close(e.p1, b.p0 * (1.0 + lift)));
+            assert!(close(e.p1, lifted(b.p0, lift)));
             assert!(close(e.incentive_cost, e.p1 * b.orders * b.basket * 0.1), "{e:?}");
         }
         // Cannibalisation: without any lift, the discount still costs p0's orders.
@@ -305,7 +315,7 @@ mod tests {
         // Double points: one extra point per unit of spend at 1%.
         let e = cost(offer(OfferKind::Points, Some(2.0), None));
         assert!(close(e.incentive_cost, e.p1 * 200.0 * 0.01));
-        assert!(close(e.p1, 0.5 * (1.0 + 0.1 + 0.1)));
+        assert!(close(e.p1, lifted(0.5, 0.1 + 0.1)));
         // Spend 50 save 8, with a usual order of 100: 8 per order.
         let e = cost(offer(OfferKind::AmountOff, Some(8.0), Some(50.0)));
         assert!(close(e.incentive_cost, e.p1 * 2.0 * 8.0));
@@ -324,19 +334,19 @@ mod tests {
         // A usual order of 90 is within 20% below 100: half are pulled up to 100.
         let near = base(0.4, 1.0, 90.0);
         let e = offer_effect(&a, &o, &ch, &near);
-        let p_in = 0.4 * (1.0 + 0.1 + incentive_lift(&a, 0.1));
-        let p_out = 0.4 * 1.1;
+        let p_in = lifted(0.4, 0.1 + incentive_lift(&a, 0.1));
+        let p_out = lifted(0.4, 0.1);
         assert!(close(e.p1, 0.5 * p_in + 0.5 * p_out));
         assert!(close(e.p1 * e.s1, 0.5 * p_in * 100.0 + 0.5 * p_out * 90.0));
         assert!(close(e.incentive_cost, 0.5 * p_in * 10.0));
         // A usual order of 50 is far below: only the message's effect, no saving paid.
         let far = base(0.4, 1.0, 50.0);
         let e = offer_effect(&a, &o, &ch, &far);
-        assert!(close(e.p1, 0.44) && close(e.incentive_cost, 0.0) && close(e.s1, 50.0));
+        assert!(close(e.p1, lifted(0.4, 0.1)) && close(e.incentive_cost, 0.0) && close(e.s1, 50.0));
         // A usual order of 150 qualifies anyway: the saving is paid, depth 10/150.
         let above = base(0.4, 1.0, 150.0);
         let e = offer_effect(&a, &o, &ch, &above);
-        assert!(close(e.p1, 0.4 * (1.1 + incentive_lift(&a, 10.0 / 150.0))));
+        assert!(close(e.p1, lifted(0.4, 0.1 + incentive_lift(&a, 10.0 / 150.0))));
         assert!(close(e.incentive_cost, e.p1 * 10.0));
     }
 
@@ -350,6 +360,15 @@ mod tests {
         assert!(close(half.p1 - b.p0, (full.p1 - b.p0) / 2.0));
         assert!(close(half.incentive_cost, full.incentive_cost / 2.0));
         assert!(close(half.message_cost, 0.02));
+    }
+
+    #[test]
+    fn a_lift_is_relative_for_the_unlikely_and_small_for_the_almost_sure() {
+        assert!((lifted(0.01, 0.2) / 0.01 - 1.2).abs() < 0.01, "about p0 · 1.2 when p0 is small");
+        let sure = lifted(0.9, 0.2);
+        assert!(sure > 0.9 && sure < 0.92, "{sure}");
+        assert!(close(lifted(0.3, 0.0), 0.3));
+        assert!(lifted(0.3, -0.5) < 0.3, "a message can put people off");
     }
 
     #[test]
