@@ -140,6 +140,14 @@ fn bad_campaigns_name_the_field_and_write_nothing() {
         assert_failed_saying(&o, &["campaign.json", path]);
         assert!(plan.is_empty(), "nothing written for {path}");
     }
+    let arm = good.replace(
+        "\"kind\": \"message\", \"channel\": \"email\"",
+        "\"kind\": \"message\", \"channel\": \"email\", \"response\": \"e-mail only\"",
+    );
+    assert_ne!(arm, good);
+    let (_d, file) = fixture("campaign.json", arm);
+    let (_dir, o, _, _) = plan(file.to_str().unwrap(), &[]);
+    assert_failed_saying(&o, &["offers[3].response", "needs a response file"]);
     let empty = r#"{"name": "x", "channels": [{"name": "email"}], "offers": []}"#;
     let (_d, file) = fixture("campaign.json", empty);
     let (_dir, o, _, _) = plan(file.to_str().unwrap(), &[]);

@@ -220,6 +220,27 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
     let customers = CustomerTable::build(inputs, campaign.horizon_days)?;
     let segments = inputs.segments.map(|(_, s)| s.iter().map(|x| x.name.clone()).collect());
     campaign.check(&customers.known(segments))?;
+    // Calibrated responses come from `calibrate`; until one is given, an offer
+    // that names an arm cannot be planned on the default model unawares.
+    let needs_arm: Vec<file::Problem> = campaign
+        .offers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            o.response.as_ref().map(|arm| {
+                file::Problem::new(
+                    format!("offers[{i}].response"),
+                    format!(
+                        "the calibrated arm {arm:?} needs a response file (--response, written by `calibrate`); \
+                         leave `response` out to use the default model"
+                    ),
+                )
+            })
+        })
+        .collect();
+    if !needs_arm.is_empty() {
+        return Err(file::CampaignError::Invalid(needs_arm).into());
+    }
     let started = std::time::Instant::now();
     let assumptions = campaign.assumptions_or_default();
     let offers: Vec<(&file::Offer, file::Channel)> = campaign
@@ -421,5 +442,55 @@ impl std::fmt::Display for PlanSummary {
             write!(f, " ({:.2}% of the LP bound)", self.expected_incremental_profit / bound * 100.0)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::campaign::file::{Comparison, Eligibility, Offer, OfferKind, Rule};
+
+    fn table() -> DataFrame {
+        df!(
+            "customer_id" => ["a", "b", "c", "d"],
+            "recency_days" => [Some(5.0), Some(90.0), Some(200.0), None],
+            "frequency" => [3.0, 1.0, 2.0, 0.0],
+            "monetary" => [300.0, 40.0, 150.0, 0.0],
+            "avg_order_value" => [Some(100.0), Some(40.0), Some(75.0), None],
+        )
+        .unwrap()
+    }
+
+    fn segments() -> Vec<Segment> {
+        ["Loyal", "Lapsing"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Segment { id: i as i32, name: n.to_string(), description: String::new(), customers: 1 })
+            .collect()
+    }
+
+    #[test]
+    fn eligibility_is_any_listed_segment_and_every_rule() {
+        let (df, segs) = (table(), segments());
+        let assignment = [0, 1, 1, -1];
+        let inputs =
+            CampaignInputs { customers: &df, value: None, segments: Some((&assignment, &segs)), rfm: None };
+        let customers = CustomerTable::build(&inputs, 30.0).unwrap();
+        let mut campaign = Campaign::new("t");
+        campaign.channels.push(file::Channel::new("email"));
+        let mut lapsing = Offer::new("lapsing", OfferKind::Message, "email");
+        lapsing.eligible = Some(Eligibility {
+            segments: vec!["Lapsing".into(), "Gone".into()],
+            rfm_groups: vec![],
+            rules: vec![Rule { feature: "recency_days".into(), op: Comparison::AtLeast, value: 100.0 }],
+        });
+        let everyone = Offer::new("everyone", OfferKind::Message, "email");
+        campaign.offers = vec![lapsing, everyone];
+        // c is Lapsing and 200 days away; b is Lapsing but seen 90 days ago; d has no recency at all.
+        assert_eq!(customers.eligible_counts(&campaign), vec![1, 4]);
+        assert!(customers.eligible(2, &campaign.offers[0]) && !customers.eligible(1, &campaign.offers[0]));
+        // Without a fit, every baseline is the share who bought within the horizon (1 of 4 within 30 days).
+        assert!(customers.baseline.iter().all(|b| (b.p0 - 0.25).abs() < 1e-12));
+        assert_eq!(customers.baseline[3].basket, (100.0 + 40.0 + 75.0) / 3.0, "the mean order for a non-buyer");
     }
 }
