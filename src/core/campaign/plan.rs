@@ -473,8 +473,7 @@ mod tests {
     fn eligibility_is_any_listed_segment_and_every_rule() {
         let (df, segs) = (table(), segments());
         let assignment = [0, 1, 1, -1];
-        let inputs =
-            CampaignInputs { customers: &df, value: None, segments: Some((&assignment, &segs)), rfm: None };
+        let inputs = CampaignInputs { customers: &df, value: None, segments: Some((&assignment, &segs)), rfm: None };
         let customers = CustomerTable::build(&inputs, 30.0).unwrap();
         let mut campaign = Campaign::new("t");
         campaign.channels.push(file::Channel::new("email"));
