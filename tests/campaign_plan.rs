@@ -148,6 +148,12 @@ fn bad_campaigns_name_the_field_and_write_nothing() {
     let (_d, file) = fixture("campaign.json", arm);
     let (_dir, o, _, _) = plan(file.to_str().unwrap(), &[]);
     assert_failed_saying(&o, &["offers[3].response", "needs a response file"]);
+    let everyone = good.replace("\"seed\": 42,", "\"seed\": 42, \"assignment\": \"everyone\",");
+    assert_ne!(everyone, good);
+    let (_d, file) = fixture("campaign.json", everyone.replace("\"budget\": 2500.0", "\"budget\": 10.0"));
+    let (_dir, o, plan_text, _) = plan(file.to_str().unwrap(), &[]);
+    assert_failed_saying(&o, &["budget", "A/B/n test of every eligible customer", "over the budget of 10.00"]);
+    assert!(plan_text.is_empty());
     let empty = r#"{"name": "x", "channels": [{"name": "email"}], "offers": []}"#;
     let (_d, file) = fixture("campaign.json", empty);
     let (_dir, o, _, _) = plan(file.to_str().unwrap(), &[]);

@@ -257,7 +257,7 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
                 .enumerate()
                 .filter(|(_, (offer, _))| customers.eligible(i, offer))
                 .map(|(k, (offer, channel))| {
-                    let effect = response::offer_effect(&assumptions, offer, channel, base);
+                    let effect = response::offer_effect(&assumptions, offer, channel, base, campaign.margin);
                     let profit = effect.incremental_profit(base, campaign.margin);
                     (Candidate { offer: k as u32, profit, cost: effect.cost() }, effect)
                 })
@@ -273,6 +273,22 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
         file::Assignment::Optimise => assign::optimise(&candidates, campaign.budget)?,
         file::Assignment::Everyone => assign::everyone(&candidates, campaign.seed),
     };
+    // An A/B/n test gives every eligible customer an offer: a budget it would
+    // break is said before anything is sent, not reported as 140% used.
+    if let (file::Assignment::Everyone, Some(budget)) = (campaign.assignment, campaign.budget)
+        && assignment.total_cost > budget
+    {
+        return Err(file::CampaignError::Invalid(vec![file::Problem::new(
+            "budget",
+            format!(
+                "an A/B/n test of every eligible customer ({}) is expected to cost {:.2}, over the budget of \
+                 {budget:.2}; raise the budget, narrow the offers' eligibility, or use \"assignment\": \"optimise\"",
+                assignment.targeted(),
+                assignment.total_cost
+            ),
+        )])
+        .into());
+    }
     let assigned = assignment.assigned();
     let held_out = assign::holdout(&assigned, campaign.holdout, campaign.seed);
     let group = assigned

@@ -140,8 +140,8 @@ fn qualifying_share(a: &Assumptions, basket: f64, min_spend: Option<f64>) -> (f6
 /// The effect of `offer` sent through `channel` on a customer with `base`.
 /// The channel's reach scales everything: a message that does not arrive
 /// changes nothing and costs no incentive (but its sending is paid).
-pub fn offer_effect(a: &Assumptions, offer: &Offer, channel: &Channel, base: &Baseline) -> Effect {
-    let reached = reached_effect(a, offer, base);
+pub fn offer_effect(a: &Assumptions, offer: &Offer, channel: &Channel, base: &Baseline, margin: f64) -> Effect {
+    let reached = reached_effect(a, offer, base, margin);
     let reach = channel.reach.clamp(0.0, 1.0);
     let p1 = reach * reached.p1 + (1.0 - reach) * base.p0;
     let spend = reach * reached.p1 * reached.s1 + (1.0 - reach) * base.p0 * base.s0;
@@ -176,7 +176,9 @@ struct Terms {
 }
 
 /// The effect on a customer the message reached.
-fn reached_effect(a: &Assumptions, offer: &Offer, base: &Baseline) -> Effect {
+/// `margin` values revenue against incentives where the customer's response
+/// depends on a choice (which tier of stepped savings to reach for).
+fn reached_effect(a: &Assumptions, offer: &Offer, base: &Baseline, margin: f64) -> Effect {
     let message = a.message_lift.value;
     let value = offer.value.unwrap_or(0.0);
     let terms = |lift: f64, cost_per_order: &dyn Fn(f64) -> f64| {
@@ -195,7 +197,9 @@ fn reached_effect(a: &Assumptions, offer: &Offer, base: &Baseline) -> Effect {
             Some(tiers) if !tiers.is_empty() => tiers
                 .iter()
                 .map(|t| effect(amount_off(a, base, message, t.value, Some(t.min_spend))))
-                .max_by(|x, y| (x.p1 * x.s1 - x.incentive_cost).total_cmp(&(y.p1 * y.s1 - y.incentive_cost)))
+                .max_by(|x, y| {
+                    (x.p1 * x.s1 * margin - x.incentive_cost).total_cmp(&(y.p1 * y.s1 * margin - y.incentive_cost))
+                })
                 .unwrap_or_else(|| effect(amount_off(a, base, message, 0.0, None))),
             _ => effect(amount_off(a, base, message, value, offer.min_spend)),
         },
@@ -271,7 +275,7 @@ mod tests {
     #[test]
     fn a_message_lifts_and_costs_only_its_sending() {
         let b = base(0.2, 2.0, 50.0);
-        let e = offer_effect(&round(), &offer(OfferKind::Message, None, None), &email(0.01, 1.0), &b);
+        let e = offer_effect(&round(), &offer(OfferKind::Message, None, None), &email(0.01, 1.0), &b, 1.0);
         // Odds 0.25 × 1.1 = 0.275: p1 = 0.275 / 1.275.
         assert!(close(e.p1, 0.275 / 1.275));
         assert!(close(e.s1, 100.0));
@@ -285,7 +289,7 @@ mod tests {
         let a = round();
         let o = offer(OfferKind::PercentOff, Some(10.0), None);
         for b in [base(0.5, 1.0, 80.0), base(0.1, 3.0, 20.0)] {
-            let e = offer_effect(&a, &o, &email(0.0, 1.0), &b);
+            let e = offer_effect(&a, &o, &email(0.0, 1.0), &b, 1.0);
             let lift = 0.1 + incentive_lift(&a, 0.1);
             assert!(close(e.p1, lifted(b.p0, lift)));
             assert!(close(e.incentive_cost, e.p1 * b.orders * b.basket * 0.1), "{e:?}");
@@ -295,7 +299,7 @@ mod tests {
         flat.message_lift.value = 0.0;
         flat.discount_lift_per_10pct.value = 0.0;
         let b = base(0.5, 1.0, 80.0);
-        let e = offer_effect(&flat, &o, &email(0.0, 1.0), &b);
+        let e = offer_effect(&flat, &o, &email(0.0, 1.0), &b, 1.0);
         assert!(close(e.p1, 0.5) && close(e.incentive_cost, 4.0));
         assert!(close(e.incremental_profit(&b, 1.0), -4.0));
     }
@@ -305,7 +309,7 @@ mod tests {
         let a = round();
         let b = base(0.5, 2.0, 100.0);
         let ch = email(0.0, 1.0);
-        let cost = |o: Offer| offer_effect(&a, &o, &ch, &b);
+        let cost = |o: Offer| offer_effect(&a, &o, &ch, &b, 1.0);
         // Free shipping: the shipping of each redeemed order.
         let e = cost(offer(OfferKind::FreeShipping, Some(5.0), None));
         assert!(close(e.incentive_cost, e.p1 * 2.0 * 5.0));
@@ -333,7 +337,7 @@ mod tests {
         let ch = email(0.0, 1.0);
         // A usual order of 90 is within 20% below 100: half are pulled up to 100.
         let near = base(0.4, 1.0, 90.0);
-        let e = offer_effect(&a, &o, &ch, &near);
+        let e = offer_effect(&a, &o, &ch, &near, 1.0);
         let p_in = lifted(0.4, 0.1 + incentive_lift(&a, 0.1));
         let p_out = lifted(0.4, 0.1);
         assert!(close(e.p1, 0.5 * p_in + 0.5 * p_out));
@@ -341,13 +345,32 @@ mod tests {
         assert!(close(e.incentive_cost, 0.5 * p_in * 10.0));
         // A usual order of 50 is far below: only the message's effect, no saving paid.
         let far = base(0.4, 1.0, 50.0);
-        let e = offer_effect(&a, &o, &ch, &far);
+        let e = offer_effect(&a, &o, &ch, &far, 1.0);
         assert!(close(e.p1, lifted(0.4, 0.1)) && close(e.incentive_cost, 0.0) && close(e.s1, 50.0));
         // A usual order of 150 qualifies anyway: the saving is paid, depth 10/150.
         let above = base(0.4, 1.0, 150.0);
-        let e = offer_effect(&a, &o, &ch, &above);
+        let e = offer_effect(&a, &o, &ch, &above, 1.0);
         assert!(close(e.p1, lifted(0.4, 0.1 + incentive_lift(&a, 10.0 / 150.0))));
         assert!(close(e.incentive_cost, e.p1 * 10.0));
+    }
+
+    #[test]
+    fn stepped_savings_take_the_tier_worth_most_at_the_campaign_s_margin() {
+        let a = round();
+        let b = base(0.3, 1.0, 420.0);
+        let ch = email(0.0, 1.0);
+        let tier = |min_spend: f64, value: f64| super::super::file::Tier { min_spend, value };
+        let mut tiered = offer(OfferKind::AmountOff, None, None);
+        tiered.tiers = Some(vec![tier(300.0, 40.0), tier(500.0, 80.0)]);
+        for margin in [0.05, 1.0] {
+            let each = [
+                offer_effect(&a, &offer(OfferKind::AmountOff, Some(40.0), Some(300.0)), &ch, &b, margin),
+                offer_effect(&a, &offer(OfferKind::AmountOff, Some(80.0), Some(500.0)), &ch, &b, margin),
+            ];
+            let worth = |e: &Effect| e.p1 * e.s1 * margin - e.incentive_cost;
+            let best = if worth(&each[0]) >= worth(&each[1]) { each[0] } else { each[1] };
+            assert_eq!(offer_effect(&a, &tiered, &ch, &b, margin), best, "margin {margin}");
+        }
     }
 
     #[test]
@@ -355,8 +378,8 @@ mod tests {
         let a = round();
         let b = base(0.3, 1.0, 60.0);
         let o = offer(OfferKind::PercentOff, Some(20.0), None);
-        let full = offer_effect(&a, &o, &email(0.02, 1.0), &b);
-        let half = offer_effect(&a, &o, &email(0.02, 0.5), &b);
+        let full = offer_effect(&a, &o, &email(0.02, 1.0), &b, 1.0);
+        let half = offer_effect(&a, &o, &email(0.02, 0.5), &b, 1.0);
         assert!(close(half.p1 - b.p0, (full.p1 - b.p0) / 2.0));
         assert!(close(half.incentive_cost, full.incentive_cost / 2.0));
         assert!(close(half.message_cost, 0.02));
