@@ -406,7 +406,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     }
                     let settings = SegmentationSettings { features, kmeans: params };
                     let (s, name) = match method {
-                        Method::Gmm => (mixture_segments(&table, &settings)?, "Gaussian mixture"),
+                        Method::Gmm => (mixture_segments(&table, &settings, &|| false)?, "Gaussian mixture"),
                         _ => (segment_customers(&table, &settings)?, "k-means"),
                     };
                     let detail = format!("{name}, inertia {:.2}", s.inertia);
@@ -414,13 +414,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     (s.customer_ids, s.assignment, s.segments, s.kmeans_seconds, detail, membership)
                 }
             };
-            let mut frame = segments_frame(&ids, &assignment, &segments)?;
-            if let Some(membership) = membership {
-                frame.with_column(
-                    Float64Chunked::from_iter_options("membership".into(), membership.into_iter()).into_column(),
-                )?;
-            }
-            output::write_csv(&out, &mut frame)?;
+            output::write_csv(&out, &mut segments_frame(&ids, &assignment, &segments, membership.as_deref())?)?;
             if let Some(path) = profiles {
                 let mut p = profile::profiles(&table, &assignment, &segments)?;
                 if let Some((loaded, as_of_ms)) = &loaded {
@@ -1035,18 +1029,21 @@ fn segments_in_order(
     ids: &[String],
     path: &Path,
 ) -> Result<(Vec<i32>, Vec<crate::core::segment::Segment>), Failure> {
-    let by_id: std::collections::HashMap<&str, i32> = rows.iter().map(|(id, s, _)| (id.as_str(), *s)).collect();
-    let assignment: Vec<i32> = ids.iter().map(|id| by_id.get(id.as_str()).copied().unwrap_or(i32::MIN)).collect();
-    if let Some(missing) = ids.iter().zip(&assignment).find(|(_, s)| **s == i32::MIN) {
-        return Err(Failure(format!("{}: customer {} has no segment", path.display(), missing.0)));
-    }
+    let by_id: std::collections::HashMap<&str, (i32, &str)> =
+        rows.iter().map(|(id, s, name)| (id.as_str(), (*s, name.as_str()))).collect();
+    let mut assignment = Vec::with_capacity(ids.len());
+    // Sizes count the customers planned, not every row of the file.
     let mut segments: Vec<crate::core::segment::Segment> = Vec::new();
-    for (_, id, name) in rows {
-        match segments.iter_mut().find(|s| s.id == *id) {
+    for id in ids {
+        let Some(&(segment, name)) = by_id.get(id.as_str()) else {
+            return Err(Failure(format!("{}: customer {id} has no segment", path.display())));
+        };
+        assignment.push(segment);
+        match segments.iter_mut().find(|s| s.id == segment) {
             Some(s) => s.customers += 1,
             None => segments.push(crate::core::segment::Segment {
-                id: *id,
-                name: name.clone(),
+                id: segment,
+                name: name.to_string(),
                 description: String::new(),
                 customers: 1,
             }),

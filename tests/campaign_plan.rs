@@ -192,3 +192,33 @@ fn a_customer_table_plans_with_rules_on_its_own_columns() {
     let offers = column(&plan, "offer");
     assert_eq!(offers, vec!["", "Come back", "Come back"], "only B and C are eligible: {plan}");
 }
+
+#[test]
+fn segments_from_a_file_target_the_named_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let segments = dir.path().join("segments.csv");
+    let o = run(&["segment", "--events", "sample", "--out", segments.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let (_d, path) = fixture("campaign.json", std::fs::read_to_string(campaign_path()).unwrap());
+    let (_dir, o, plan_text, _) = plan(path.to_str().unwrap(), &["--segments", segments.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    // "10% off" is for Hibernating and Lost customers only: every customer it is shown for is in one.
+    let named: std::collections::HashMap<String, String> = std::fs::read_to_string(&segments)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[2].to_string())
+        })
+        .collect();
+    let shown = column(&plan_text, "customer_id").into_iter().zip(column(&plan_text, "offer"));
+    let mut ten_off = 0;
+    for (id, offer) in shown {
+        if offer == "10% off" {
+            ten_off += 1;
+            assert!(["Hibernating", "Lost"].contains(&named[id].as_str()), "{id} is {}", named[id]);
+        }
+    }
+    assert!(ten_off > 0, "the discount is the best eligible offer for someone");
+}

@@ -93,6 +93,7 @@ impl PromoStudioApp {
                             &segments.customer_ids,
                             &segments.assignment,
                             &segments.segments,
+                            segments.membership.as_deref(),
                         )
                         .map_err(StageError::table("building the segment list"))?;
                         output::write_csv(&path, &mut frame)?;

@@ -42,7 +42,11 @@ mod tests {
     fn old_or_partial_state_loads_with_defaults() {
         let s = decode(r#"{"screen":"Segments","stages":{"segments":{"k":7}}}"#).unwrap();
         assert_eq!(s.screen, "Segments");
-        assert_eq!(s.stages["segments"]["k"], 7);
+        // The stage's saved choices come back, the missing ones at their defaults.
+        let mut flow = crate::core::pipeline::Flow::new(crate::core::stages::flow());
+        assert!(flow.restore_choices(&s.stages).is_empty());
+        let segments = flow.choices.of::<crate::core::stages::segments::Segments>();
+        assert_eq!((segments.k, segments.n_init), (7, 10));
         assert!(s.last_file.is_none());
         assert!(decode("{not json").unwrap_err().contains("defaults are used"));
         let round = decode(&encode(&s)).unwrap();

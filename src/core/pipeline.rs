@@ -2,8 +2,9 @@
 //! yields, how it runs, which choices shape it), and the pipeline derives the
 //! rest — which results a new result makes obsolete, which stages run next,
 //! whether a result on screen still matches the choices. The desktop app runs
-//! [`StageRun`]s as background jobs; the command line runs the same
-//! [`Stage::run`] in the foreground. Nothing here knows about the GUI.
+//! [`StageRun`]s as background jobs; the command line calls the same core
+//! functions the stages' `run` calls, in the foreground. Nothing here knows
+//! about the GUI.
 //!
 //! A stage is a type implementing [`Stage`] in its own module under
 //! `core::stages`, listed once in [`crate::core::stages::flow`].
@@ -166,15 +167,6 @@ pub struct StageRun {
 }
 
 impl StageRun {
-    /// Does the work here (a job thread, or the command line).
-    pub fn execute(self, progress: &dyn Progress) -> (FinishedRun, Result<(), StageError>) {
-        let StageRun { stage, inputs, params, work, .. } = self;
-        match work(progress) {
-            Ok(output) => (FinishedRun { stage, inputs, params, output: Some(output) }, Ok(())),
-            Err(e) => (FinishedRun { stage, inputs, params, output: None }, Err(e)),
-        }
-    }
-
     /// Splits the run into what the pipeline keeps and the work to do.
     pub fn into_work(self) -> (RunTicket, RunWork) {
         let StageRun { stage, inputs, params, work, .. } = self;
@@ -194,7 +186,7 @@ pub struct RunTicket {
 
 impl RunTicket {
     pub fn with_output(self, output: Box<dyn Any + Send + Sync>) -> FinishedRun {
-        FinishedRun { stage: self.stage, inputs: self.inputs, params: self.params, output: Some(output) }
+        FinishedRun { stage: self.stage, inputs: self.inputs, params: self.params, output }
     }
 }
 
@@ -203,7 +195,7 @@ pub struct FinishedRun {
     pub stage: StageKey,
     inputs: Vec<(StageKey, u64)>,
     params: Box<dyn Any + Send + Sync>,
-    output: Option<Box<dyn Any + Send + Sync>>,
+    output: Box<dyn Any + Send + Sync>,
 }
 
 /// What accepting a result changed.
@@ -343,11 +335,6 @@ impl Flow {
         self.slots.contains_key(&key)
     }
 
-    /// The params the current result of `S` was made with.
-    pub fn made_with<S: Stage>(&self) -> Option<&S::Params> {
-        self.slots.get(&StageKey::of::<S>())?.params.downcast_ref::<S::Params>()
-    }
-
     /// Whether the result of `S` no longer matches the choices (a run would change it).
     pub fn is_stale<S: Stage>(&self) -> bool {
         let key = StageKey::of::<S>();
@@ -382,7 +369,7 @@ impl Flow {
     }
 
     /// The stages that need `key`, directly or through others, in flow order.
-    pub fn downstream_of(&self, key: StageKey) -> Vec<StageKey> {
+    fn downstream_of(&self, key: StageKey) -> Vec<StageKey> {
         let mut found: Vec<StageKey> = Vec::new();
         for stage in &self.stages.0 {
             if stage.needs().iter().any(|n| *n == key || found.contains(n)) {
@@ -396,12 +383,11 @@ impl Flow {
     /// results made from the replaced one are cleared, and the stages that
     /// follow their inputs and now have them all are named to run next.
     pub fn accept(&mut self, run: FinishedRun) -> Accepted {
-        let Some(output) = run.output else { return Accepted::default() };
         if run.inputs.iter().any(|(k, v)| !self.has(*k) || self.version_of(*k) != *v) {
             return Accepted::default();
         }
         self.bump(run.stage);
-        self.slots.insert(run.stage, Slot { output, params: run.params });
+        self.slots.insert(run.stage, Slot { output: run.output, params: run.params });
         let cleared: Vec<StageKey> = self.downstream_of(run.stage);
         for key in &cleared {
             if self.slots.remove(key).is_some() {
@@ -513,9 +499,9 @@ mod tests {
     }
 
     fn run(flow: &mut Flow, run: StageRun) -> Accepted {
-        let (finished, result) = run.execute(&Silent);
-        assert!(result.is_ok());
-        flow.accept(finished)
+        let (ticket, work) = run.into_work();
+        let output = work(&Silent).unwrap();
+        flow.accept(ticket.with_output(output))
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::core::pipeline::{Stage, StageKey};
 use crate::core::segment::rfm::{RFM_GROUPS, rfm_group};
 use crate::core::segment::{FeatureSpec, RFM_RULES, Transform};
 use crate::core::stages::dataset::LoadData;
-use crate::core::stages::segments::{KScan, Method, SegmentAnalysis, Segments};
+use crate::core::stages::segments::{KScan, Method, SURE_MEMBER, SegmentAnalysis, Segments};
 
 pub const SCREEN: ScreenDecl = ScreenDecl {
     title: "Segments",
@@ -191,9 +191,6 @@ fn choose_k(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     }
 }
 
-/// A buyer this sure of its segment is a clear member (the mixture's summary line).
-const SURE_MEMBER: f64 = 0.8;
-
 fn results(app: &mut PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
     let buyers_segments = a.segments.iter().filter(|s| s.id >= 0).count();
     let mut summary =
@@ -214,12 +211,10 @@ fn results(app: &mut PromoStudioApp, ui: &mut egui::Ui, a: &SegmentAnalysis) {
     ui.horizontal(|ui| {
         ui.label(summary);
     });
-    if let Some(membership) = &a.membership {
-        let buyers: Vec<f64> = membership.iter().flatten().copied().collect();
-        let sure = buyers.iter().filter(|&&p| p >= SURE_MEMBER).count();
+    if let Some(share) = a.sure_share {
         ui.weak(format!(
             "{} of buyers belong to their segment with probability ≥ {SURE_MEMBER}; the others sit between segments.",
-            format::percent(sure as f64 / buyers.len().max(1) as f64)
+            format::percent(share)
         ));
     }
     stale_note(ui, app.flow.is_stale::<Segments>(), "segments");

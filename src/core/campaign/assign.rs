@@ -186,6 +186,12 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// An assignment no budget shaped: its totals, and no bound or price.
+    fn without_budget(method: Method, c: &Candidates, chosen: Vec<Option<usize>>) -> Assignment {
+        let (total_profit, total_cost) = totals(c, &chosen);
+        Assignment { method, chosen, total_profit, total_cost, budget: None, lp_bound: None, budget_price: None }
+    }
+
     /// Customers who get an offer.
     pub fn targeted(&self) -> usize {
         self.chosen.iter().filter(|c| c.is_some()).count()
@@ -235,16 +241,7 @@ pub fn everyone(c: &Candidates, seed: u64) -> Assignment {
             Some(range.start + rng.gen_range(0..range.len()))
         })
         .collect();
-    let (total_profit, total_cost) = totals(c, &chosen);
-    Assignment {
-        method: Method::Everyone,
-        chosen,
-        total_profit,
-        total_cost,
-        budget: None,
-        lp_bound: None,
-        budget_price: None,
-    }
+    Assignment::without_budget(Method::Everyone, c, chosen)
 }
 
 /// The control group: which of the `assigned` customers are held out (get
@@ -323,16 +320,7 @@ fn unconstrained(c: &Candidates) -> Assignment {
             best_of(&c.candidates[range.clone()], f64::INFINITY).map(|j| range.start + j)
         })
         .collect();
-    let (total_profit, total_cost) = totals(c, &chosen);
-    Assignment {
-        method: Method::Optimise,
-        chosen,
-        total_profit,
-        total_cost,
-        budget: None,
-        lp_bound: None,
-        budget_price: None,
-    }
+    Assignment::without_budget(Method::Optimise, c, chosen)
 }
 
 /// Each customer's efficient offers: those that fit the budget on their own,

@@ -20,20 +20,6 @@ use thiserror::Error;
 /// The campaign file version this program writes and the newest it reads.
 pub const CAMPAIGN_FILE_VERSION: u32 = 1;
 
-/// The numeric customer features of DATA.md §2 a rule can test.
-pub const CUSTOMER_FEATURES: [&str; 10] = [
-    "recency_days",
-    "tenure_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "views",
-    "carts",
-    "purchases",
-    "distinct_items",
-    "distinct_categories",
-];
-
 /// The customer-value columns (DATA.md §5) a rule can test as well: P(alive),
 /// expected purchases, expected spend and CLV, named as `value.csv` names them.
 pub const VALUE_FEATURES: [&str; 4] = ["p_alive", "expected_purchases", "expected_spend", "clv"];
@@ -1177,20 +1163,13 @@ fn floor_boundary(text: &str, mut at: usize) -> usize {
 /// segmentation chosen, no response file given), so not checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Known {
-    /// Numeric features a rule may test (see [`Known::standard_features`]).
+    /// Numeric features a rule may test: the customer table's own columns
+    /// (`CustomerTable::known` in `plan`).
     pub features: Vec<String>,
     pub segments: Option<Vec<String>>,
     pub rfm_groups: Vec<String>,
     /// Arm names of the calibrated response file.
     pub arms: Option<Vec<String>>,
-}
-
-impl Known {
-    /// The features every data set has: DATA.md §2's numeric ones and the
-    /// customer-value columns. A `--customers` table adds its own columns.
-    pub fn standard_features() -> Vec<String> {
-        CUSTOMER_FEATURES.iter().chain(VALUE_FEATURES.iter()).map(|s| s.to_string()).collect()
-    }
 }
 
 impl Campaign {
@@ -1532,6 +1511,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The numeric customer features of DATA.md §2.
+    const CUSTOMER_FEATURES: [&str; 10] = [
+        "recency_days",
+        "tenure_days",
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "views",
+        "carts",
+        "purchases",
+        "distinct_items",
+        "distinct_categories",
+    ];
+
+    /// What an events file's customer table offers a rule: §2's features and the value columns.
+    fn standard_features() -> Vec<String> {
+        CUSTOMER_FEATURES.iter().chain(VALUE_FEATURES.iter()).map(|s| s.to_string()).collect()
+    }
     use serde_json::json;
 
     /// DATA.md §7's example, verbatim.
@@ -1556,7 +1554,7 @@ mod tests {
 
     fn known() -> Known {
         Known {
-            features: Known::standard_features(),
+            features: standard_features(),
             segments: Some(
                 ["Champions", "Loyal regulars", "At risk", "Hibernating", "No purchase yet"].map(String::from).to_vec(),
             ),

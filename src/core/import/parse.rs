@@ -41,14 +41,8 @@ impl EventKind {
     /// 收藏 → cart (intent short of buying); `transaction`, `order`, `buy`,
     /// 购买, 下单 → purchase; ...
     pub fn parse(label: &str) -> Option<EventKind> {
-        // The canonical words themselves, without allocating: the common case.
-        match label {
-            "view" => return Some(EventKind::View),
-            "cart" => return Some(EventKind::Cart),
-            "purchase" => return Some(EventKind::Purchase),
-            _ => {}
-        }
-        // Labels already in normal form (Taobao's `pv`, `fav`, `buy`) need no copy either.
+        // Labels already in normal form (view, cart, purchase, Taobao's `pv`,
+        // `fav`, `buy`) need no copy: the common case.
         if label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
             return EventKind::from_key(label);
         }

@@ -650,7 +650,6 @@ pub(super) fn check_batch(raw: DataFrame, mapping: &ColumnMapping, first_row: u6
             BlockCells::of(&block, &other_block)?.check_rows(out, &hasher, categories)
         })
         .try_reduce(TextChanges::numeric, |a, b| Ok(a.merge(b)))?;
-    drop(others);
     let RowValues {
         reason,
         timestamp_ms,

@@ -94,8 +94,10 @@ impl EventsFile {
                 let found = encoding::settle(&sample, whole, encoding);
                 let header_line = read_header_line(path, found.encoding)?;
                 let separator = sniff_separator(&header_line);
-                if found.encoding.is_utf8() {
-                    // The rest is checked piece by piece as the import reads it.
+                if found.encoding.is_utf8() && found.origin != encoding::EncodingOrigin::Detected {
+                    // Detection settles on UTF-8 only for a valid sample; a
+                    // given or marked UTF-8 is checked here. The rest is
+                    // checked piece by piece as the import reads it.
                     check_utf8_start(path, &sample, whole, separator)?;
                 }
                 file_encoding = Some(found);
@@ -152,13 +154,29 @@ impl EventsFile {
     /// its first rows; the import reads CSV in pieces). A CSV file in another
     /// encoding than UTF-8 is decoded into memory first.
     pub fn scan(&self) -> Result<LazyFrame, ImportError> {
+        self.scan_up_to(u64::MAX)
+    }
+
+    /// A scan of the file's first rows, for a preview: a file that must be
+    /// decoded is decoded only as far as its first megabyte's last line end,
+    /// not whole.
+    pub fn scan_start(&self) -> Result<LazyFrame, ImportError> {
+        self.scan_up_to(SAMPLE_BYTES as u64)
+    }
+
+    fn scan_up_to(&self, limit: u64) -> Result<LazyFrame, ImportError> {
         let encoding = self.text_encoding();
         match self.format {
             FileFormat::Csv { separator } if !encoding.is_utf8() => {
                 let mut text = Vec::new();
                 TextReader::open(&self.path, encoding)
-                    .and_then(|mut reader| reader.read_to_end(&mut text))
+                    .and_then(|reader| reader.take(limit).read_to_end(&mut text))
                     .map_err(|e| ImportError::io(&self.path, e))?;
+                if text.len() as u64 >= limit
+                    && let Some(end) = memchr::memrchr(b'\n', &text)
+                {
+                    text.truncate(end + 1);
+                }
                 scan_csv_text(polars_buffer::Buffer::from_vec(text), separator, &[])
             }
             format => scan(&self.path, format),
@@ -423,6 +441,26 @@ mod tests {
             Err(ImportError::NotUtf8 { column: Some(c), .. }) => assert_eq!(c, "category"),
             other => panic!("{:?}", other.map(|l| l.report.rows_read)),
         }
+    }
+
+    /// A preview of a large file that must be decoded decodes its start, in
+    /// whole rows, and the rows it shows are the file's first.
+    #[test]
+    fn a_preview_decodes_only_the_start_of_a_large_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gbk.csv");
+        let mut text = String::from("客户编号,订单日期,类目\n");
+        let rows = 3 * SAMPLE_BYTES / 20;
+        for i in 0..rows {
+            text.push_str(&format!("{i},2024-01-01,女装\n"));
+        }
+        std::fs::write(&path, encoding_rs::GBK.encode(&text).0).unwrap();
+        let file = EventsFile::open(&path).unwrap();
+        let start = file.scan_start().unwrap().collect().unwrap();
+        assert!(start.height() > 8 && start.height() < rows, "{} of {rows} rows", start.height());
+        let whole = file.scan().unwrap().collect().unwrap();
+        assert_eq!(whole.height(), rows);
+        assert_eq!(start, whole.head(Some(start.height())), "the same first rows, none cut");
     }
 
     /// A small file that is not UTF-8 is read in the encoding it was

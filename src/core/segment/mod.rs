@@ -109,18 +109,25 @@ impl Segmentation {
 }
 
 /// `customer_id, segment, segment_name`, one row per customer (DATA.md §3).
-pub fn segments_frame(customer_ids: &[String], assignment: &[i32], segments: &[Segment]) -> PolarsResult<DataFrame> {
+/// With a mixture's `membership` (per customer, None without a purchase),
+/// also `membership`: the probability of the customer's segment.
+pub fn segments_frame(
+    customer_ids: &[String],
+    assignment: &[i32],
+    segments: &[Segment],
+    membership: Option<&[Option<f64>]>,
+) -> PolarsResult<DataFrame> {
     let name_of = |id: i32| segments.iter().find(|s| s.id == id).map_or("", |s| s.name.as_str());
     let names: Vec<&str> = assignment.iter().map(|&s| name_of(s)).collect();
-    DataFrame::new(
-        customer_ids.len(),
-        vec![
-            StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str))
-                .into_column(),
-            Int32Chunked::from_slice("segment".into(), assignment).into_column(),
-            StringChunked::from_slice("segment_name".into(), &names).into_column(),
-        ],
-    )
+    let mut columns = vec![
+        StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str)).into_column(),
+        Int32Chunked::from_slice("segment".into(), assignment).into_column(),
+        StringChunked::from_slice("segment_name".into(), &names).into_column(),
+    ];
+    if let Some(membership) = membership {
+        columns.push(Float64Chunked::from_iter_options("membership".into(), membership.iter().copied()).into_column());
+    }
+    DataFrame::new(customer_ids.len(), columns)
 }
 
 /// Customers in the classic RFM groups (the rule-based alternative).
@@ -245,13 +252,21 @@ pub fn segment_customers_unless(
 
 /// Segments from a Gaussian mixture on the same matrix: each buyer in its
 /// most probable component, with that probability as its membership.
-pub fn mixture_segments(features: &DataFrame, settings: &SegmentationSettings) -> Result<Segmentation, SegmentError> {
+///
+/// linfa's EM cannot be stopped midway: `cancelled` is asked before the fit
+/// and after it, so a cancelled job ends as soon as the fit returns.
+pub fn mixture_segments(
+    features: &DataFrame,
+    settings: &SegmentationSettings,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Segmentation, SegmentError> {
     let matrix = clustering_matrix(features, &settings.features)?;
-    if settings.kmeans.k == 0 {
-        return Err(KMeansError::ZeroClusters.into());
-    }
+    settings.kmeans.check(matrix.values.view())?;
     let started = std::time::Instant::now();
+    let stop = || if cancelled() { Err(KMeansError::Cancelled) } else { Ok(()) };
+    stop()?;
     let fit = mixture::fit_mixture(matrix.values.view(), &settings.kmeans)?;
+    stop()?;
     let inertia = within_sum_of_squares(matrix.values.view(), &fit.labels, settings.kmeans.k);
     let fitted = Fitted {
         labels: fit.labels,

@@ -47,7 +47,7 @@ pub fn preview_file(
     let (mapping, problems) = ColumnMapping::propose(&file.headers, overrides);
     let problems = problems.iter().map(|p| describe_mapping_problem(p, &file.headers)).collect();
     let head = file
-        .scan()?
+        .scan_start()?
         .limit(PREVIEW_ROWS as IdxSize)
         .collect()
         .map_err(|e| StageError::Import(ImportError::polars(&file.shown(), e)))?;

@@ -140,6 +140,9 @@ impl Stage for KScan {
     }
 }
 
+/// A buyer this sure of its segment is a clear member (the mixture's summary).
+pub const SURE_MEMBER: f64 = 0.8;
+
 /// At most this many customers are drawn in the scatter, a seeded sample.
 pub const SCATTER_POINTS: usize = 4000;
 
@@ -180,6 +183,8 @@ pub struct SegmentAnalysis {
     /// Gaussian mixture only: each customer's probability of its segment
     /// (None for those without a purchase), in `customer_ids` order.
     pub membership: Option<Vec<Option<f64>>>,
+    /// Gaussian mixture only: the share of buyers at least [`SURE_MEMBER`] sure of their segment.
+    pub sure_share: Option<f64>,
     pub scatter: Option<Scatter>,
     /// The RFM scores, always (the rule-based view beside k-means).
     pub rfm: RfmSegmentation,
@@ -224,7 +229,7 @@ pub fn analyse_segments(
                 segment_customers_unless(table, settings, &|| progress.is_cancelled())?
             } else {
                 step(progress, 0.15, &format!("Gaussian mixture, k = {}", settings.kmeans.k))?;
-                mixture_segments(table, settings)?
+                mixture_segments(table, settings, &|| progress.is_cancelled())?
             };
             let scatter = scatter_sample(&s, settings.kmeans.seed);
             let membership = s.membership_by_customer();
@@ -246,6 +251,10 @@ pub fn analyse_segments(
         profiles,
         inertia,
         scatter,
+        sure_share: membership.as_ref().map(|m| {
+            let buyers: Vec<f64> = m.iter().flatten().copied().collect();
+            buyers.iter().filter(|&&p| p >= SURE_MEMBER).count() as f64 / buyers.len().max(1) as f64
+        }),
         membership,
         rfm_grid: rfm.grid(),
         rfm,
