@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use crate::core::campaign::calibrate;
 use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, TextEncoding, load_events_encoded, parse, parse_override,
@@ -164,39 +165,59 @@ pub enum Command {
         segment_out: Option<PathBuf>,
     },
     /// A campaign's plan (DATA.md §7, §8, §10): eligibility, each (customer, offer)'s expected
-    /// value under the default response model, the assignment and the holdout. No simulation.
-    Plan {
-        /// The campaign file (JSON, DATA.md §7).
+    /// value (default response model, or a calibrated arm with --response), the assignment and
+    /// the holdout. No simulation.
+    Plan(PlanArgs),
+    /// Learns from a finished randomised campaign (DATA.md §8): each arm's lift over the
+    /// control with 95% intervals, and the per-customer response model `plan` uses.
+    Calibrate {
+        /// The results: one row per customer (CSV or Parquet).
         #[arg(long)]
-        campaign: PathBuf,
-        /// Events file: features, customer value, segments and recommended products come from it.
-        #[arg(long, required_unless_present = "customers", conflicts_with = "customers", value_parser = events_path)]
+        results: PathBuf,
+        /// The column naming each customer's arm.
+        #[arg(long)]
+        arm: String,
+        /// The control arm's name in that column.
+        #[arg(long)]
+        control: String,
+        /// The 0/1 outcome column (converted, visited, ...).
+        #[arg(long)]
+        converted: String,
+        /// The spend column (list prices over the window), if any.
+        #[arg(long)]
+        spend: Option<String>,
+        /// A column with each customer's offer value (a discount's percent, an incentive's
+        /// amount): the response is then fitted as a function of it.
+        #[arg(long)]
+        value: Option<String>,
+        /// Attribute columns, comma-separated; default: every other column.
+        #[arg(long, value_delimiter = ',')]
+        attributes: Option<Vec<String>>,
+        /// An events file: its customer features (DATA.md §2) join the results by customer_id.
+        #[arg(long, value_parser = events_path)]
         events: Option<PathBuf>,
-        #[arg(long = "map", value_parser = parse_override)]
-        map: Vec<(Canonical, String)>,
-        /// With --events: a CSV file's text encoding; default: detected.
-        #[arg(long, value_parser = TextEncoding::from_label)]
-        encoding: Option<TextEncoding>,
-        /// A customer table instead (CSV or Parquet: customer_id plus numeric attribute columns).
+        /// With --events: reference time for the features (the campaign's send date).
         #[arg(long)]
-        customers: Option<PathBuf>,
-        /// A segments.csv (from `segment`); without it, DATA.md §3's default segmentation.
+        as_of: Option<String>,
+        /// The days over which the results were counted; default: the campaign's horizon.
         #[arg(long)]
-        segments: Option<PathBuf>,
+        window_days: Option<f64>,
+        /// Posterior draws of the model kept for simulation.
+        #[arg(long, default_value_t = 200)]
+        replicates: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
         #[arg(long)]
         out: PathBuf,
-        /// Also write every eligible (customer, offer) pair with its expected profit and cost.
+        /// Print the arms' lifts as one line of JSON (DATA.md §10).
         #[arg(long)]
-        candidates: Option<PathBuf>,
-        /// Explain one customer's offer: the eligible offers and why the chosen one won.
-        #[arg(long)]
-        customer: Option<String>,
-        /// Print {"read_s", "features_s", "value_s", "segments_s", "values_s", "assign_s",
-        /// "recommend_s", "write_s", "total_s"} as the last line of stderr.
+        json: bool,
+        /// Print {"read_s", "fit_s", "write_s", "total_s"} as the last line of stderr.
         #[arg(long)]
         timings: bool,
     },
-    /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv.
+    /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv,
+    /// past_campaign.csv (a randomised campaign's results).
     GenerateSample {
         #[arg(long, default_value_t = 3000)]
         customers: usize,
@@ -673,19 +694,28 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Plan { campaign, events, map, encoding, customers, segments, out, candidates, customer, timings } => {
-            plan_command(PlanArgs {
-                campaign,
-                events,
-                map,
-                encoding,
-                customers,
-                segments,
-                out,
-                candidates,
-                customer,
-                timings,
-            })
+        Command::Plan(args) => plan_command(args),
+        Command::Calibrate {
+            results,
+            arm,
+            control,
+            converted,
+            spend,
+            value,
+            attributes,
+            events,
+            as_of,
+            window_days,
+            replicates,
+            seed,
+            out,
+            json,
+            timings,
+        } => {
+            let columns = calibrate::ResultsColumns { arm, control, converted, spend, value, attributes };
+            let settings =
+                calibrate::CalibrationSettings { replicates, seed, window_days, source: results.display().to_string() };
+            calibrate_command(&results, &columns, events.as_deref(), as_of, &settings, &out, json, timings)
         }
         Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
@@ -696,6 +726,9 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             output::write_parquet(&out.join("events.parquet"), &mut shop.events)?;
             output::write_csv(&out.join("products.csv"), &mut shop.products)?;
             output::write_csv(&out.join("customers.csv"), &mut shop.customers)?;
+            if let Some((results, _)) = &mut shop.past_campaign {
+                output::write_csv(&out.join("past_campaign.csv"), results)?;
+            }
             println!(
                 "generate-sample: {} customers, {} products, {} events (seed {seed}) → {}",
                 shop.customers.height(),
@@ -830,16 +863,39 @@ pub fn events_path(arg: &str) -> Result<PathBuf, String> {
 }
 
 /// The `plan` command's arguments.
-struct PlanArgs {
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The campaign file (JSON, DATA.md §7).
+    #[arg(long)]
     campaign: PathBuf,
+    /// Events file: features, customer value, segments and recommended products come from it.
+    #[arg(long, required_unless_present = "customers", conflicts_with = "customers", value_parser = events_path)]
     events: Option<PathBuf>,
+    #[arg(long = "map", value_parser = parse_override)]
     map: Vec<(Canonical, String)>,
+    /// With --events: a CSV file's text encoding; default: detected.
+    #[arg(long, value_parser = TextEncoding::from_label)]
     encoding: Option<TextEncoding>,
+    /// A customer table instead (CSV or Parquet: customer_id plus attribute columns).
+    #[arg(long)]
     customers: Option<PathBuf>,
+    /// A segments.csv (from `segment`); without it, DATA.md §3's default segmentation.
+    #[arg(long)]
     segments: Option<PathBuf>,
+    /// A response.json from `calibrate`, for offers that name one of its arms.
+    #[arg(long)]
+    response: Option<PathBuf>,
+    #[arg(long)]
     out: PathBuf,
+    /// Also write every eligible (customer, offer) pair with its expected profit and cost.
+    #[arg(long)]
     candidates: Option<PathBuf>,
+    /// Explain one customer's offer: the eligible offers and why the chosen one won.
+    #[arg(long)]
     customer: Option<String>,
+    /// Print {"read_s", "features_s", "value_s", "segments_s", "values_s", "assign_s",
+    /// "recommend_s", "write_s", "total_s"} as the last line of stderr.
+    #[arg(long)]
     timings: bool,
 }
 
@@ -928,11 +984,16 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
         None => None,
     };
     phases.lap("segments_s");
+    let response = match &args.response {
+        Some(path) => Some(calibrate::load_response(path).map_err(|e| Failure(e.to_string()))?),
+        None => None,
+    };
     let inputs = plan::CampaignInputs {
         customers: &table,
         value: value.as_ref(),
         segments: named.as_ref().map(|(a, s)| (a.as_slice(), s.as_slice())),
         rfm: rfm.as_ref(),
+        response: response.as_ref(),
     };
     let plan = plan::plan(&campaign, &inputs).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
     phases.add("values_s", plan.values_s);
@@ -968,10 +1029,13 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
         };
         let names: Vec<&str> = plan.campaign.offers.iter().map(|o| o.name.as_str()).collect();
         let why = assign::explain(&plan.candidates, &plan.assignment, i, &names);
+        // Without the campaign, as the shown offer's response model sees it
+        // (a calibrated arm has its own control).
         let base = &plan.customers.baseline[i];
+        let (p0, s0) = plan.shown_candidate(i).map_or((base.p0, base.s0), |c| (plan.effects[c].p0, plan.effects[c].s0));
         println!(
-            "customer {id}: P(buys in {} days) {:.3}, spend if buying {:.2}",
-            campaign.horizon_days, base.p0, base.s0
+            "customer {id}: without the campaign P(buys in {} days) {p0:.3}, spend if buying {s0:.2}",
+            campaign.horizon_days
         );
         for o in &why.options {
             println!(
@@ -986,6 +1050,9 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
     }
     let summary = plan.summary();
     eprintln!("{}", plan.customers.baseline_note);
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
     if summary.targeted == 0 && plan.candidates.candidates().iter().any(|c| c.profit > 0.0) {
         eprintln!("note: the budget is too small for any profitable offer, so the plan targets no one");
     }
@@ -996,27 +1063,88 @@ fn plan_command(args: PlanArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `calibrate`: reads the results (joined with the customer features when
+/// events are given), prints each arm's lift, writes the response model.
+#[allow(clippy::too_many_arguments)]
+fn calibrate_command(
+    results_path: &Path,
+    columns: &calibrate::ResultsColumns,
+    events: Option<&Path>,
+    as_of: Option<String>,
+    settings: &calibrate::CalibrationSettings,
+    out: &Path,
+    json: bool,
+    timings: bool,
+) -> Result<(), Failure> {
+    let mut phases = Phases::new();
+    let shown = results_path.display().to_string();
+    let results = match events {
+        None => calibrate::read_results(results_path, columns).map_err(|e| Failure(e.to_string()))?,
+        Some(events) => {
+            let table = crate::core::table::read_table(results_path).map_err(|e| Failure(format!("{shown}: {e}")))?;
+            let input = EventsInput { events: events.to_path_buf(), map: Vec::new(), encoding: None };
+            let loaded = load(&input)?;
+            let features = customer_features(&loaded.events, parse_as_of(as_of)?)?;
+            let joined = join_features(table, features.df).map_err(|e| Failure(format!("{shown}: {e}")))?;
+            calibrate::results_from_table(&joined, columns, &shown).map_err(|e| Failure(e.to_string()))?
+        }
+    };
+    phases.lap("read_s");
+    settings.check().map_err(|e| Failure(e.to_string()))?;
+    let response = calibrate::calibrate(&results, settings).map_err(|e| Failure(e.to_string()))?;
+    phases.lap("fit_s");
+    calibrate::save_response(out, &response).map_err(|e| Failure(e.to_string()))?;
+    phases.lap("write_s");
+    let observed = &response.observed;
+    if json {
+        println!("{}", serde_json::to_string(observed).map_err(|e| Failure(e.to_string()))?);
+    } else {
+        print!("{}", calibrate::report::lifts_table(observed));
+        for line in calibrate::report::model_notes(&response) {
+            println!("{line}");
+        }
+        println!(
+            "calibrate: {} customers, {} treated arm{} and the control {:?} → {}",
+            results.len(),
+            results.arms.len() - 1,
+            if results.arms.len() == 2 { "" } else { "s" },
+            columns.control,
+            out.display()
+        );
+    }
+    if timings {
+        eprintln!("{}", phases.json());
+    }
+    Ok(())
+}
+
+/// The results with the customer features joined by customer_id (a
+/// customer without events gets nulls); the results' own columns win.
+fn join_features(results: DataFrame, features: DataFrame) -> PolarsResult<DataFrame> {
+    let own: Vec<String> = results.get_column_names().iter().map(|c| c.to_string()).collect();
+    let keep: Vec<Expr> = features
+        .get_column_names()
+        .iter()
+        .filter(|c| c.as_str() == "customer_id" || !own.iter().any(|o| o == c.as_str()))
+        .map(|c| col(c.as_str()))
+        .collect();
+    results
+        .lazy()
+        .with_column(col("customer_id").cast(DataType::String))
+        .join(
+            features.lazy().select(keep),
+            [col("customer_id")],
+            [col("customer_id")],
+            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
+        )
+        .collect()
+}
+
 /// A customer table: CSV (every column as text, numbers converted where they
 /// all parse) or Parquet.
 fn read_customer_table(path: &Path) -> Result<DataFrame, Failure> {
     let shown = path.display();
-    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let df = if is_parquet {
-        let file = std::fs::File::open(path).map_err(|e| Failure(format!("{shown}: {e}")))?;
-        ParquetReader::new(file).finish().map_err(|e| Failure(format!("{shown}: {e}")))?
-    } else {
-        let text = read_table_csv(path)?;
-        let mut columns = Vec::with_capacity(text.width());
-        for column in text.columns() {
-            let as_number = column.cast(&DataType::Float64).ok().filter(|c| c.null_count() == column.null_count());
-            columns.push(if column.name().as_str() == "customer_id" {
-                column.clone()
-            } else {
-                as_number.unwrap_or_else(|| column.clone())
-            });
-        }
-        DataFrame::new(text.height(), columns).map_err(|e| Failure(format!("{shown}: {e}")))?
-    };
+    let df = crate::core::table::read_table(path).map_err(|e| Failure(format!("{shown}: {e}")))?;
     if df.column("customer_id").is_err() {
         return Err(Failure(format!("{shown}: a customer table needs a customer_id column")));
     }

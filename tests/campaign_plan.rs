@@ -102,7 +102,7 @@ fn a_customer_s_offer_is_explained() {
     let (_dir, o, _, _) = plan(&campaign_path(), &["--customer", "100001"]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("customer 100001: P(buys in 30 days)"), "{text}");
+    assert!(text.contains("customer 100001: without the campaign P(buys in 30 days)"), "{text}");
     assert!(text.contains("→"), "the chosen offer is marked: {text}");
     assert!(text.contains("expected incremental profit"));
 }

@@ -8,6 +8,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use promo_studio::app::{Level, PromoStudioApp, theme};
+use promo_studio::core::stages::campaigns::Calibration;
 use promo_studio::core::stages::recommendations::{CustomerLookup, Recommendations};
 use promo_studio::core::stages::segments::{KScan, Segments};
 
@@ -108,7 +109,7 @@ fn choosing_k_charts_the_scores_and_applies_the_suggestion() {
     let suggested = h.state().flow.get::<KScan>().expect("the scan finished").suggested_k;
     assert!((2..=10).contains(&suggested));
     assert!(h.query_by_label_contains(&format!("Suggested: k = {suggested}")).is_some());
-    assert!(h.query_by_label_contains("Silhouettes on 2,730 customers").is_some(), "the chart's caption");
+    assert!(h.query_by_label_contains("Silhouettes on 2,740 customers").is_some(), "the chart's caption");
     // Below the charts, outside the visible part of the settings column: activate it as a screen reader would.
     h.get_by_label(&format!("Use k = {suggested}")).click_accesskit();
     wait_for_jobs(&mut h);
@@ -334,4 +335,23 @@ fn a_gaussian_mixture_gives_segments_with_membership() {
     assert!(!h.state().flow.is_stale::<Segments>());
     assert!(h.query_by_label_contains("of buyers belong to their segment with probability").is_some());
     assert!(h.state().flow.get::<Recommendations>().is_some(), "the recommender ran again on the new segments");
+}
+
+#[test]
+fn the_bundled_shops_past_campaign_is_calibrated_at_start_up() {
+    let mut h = sample_app();
+    let evidence = h.state().flow.get::<Calibration>().cloned().expect("calibrated after the load");
+    let evidence = evidence.as_ref().as_ref().expect("the bundled shop has a past campaign");
+    assert_eq!(evidence.response.arms.len(), 4);
+    h.get_by_label("Past campaign").click();
+    h.run_steps(3);
+    for arm in ["10% off", "Spend 50 save 10", "Free shipping", "control (no offer)"] {
+        assert!(h.query_by_label(arm).is_some(), "{arm} is listed");
+    }
+    // Each arm's lift with its interval, as the core computed it.
+    let a = &evidence.response.observed.arms[0];
+    let [lo, hi] = a.lift_conversion_ci95;
+    let shown = format!("{:+.1} pts  [{:+.1}, {:+.1}]", a.lift_conversion * 100.0, lo * 100.0, hi * 100.0);
+    assert!(h.query_by_label(&shown).is_some(), "{shown}");
+    assert!(h.query_by_label_contains("200 posterior draws").is_some());
 }

@@ -102,6 +102,13 @@ fn bundled_sample_is_what_the_generator_makes() {
         bundled.equals_missing(&shop.events),
         "sample_data/ is stale: run generate-sample --customers 3000 --seed 42 --out sample_data"
     );
+    // The past campaign's results, byte for byte as the generator writes them.
+    let (mut results, _) = shop.past_campaign.unwrap();
+    let mut written = Vec::new();
+    use polars::prelude::SerWriter;
+    polars::prelude::CsvWriter::new(&mut written).finish(&mut results).unwrap();
+    let bundled = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/past_campaign.csv"));
+    assert!(bundled.unwrap() == written, "sample_data/past_campaign.csv is stale: run generate-sample");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! that switches between them.
 
 pub mod data;
+pub mod evidence;
 pub mod recommendations;
 pub mod segments;
 
@@ -24,7 +25,7 @@ pub struct ScreenDecl {
 }
 
 /// The screens in flow order: the one place a new screen is listed.
-pub const SCREENS: [&ScreenDecl; 3] = [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN];
+pub const SCREENS: [&ScreenDecl; 4] = [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN, &evidence::SCREEN];
 
 /// The screens' titles, for `--screen`.
 pub fn screen_titles() -> Vec<&'static str> {

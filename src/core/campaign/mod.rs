@@ -3,6 +3,7 @@
 //! that puts them together for a shop's customers (`plan`).
 
 pub mod assign;
+pub mod calibrate;
 pub mod file;
 pub mod plan;
 pub mod response;

@@ -3,6 +3,7 @@
 //! assignment (budget-optimal, or an A/B/n test), the holdout, and the
 //! tables `plan.csv` and `candidates.csv`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
@@ -10,6 +11,8 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use super::assign::{self, AssignError, Assignment, Candidate, Candidates};
+use super::calibrate::CalibratedResponse;
+use super::calibrate::design::AttributeSource;
 use super::file::{self, Campaign, Known};
 use super::response::{self, Baseline, BaselineSource, Effect};
 use crate::core::segment::{RfmSegmentation, Segment};
@@ -35,6 +38,8 @@ pub struct CampaignInputs<'a> {
     /// The segmentation in use: a segment id per customer, and the segments.
     pub segments: Option<(&'a [i32], &'a [Segment])>,
     pub rfm: Option<&'a RfmSegmentation>,
+    /// A calibrated response (`calibrate`), for offers that name one of its arms.
+    pub response: Option<&'a CalibratedResponse>,
 }
 
 /// Everything a rule, a segment test and the response model read per customer.
@@ -42,6 +47,8 @@ pub struct CustomerTable {
     pub ids: Vec<String>,
     /// Numeric columns by name (features, value, `--customers` columns).
     pub numbers: BTreeMap<String, Vec<Option<f64>>>,
+    /// Text columns by name (a region, a tier: attributes a calibrated response may read).
+    pub texts: BTreeMap<String, Vec<Option<String>>>,
     pub segment: Vec<Option<String>>,
     pub rfm_group: Vec<Option<String>>,
     pub baseline: Vec<Baseline>,
@@ -55,9 +62,16 @@ impl CustomerTable {
         let ids = text_column(table, "customer_id")?;
         let n = ids.len();
         let mut numbers = BTreeMap::new();
+        let mut texts = BTreeMap::new();
         for column in table.columns() {
-            if column.name().as_str() != "customer_id" && column.dtype().is_primitive_numeric() {
+            if column.name().as_str() == "customer_id" {
+                continue;
+            }
+            if column.dtype().is_primitive_numeric() {
                 numbers.insert(column.name().to_string(), f64_column(table, column.name())?);
+            } else if column.dtype() == &DataType::String {
+                let values = column.str()?;
+                texts.insert(column.name().to_string(), values.iter().map(|v| v.map(str::to_string)).collect());
             }
         }
         let row_of: std::collections::HashMap<&str, usize> =
@@ -95,7 +109,7 @@ impl CustomerTable {
             None => vec![None; n],
         };
         let (baseline, baseline_note) = baselines(&numbers, inputs.value, &history_row, horizon_days);
-        Ok(CustomerTable { ids, numbers, segment, rfm_group, baseline, baseline_note })
+        Ok(CustomerTable { ids, numbers, texts, segment, rfm_group, baseline, baseline_note })
     }
 
     pub fn len(&self) -> usize {
@@ -136,6 +150,33 @@ impl CustomerTable {
         in_list(&e.segments, &self.segment[i])
             && in_list(&e.rfm_groups, &self.rfm_group[i])
             && e.rules.iter().all(|r| r.holds(self.numbers.get(&r.feature).and_then(|c| c[i])))
+    }
+}
+
+/// A calibrated response reads its attributes by name: numeric columns,
+/// text columns, and the segment in use (as `segment`).
+impl AttributeSource for CustomerTable {
+    fn number(&self, attribute: &str, row: usize) -> Option<f64> {
+        match self.numbers.get(attribute) {
+            Some(column) => column[row],
+            None => self.text(attribute, row).and_then(|t| t.trim().parse().ok()),
+        }
+    }
+
+    fn text(&self, attribute: &str, row: usize) -> Option<Cow<'_, str>> {
+        if let Some(column) = self.texts.get(attribute) {
+            return column[row].as_deref().map(Cow::Borrowed);
+        }
+        if let Some(column) = self.numbers.get(attribute) {
+            return column[row].map(|x| Cow::Owned(x.to_string()));
+        }
+        if attribute == "segment" { self.segment[row].as_deref().map(Cow::Borrowed) } else { None }
+    }
+
+    fn has(&self, attribute: &str) -> bool {
+        self.numbers.contains_key(attribute)
+            || self.texts.contains_key(attribute)
+            || (attribute == "segment" && self.segment.iter().any(Option::is_some))
     }
 }
 
@@ -210,6 +251,8 @@ pub struct Plan {
     pub effects: Vec<Effect>,
     pub assignment: Assignment,
     pub group: Vec<Group>,
+    /// What the user should know about the plan's response (said, not fatal).
+    pub notes: Vec<String>,
     /// Seconds spent on the expected values, and on the assignment with its holdout.
     pub values_s: f64,
     pub assign_s: f64,
@@ -220,27 +263,7 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
     let customers = CustomerTable::build(inputs, campaign.horizon_days)?;
     let segments = inputs.segments.map(|(_, s)| s.iter().map(|x| x.name.clone()).collect());
     campaign.check(&customers.known(segments))?;
-    // Calibrated responses come from `calibrate`; until one is given, an offer
-    // that names an arm cannot be planned on the default model unawares.
-    let needs_arm: Vec<file::Problem> = campaign
-        .offers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| {
-            o.response.as_ref().map(|arm| {
-                file::Problem::new(
-                    format!("offers[{i}].response"),
-                    format!(
-                        "the calibrated arm {arm:?} needs a response file (--response, written by `calibrate`); \
-                         leave `response` out to use the default model"
-                    ),
-                )
-            })
-        })
-        .collect();
-    if !needs_arm.is_empty() {
-        return Err(file::CampaignError::Invalid(needs_arm).into());
-    }
+    let (arms, notes) = calibrated_arms(campaign, inputs.response, &customers)?;
     let started = std::time::Instant::now();
     let assumptions = campaign.assumptions_or_default();
     let offers: Vec<(&file::Offer, file::Channel)> = campaign
@@ -252,13 +275,23 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
         .into_par_iter()
         .map(|i| {
             let base = &customers.baseline[i];
+            // The calibrated model's inputs for this customer, when an offer needs them.
+            let x = inputs.response.filter(|_| arms.iter().any(Option::is_some)).map(|r| r.inputs(&customers, i));
             offers
                 .iter()
                 .enumerate()
                 .filter(|(_, (offer, _))| customers.eligible(i, offer))
                 .map(|(k, (offer, channel))| {
-                    let effect = response::offer_effect(&assumptions, offer, channel, base, campaign.margin);
-                    let profit = effect.incremental_profit(base, campaign.margin);
+                    let effect = match (arms[k], inputs.response, x.as_deref()) {
+                        (Some(a), Some(r), Some(x)) => {
+                            let control = r.predict(0, x, offer.value, None);
+                            let arm = r.predict(a, x, offer.value, None);
+                            let (control, arm) = ((control.p, control.s), (arm.p, arm.s));
+                            response::calibrated_effect(&assumptions, offer, channel, base, control, arm)
+                        }
+                        _ => response::offer_effect(&assumptions, offer, channel, base, campaign.margin),
+                    };
+                    let profit = effect.incremental_profit(campaign.margin);
                     (Candidate { offer: k as u32, profit, cost: effect.cost() }, effect)
                 })
                 .collect()
@@ -301,7 +334,96 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
         })
         .collect();
     let assign_s = started.elapsed().as_secs_f64();
-    Ok(Plan { campaign: campaign.clone(), customers, candidates, effects, assignment, group, values_s, assign_s })
+    Ok(Plan {
+        campaign: campaign.clone(),
+        customers,
+        candidates,
+        effects,
+        assignment,
+        group,
+        notes,
+        values_s,
+        assign_s,
+    })
+}
+
+/// Each offer's calibrated arm (an index into the response's arms), checked
+/// against the response and the customers' attributes; and what the user
+/// should know about using them (another window, an untested value).
+fn calibrated_arms(
+    campaign: &Campaign,
+    response: Option<&CalibratedResponse>,
+    customers: &CustomerTable,
+) -> Result<(Vec<Option<usize>>, Vec<String>), PlanError> {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let mut arms = vec![None; campaign.offers.len()];
+    for (k, offer) in campaign.offers.iter().enumerate() {
+        let Some(name) = &offer.response else { continue };
+        let at = format!("offers[{k}].response");
+        let Some(r) = response else {
+            problems.push(file::Problem::new(
+                at,
+                format!(
+                    "the calibrated arm {name:?} needs a response file (--response, written by `calibrate`); \
+                     leave `response` out to use the default model"
+                ),
+            ));
+            continue;
+        };
+        match r.arm(name) {
+            Some(0) => problems.push(file::Problem::new(
+                at,
+                format!("{name:?} is the control of the past campaign: it has no effect to use"),
+            )),
+            Some(a) => {
+                arms[k] = Some(a);
+                let arm = &r.arms[a];
+                let untested = match (&arm.dose, arm.tested_value, offer.value) {
+                    (Some(curve), _, Some(v)) if v < curve.tested[0] || v > curve.tested[1] => {
+                        Some(format!("{}–{}", curve.tested[0], curve.tested[1]))
+                    }
+                    (None, Some(v0), Some(v)) if (v - v0).abs() > 1e-9 => Some(format!("{v0} only")),
+                    _ => None,
+                };
+                if let (Some(range), Some(v)) = (untested, offer.value) {
+                    notes.push(format!(
+                        "offer {:?}: value {v} is outside what arm {name:?} was tested at ({range}); \
+                         its forecast extrapolates and its interval widens",
+                        offer.name
+                    ));
+                }
+            }
+            None => {
+                let list: Vec<&str> = r.arms[1..].iter().map(|a| a.name.as_str()).collect();
+                problems.push(file::Problem::new(
+                    at,
+                    format!("no calibrated arm {name:?}; the response file has: {}", list.join(", ")),
+                ));
+            }
+        }
+    }
+    if let Some(r) = response.filter(|_| arms.iter().any(Option::is_some)) {
+        let missing = r.missing_attributes(customers);
+        if !missing.is_empty() {
+            problems.push(file::Problem::new(
+                "response",
+                format!(
+                    "the calibrated response reads attributes the customers lack: {} (give them as columns of \
+                     --customers, or calibrate with --attributes the shop has)",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        if let Some(w) = r.window_days.filter(|w| (w - campaign.horizon_days).abs() > 1e-9) {
+            notes.push(format!(
+                "the calibrated response was measured over {w} days; this campaign's horizon is {} days, \
+                 and the response is used as measured",
+                campaign.horizon_days
+            ));
+        }
+    }
+    if problems.is_empty() { Ok((arms, notes)) } else { Err(file::CampaignError::Invalid(problems).into()) }
 }
 
 impl Plan {
@@ -324,19 +446,19 @@ impl Plan {
         for i in 0..n {
             let base = &self.customers.baseline[i];
             let shown = self.shown_candidate(i);
+            let e = shown.map(|c| self.effects[c]);
             let o = shown.map(|c| &self.campaign.offers[self.candidates.candidates()[c].offer as usize]);
             // None, not "": an empty cell, as CSV readers expect (polars quotes an empty string).
             offer.push(o.map(|o| o.name.as_str()));
             channel.push(o.map(|o| o.channel.as_str()));
-            let e = shown.map(|c| self.effects[c]);
             let values = [
-                Some(base.p0),
+                Some(e.map_or(base.p0, |e| e.p0)),
                 e.map(|e| e.p1),
-                e.map(|e| e.uplift(base)),
-                Some(base.s0),
+                e.map(|e| e.uplift()),
+                Some(e.map_or(base.s0, |e| e.s0)),
                 e.map(|e| e.s1),
                 e.map(|e| e.cost()),
-                e.map(|e| e.incremental_profit(base, self.campaign.margin)),
+                e.map(|e| e.incremental_profit(self.campaign.margin)),
             ];
             for (column, v) in numbers.iter_mut().zip(values) {
                 column.push(v);
@@ -489,7 +611,13 @@ mod tests {
     fn eligibility_is_any_listed_segment_and_every_rule() {
         let (df, segs) = (table(), segments());
         let assignment = [0, 1, 1, -1];
-        let inputs = CampaignInputs { customers: &df, value: None, segments: Some((&assignment, &segs)), rfm: None };
+        let inputs = CampaignInputs {
+            customers: &df,
+            value: None,
+            segments: Some((&assignment, &segs)),
+            rfm: None,
+            response: None,
+        };
         let customers = CustomerTable::build(&inputs, 30.0).unwrap();
         let mut campaign = Campaign::new("t");
         campaign.channels.push(file::Channel::new("email"));

@@ -97,9 +97,12 @@ pub fn incentive_lift(a: &Assumptions, depth: f64) -> f64 {
     k * s * (1.0 - (-depth.max(0.0) / s).exp())
 }
 
-/// What an offer is expected to do for one customer, over the horizon.
+/// What an offer is expected to do for one customer, over the horizon,
+/// against what the customer would do without it (p0, s0).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Effect {
+    pub p0: f64,
+    pub s0: f64,
     pub p1: f64,
     pub s1: f64,
     /// Incentives paid (discounts, shipping, gifts, points), on every redeemed
@@ -109,8 +112,8 @@ pub struct Effect {
 }
 
 impl Effect {
-    pub fn uplift(&self, base: &Baseline) -> f64 {
-        self.p1 - base.p0
+    pub fn uplift(&self) -> f64 {
+        self.p1 - self.p0
     }
 
     pub fn cost(&self) -> f64 {
@@ -118,8 +121,8 @@ impl Effect {
     }
 
     /// (p1·s1 − p0·s0)·margin − incentives − messages (DATA.md §8).
-    pub fn incremental_profit(&self, base: &Baseline, margin: f64) -> f64 {
-        (self.p1 * self.s1 - base.p0 * base.s0) * margin - self.cost()
+    pub fn incremental_profit(&self, margin: f64) -> f64 {
+        (self.p1 * self.s1 - self.p0 * self.s0) * margin - self.cost()
     }
 }
 
@@ -146,10 +149,54 @@ pub fn offer_effect(a: &Assumptions, offer: &Offer, channel: &Channel, base: &Ba
     let p1 = reach * reached.p1 + (1.0 - reach) * base.p0;
     let spend = reach * reached.p1 * reached.s1 + (1.0 - reach) * base.p0 * base.s0;
     Effect {
+        p0: base.p0,
+        s0: base.s0,
         p1,
         s1: if p1 > 0.0 { spend / p1 } else { base.s0 },
         incentive_cost: reach * reached.incentive_cost,
         message_cost: channel.cost_per_message,
+    }
+}
+
+/// The effect of `offer` where a calibrated arm (`arm`, against the
+/// calibrated `control`) says what it does. The arm's results include its
+/// delivery, so the channel's reach does not scale them; the incentive is
+/// paid on every redeemed order of a buyer, at the arm's spend.
+pub fn calibrated_effect(
+    a: &Assumptions,
+    offer: &Offer,
+    channel: &Channel,
+    base: &Baseline,
+    control: (f64, Option<f64>),
+    arm: (f64, Option<f64>),
+) -> Effect {
+    let (p0, s0) = (control.0.clamp(0.0, MAX_PROBABILITY), control.1.unwrap_or(base.s0));
+    let (p1, s1) = (arm.0.clamp(0.0, MAX_PROBABILITY), arm.1.unwrap_or(s0));
+    let orders = base.orders.max(1.0);
+    let redeemed_orders = match offer.usage_limit {
+        Some(limit) => orders.min(f64::from(limit)),
+        None => orders,
+    };
+    let basket = s1 / orders;
+    let incentive_cost = p1 * redeemed_orders * a.redemption_rate.value * cost_per_order(offer, basket);
+    Effect { p0, s0, p1, s1, incentive_cost, message_cost: channel.cost_per_message }
+}
+
+/// The incentive paid on one redeemed order of value `basket` (a threshold
+/// offer's order is taken to meet its threshold: that is how it was redeemed).
+fn cost_per_order(offer: &Offer, basket: f64) -> f64 {
+    let value = offer.value.unwrap_or(0.0);
+    match offer.kind {
+        OfferKind::Message => 0.0,
+        OfferKind::PercentOff => basket * value / 100.0,
+        OfferKind::AmountOff => match &offer.tiers {
+            Some(tiers) if !tiers.is_empty() => {
+                tiers.iter().filter(|t| t.min_spend <= basket).map(|t| t.value).fold(tiers[0].value, f64::max)
+            }
+            _ => value,
+        },
+        OfferKind::Points => basket * (value - 1.0).max(0.0) * POINT_VALUE_SHARE,
+        OfferKind::FreeShipping | OfferKind::Gift | OfferKind::Bundle | OfferKind::BuyXGetY => value,
     }
 }
 
@@ -233,7 +280,14 @@ fn respond(a: &Assumptions, offer: &Offer, base: &Baseline, t: Terms) -> Effect 
     let p1 = t.qualify * p_in + (1.0 - t.qualify) * p_out;
     let spend = t.qualify * p_in * base.orders * t.basket + (1.0 - t.qualify) * p_out * base.s0;
     let cost = t.qualify * p_in * redeemed_orders * a.redemption_rate.value * t.cost_per_order;
-    Effect { p1, s1: if p1 > 0.0 { spend / p1 } else { base.s0 }, incentive_cost: cost, message_cost: 0.0 }
+    Effect {
+        p0: base.p0,
+        s0: base.s0,
+        p1,
+        s1: if p1 > 0.0 { spend / p1 } else { base.s0 },
+        incentive_cost: cost,
+        message_cost: 0.0,
+    }
 }
 
 #[cfg(test)]
@@ -280,7 +334,7 @@ mod tests {
         assert!(close(e.p1, 0.275 / 1.275));
         assert!(close(e.s1, 100.0));
         assert!(close(e.incentive_cost, 0.0) && close(e.message_cost, 0.01));
-        assert!(close(e.incremental_profit(&b, 0.5), (0.275 / 1.275 - 0.2) * 100.0 * 0.5 - 0.01));
+        assert!(close(e.incremental_profit(0.5), (0.275 / 1.275 - 0.2) * 100.0 * 0.5 - 0.01));
     }
 
     #[test]
@@ -301,7 +355,7 @@ mod tests {
         let b = base(0.5, 1.0, 80.0);
         let e = offer_effect(&flat, &o, &email(0.0, 1.0), &b, 1.0);
         assert!(close(e.p1, 0.5) && close(e.incentive_cost, 4.0));
-        assert!(close(e.incremental_profit(&b, 1.0), -4.0));
+        assert!(close(e.incremental_profit(1.0), -4.0));
     }
 
     #[test]

@@ -11,15 +11,21 @@ use std::path::{Path, PathBuf};
 pub const SAMPLE_WORD: &str = "sample";
 
 /// The demo shop's files, as built into the binary.
-const FILES: [(&str, &[u8]); 3] = [
+const FILES: [(&str, &[u8]); 4] = [
     ("events.parquet", include_bytes!("../../../sample_data/events.parquet")),
     ("products.csv", include_bytes!("../../../sample_data/products.csv")),
     ("customers.csv", include_bytes!("../../../sample_data/customers.csv")),
+    ("past_campaign.csv", include_bytes!("../../../sample_data/past_campaign.csv")),
 ];
 
 /// The bundled events file (see the module comment for where it is found).
 pub fn events_path() -> PathBuf {
     sample_dir().join(FILES[0].0)
+}
+
+/// The bundled shop's past campaign results (`past_campaign.csv`).
+pub fn past_campaign_path() -> PathBuf {
+    sample_dir().join(FILES[3].0)
 }
 
 /// `path` itself, or the bundled events file where the path is the word `sample`.

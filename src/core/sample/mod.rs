@@ -5,6 +5,7 @@ pub mod blobs;
 pub mod bundled;
 pub mod catalogue;
 pub mod event_log;
+pub mod past_campaign;
 
 use polars::prelude::*;
 use rand::prelude::*;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use crate::core::import::parse::{civil_from_days, days_from_civil};
 use catalogue::{CATEGORIES, Product, make_products};
+use past_campaign::{PastCampaign, PastCampaignRow};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
@@ -78,6 +80,18 @@ pub struct ShopConfig {
     /// Number of simulated days.
     pub days: i64,
     pub products_per_category: usize,
+    /// The randomised campaign sent this many days before the history ends
+    /// (None: no campaign).
+    pub campaign_days_before_end: Option<i64>,
+}
+
+impl ShopConfig {
+    /// The past campaign's send day and window, when there is one.
+    pub fn past_campaign(&self) -> Option<PastCampaign> {
+        let before = self.campaign_days_before_end?;
+        let day = self.start_day + self.days - before;
+        (day > self.start_day && before > past_campaign::WINDOW_DAYS).then_some(PastCampaign { day })
+    }
 }
 
 impl Default for ShopConfig {
@@ -89,6 +103,7 @@ impl Default for ShopConfig {
             start_day,
             days: days_from_civil(2026, 11, 1) - start_day,
             products_per_category: 40,
+            campaign_days_before_end: Some(120),
         }
     }
 }
@@ -98,6 +113,9 @@ pub struct SampleShop {
     pub events: DataFrame,
     pub products: DataFrame,
     pub customers: DataFrame,
+    /// The past campaign's results as the shop would export them
+    /// (`past_campaign.csv`), and the generator's truth behind each row.
+    pub past_campaign: Option<(DataFrame, Vec<past_campaign::Truth>)>,
 }
 
 /// How busy a calendar day is, and whether the shop runs a sale (a November
@@ -226,13 +244,27 @@ fn time_of_day(rng: &mut impl Rng) -> i64 {
     hour * 3_600_000 + rng.gen_range(0..3_600) * 1_000
 }
 
+/// Expected orders of a customer on an ordinary day of its active period.
+fn order_rate(profile: &Profile, persona: Persona, day: i64) -> f64 {
+    let (load, sale) = calendar(day);
+    let rate = profile.order_rate * load;
+    if persona == Persona::BargainHunter { rate * if sale { 12.0 } else { 0.4 } } else { rate }
+}
+
+/// One simulated customer: its type, its events, and its row of the past campaign.
+struct SimulatedCustomer {
+    persona: Persona,
+    events: Vec<Event>,
+    campaign: Option<PastCampaignRow>,
+}
+
 fn simulate_customer(
     seed: u64,
     index: usize,
     cfg: &ShopConfig,
     products: &[Product],
     picker: &ItemPicker,
-) -> (Persona, Vec<Event>) {
+) -> SimulatedCustomer {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let shares: Vec<f64> = Persona::ALL.iter().map(|p| p.share()).collect();
     let persona = Persona::ALL[weighted(&mut rng, &shares)];
@@ -242,10 +274,7 @@ fn simulate_customer(
     let end_ms = (cfg.start_day + cfg.days) * MS_PER_DAY;
     for day in profile.first_day..=profile.last_day {
         let (load, sale) = calendar(day);
-        let mut rate = profile.order_rate * load;
-        if persona == Persona::BargainHunter {
-            rate *= if sale { 12.0 } else { 0.4 };
-        }
+        let rate = order_rate(&profile, persona, day);
         // Everyone's first active day brings their first order (window shoppers aside).
         let first_order = day == profile.first_day && persona != Persona::WindowShopper;
         let n_orders = if first_order { 1 } else { poisson(&mut rng, rate) };
@@ -331,7 +360,31 @@ fn simulate_customer(
             }
         }
     }
-    (persona, events)
+    // The past campaign draws from its own stream: the history above is the
+    // same with or without it, and the campaign only adds its orders.
+    let campaign = cfg.past_campaign().and_then(|c| {
+        let window_rate: f64 = (c.day..c.day + past_campaign::WINDOW_DAYS)
+            .filter(|d| (profile.first_day..=profile.last_day).contains(d))
+            .map(|d| order_rate(&profile, persona, d))
+            .sum();
+        let mut campaign_rng =
+            Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xCA4A_16E5 ^ (index as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93));
+        let context = past_campaign::CustomerContext {
+            persona,
+            first_day: profile.first_day,
+            base_p0: 1.0 - (-window_rate).exp(),
+        };
+        past_campaign::run(
+            &c,
+            &context,
+            &mut events,
+            &mut campaign_rng,
+            |rng| picker.pick(rng, products, &profile),
+            products,
+            index,
+        )
+    });
+    SimulatedCustomer { persona, events, campaign }
 }
 
 fn poisson(rng: &mut impl Rng, mean: f64) -> usize {
@@ -355,7 +408,7 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
     }
     let picker = ItemPicker { by_category };
     let customer_seed = rng.next_u64();
-    let simulated: Vec<(Persona, Vec<Event>)> = (0..cfg.customers)
+    let simulated: Vec<SimulatedCustomer> = (0..cfg.customers)
         .into_par_iter()
         .map(|i| simulate_customer(customer_seed, i, cfg, &products, &picker))
         .collect();
@@ -369,8 +422,8 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
     let mut ev_category = Vec::new();
     let mut ev_qty = Vec::new();
     let mut ev_price = Vec::new();
-    for (i, (_, events)) in simulated.iter().enumerate() {
-        for e in events {
+    for (i, customer) in simulated.iter().enumerate() {
+        for e in &customer.events {
             ev_customer.push(customer_ids[i].as_str());
             ev_ts.push(e.ts_ms);
             ev_kind.push(e.kind);
@@ -427,10 +480,21 @@ pub fn generate_shop(cfg: &ShopConfig) -> PolarsResult<SampleShop> {
         vec![
             StringChunked::from_iter_values("customer_id".into(), customer_ids.iter().map(String::as_str))
                 .into_column(),
-            StringChunked::from_iter_values("persona".into(), simulated.iter().map(|(p, _)| p.name())).into_column(),
+            StringChunked::from_iter_values("persona".into(), simulated.iter().map(|c| c.persona.name())).into_column(),
         ],
     )?;
-    Ok(SampleShop { events, products: products_df, customers })
+    let past_campaign = match cfg.past_campaign() {
+        Some(_) => {
+            let rows: Vec<(&str, &PastCampaignRow)> = simulated
+                .iter()
+                .zip(&customer_ids)
+                .filter_map(|(c, id)| c.campaign.as_ref().map(|row| (id.as_str(), row)))
+                .collect();
+            Some(past_campaign::results_frame(&rows)?)
+        }
+        None => None,
+    };
+    Ok(SampleShop { events, products: products_df, customers, past_campaign })
 }
 
 #[cfg(test)]

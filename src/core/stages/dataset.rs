@@ -323,7 +323,7 @@ mod tests {
     #[test]
     fn the_progress_bar_knows_how_many_rows_to_expect() {
         let sample = EventsFile::open(&crate::core::sample::bundled::events_path()).unwrap();
-        assert_eq!(sample.estimated_rows(), Some(469_921), "Parquet metadata");
+        assert_eq!(sample.estimated_rows(), Some(470_461), "Parquet metadata");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.csv");
         let rows: String = (0..1000).map(|i| format!("{i},2024-01-02,view\n")).collect();

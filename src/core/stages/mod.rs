@@ -1,11 +1,12 @@
 //! The app's pipeline, one stage per file: the loaded dataset, the customer
-//! segments, the recommender. Each stage is a type implementing
+//! segments, the recommender, the campaigns. Each stage is a type implementing
 //! [`Stage`](crate::core::pipeline::Stage) — what it needs, its choices, how it
 //! runs, what it yields — and [`flow`] lists them once, in flow order. The
 //! desktop app runs them as background jobs and the pipeline decides what is
 //! stale and what runs next; nothing here knows about the GUI.
 
 pub mod browse;
+pub mod campaigns;
 pub mod dataset;
 pub mod recommendations;
 pub mod segments;
@@ -27,6 +28,7 @@ pub fn flow() -> StageList {
         .with::<recommendations::Recommendations>()
         .with::<recommendations::ModelComparison>()
         .with::<recommendations::CustomerLookup>()
+        .with::<campaigns::Calibration>()
 }
 
 /// Why a stage did not produce its result. Messages are for the user.
@@ -46,6 +48,8 @@ pub enum StageError {
     Recommend(#[from] crate::core::recommend::InteractionsError),
     #[error(transparent)]
     Output(#[from] crate::core::output::OutputError),
+    #[error(transparent)]
+    Calibrate(#[from] crate::core::campaign::calibrate::CalibrateError),
     #[error("{context}: {source}")]
     Table { context: String, source: polars::prelude::PolarsError },
     /// A fault of the program, not of the data: a panic, or no thread to run on.
