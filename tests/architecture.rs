@@ -52,7 +52,7 @@ fn the_core_knows_nothing_of_the_gui_the_jobs_or_the_command_line() {
 
 #[test]
 fn the_command_line_never_reaches_into_the_app() {
-    let found = mentions(&[src("cli.rs")], &["crate::app", "egui", "eframe"]);
+    let found = mentions(&rust_files(&src("cli")), &["crate::app", "egui", "eframe"]);
     assert!(found.is_empty(), "{}", found.join("\n"));
     let found = mentions(&rust_files(&src("app")), &["crate::cli"]);
     assert!(found.is_empty(), "{}", found.join("\n"));

@@ -591,6 +591,22 @@ impl Assumptions {
         ]
     }
 
+    /// The same, to change them (a simulation run's draw, a sensitivity end).
+    pub fn all_mut(&mut self) -> [(&'static str, &mut Assumption); 10] {
+        [
+            ("message_lift", &mut self.message_lift),
+            ("discount_lift_per_10pct", &mut self.discount_lift_per_10pct),
+            ("discount_saturation", &mut self.discount_saturation),
+            ("threshold_pull", &mut self.threshold_pull),
+            ("threshold_window", &mut self.threshold_window),
+            ("free_shipping_lift", &mut self.free_shipping_lift),
+            ("points_lift_per_multiple", &mut self.points_lift_per_multiple),
+            ("gift_lift", &mut self.gift_lift),
+            ("bundle_lift", &mut self.bundle_lift),
+            ("redemption_rate", &mut self.redemption_rate),
+        ]
+    }
+
     fn kind_of(name: &str) -> AssumptionKind {
         match name {
             "discount_saturation" => AssumptionKind::Scale,

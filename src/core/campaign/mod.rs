@@ -7,3 +7,4 @@ pub mod calibrate;
 pub mod file;
 pub mod plan;
 pub mod response;
+pub mod simulate;

@@ -253,6 +253,8 @@ pub struct Plan {
     pub group: Vec<Group>,
     /// What the user should know about the plan's response (said, not fatal).
     pub notes: Vec<String>,
+    /// Per offer, the calibrated arm it uses (an index into the response's arms).
+    pub arms: Vec<Option<usize>>,
     /// Seconds spent on the expected values, and on the assignment with its holdout.
     pub values_s: f64,
     pub assign_s: f64,
@@ -282,15 +284,11 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
                 .enumerate()
                 .filter(|(_, (offer, _))| customers.eligible(i, offer))
                 .map(|(k, (offer, channel))| {
-                    let effect = match (arms[k], inputs.response, x.as_deref()) {
-                        (Some(a), Some(r), Some(x)) => {
-                            let control = r.predict(0, x, offer.value, None);
-                            let arm = r.predict(a, x, offer.value, None);
-                            let (control, arm) = ((control.p, control.s), (arm.p, arm.s));
-                            response::calibrated_effect(&assumptions, offer, channel, base, control, arm)
-                        }
-                        _ => response::offer_effect(&assumptions, offer, channel, base, campaign.margin),
+                    let calibrated = match (arms[k], inputs.response, x.as_deref()) {
+                        (Some(arm), Some(response), Some(x)) => Some(Calibrated { response, arm, x, replicate: None }),
+                        _ => None,
                     };
+                    let effect = customer_effect(campaign, offer, channel, base, &assumptions, calibrated);
                     let profit = effect.incremental_profit(campaign.margin);
                     (Candidate { offer: k as u32, profit, cost: effect.cost() }, effect)
                 })
@@ -342,9 +340,40 @@ pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanEr
         assignment,
         group,
         notes,
+        arms,
         values_s,
         assign_s,
     })
+}
+
+/// A calibrated arm as one customer sees it: the response, the arm, the
+/// customer's inputs, and which posterior draw (None: the estimate).
+#[derive(Clone, Copy)]
+pub struct Calibrated<'a> {
+    pub response: &'a CalibratedResponse,
+    pub arm: usize,
+    pub x: &'a [f64],
+    pub replicate: Option<usize>,
+}
+
+/// What `offer` does for a customer with baseline `base`: from a calibrated
+/// arm where it names one, else from the default model's `assumptions`.
+pub fn customer_effect(
+    campaign: &Campaign,
+    offer: &file::Offer,
+    channel: &file::Channel,
+    base: &Baseline,
+    assumptions: &file::Assumptions,
+    calibrated: Option<Calibrated>,
+) -> Effect {
+    match calibrated {
+        Some(c) => {
+            let control = c.response.predict(0, c.x, offer.value, c.replicate);
+            let arm = c.response.predict(c.arm, c.x, offer.value, c.replicate);
+            response::calibrated_effect(assumptions, offer, channel, base, (control.p, control.s), (arm.p, arm.s))
+        }
+        None => response::offer_effect(assumptions, offer, channel, base, campaign.margin),
+    }
 }
 
 /// Each offer's calibrated arm (an index into the response's arms), checked

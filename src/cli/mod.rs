@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::core::campaign::calibrate;
+pub mod campaigns;
+
 use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, TextEncoding, load_events_encoded, parse, parse_override,
@@ -167,55 +168,14 @@ pub enum Command {
     /// A campaign's plan (DATA.md §7, §8, §10): eligibility, each (customer, offer)'s expected
     /// value (default response model, or a calibrated arm with --response), the assignment and
     /// the holdout. No simulation.
-    Plan(PlanArgs),
+    Plan(campaigns::PlanArgs),
     /// Learns from a finished randomised campaign (DATA.md §8): each arm's lift over the
     /// control with 95% intervals, and the per-customer response model `plan` uses.
-    Calibrate {
-        /// The results: one row per customer (CSV or Parquet).
-        #[arg(long)]
-        results: PathBuf,
-        /// The column naming each customer's arm.
-        #[arg(long)]
-        arm: String,
-        /// The control arm's name in that column.
-        #[arg(long)]
-        control: String,
-        /// The 0/1 outcome column (converted, visited, ...).
-        #[arg(long)]
-        converted: String,
-        /// The spend column (list prices over the window), if any.
-        #[arg(long)]
-        spend: Option<String>,
-        /// A column with each customer's offer value (a discount's percent, an incentive's
-        /// amount): the response is then fitted as a function of it.
-        #[arg(long)]
-        value: Option<String>,
-        /// Attribute columns, comma-separated; default: every other column.
-        #[arg(long, value_delimiter = ',')]
-        attributes: Option<Vec<String>>,
-        /// An events file: its customer features (DATA.md §2) join the results by customer_id.
-        #[arg(long, value_parser = events_path)]
-        events: Option<PathBuf>,
-        /// With --events: reference time for the features (the campaign's send date).
-        #[arg(long)]
-        as_of: Option<String>,
-        /// The days over which the results were counted; default: the campaign's horizon.
-        #[arg(long)]
-        window_days: Option<f64>,
-        /// Posterior draws of the model kept for simulation.
-        #[arg(long, default_value_t = 200)]
-        replicates: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        #[arg(long)]
-        out: PathBuf,
-        /// Print the arms' lifts as one line of JSON (DATA.md §10).
-        #[arg(long)]
-        json: bool,
-        /// Print {"read_s", "fit_s", "write_s", "total_s"} as the last line of stderr.
-        #[arg(long)]
-        timings: bool,
-    },
+    Calibrate(campaigns::CalibrateArgs),
+    /// Simulates a campaign (DATA.md §9): Monte Carlo runs with the response redrawn from its
+    /// uncertainty; every metric with its 90% interval, per offer and segment; the holdout's
+    /// power, each assumption's sensitivity, fairness by group, and scenarios side by side.
+    Simulate(campaigns::SimulateArgs),
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv,
     /// past_campaign.csv (a randomised campaign's results).
     GenerateSample {
@@ -694,29 +654,9 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Plan(args) => plan_command(args),
-        Command::Calibrate {
-            results,
-            arm,
-            control,
-            converted,
-            spend,
-            value,
-            attributes,
-            events,
-            as_of,
-            window_days,
-            replicates,
-            seed,
-            out,
-            json,
-            timings,
-        } => {
-            let columns = calibrate::ResultsColumns { arm, control, converted, spend, value, attributes };
-            let settings =
-                calibrate::CalibrationSettings { replicates, seed, window_days, source: results.display().to_string() };
-            calibrate_command(&results, &columns, events.as_deref(), as_of, &settings, &out, json, timings)
-        }
+        Command::Plan(args) => campaigns::plan_command(args),
+        Command::Calibrate(args) => campaigns::calibrate_command(args),
+        Command::Simulate(args) => campaigns::simulate_command(args),
         Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
                 return Err(Failure("--customers must be at least 1".into()));
@@ -862,46 +802,6 @@ pub fn events_path(arg: &str) -> Result<PathBuf, String> {
     Ok(crate::core::sample::bundled::resolve(Path::new(arg)))
 }
 
-/// The `plan` command's arguments.
-#[derive(Args, Debug)]
-pub struct PlanArgs {
-    /// The campaign file (JSON, DATA.md §7).
-    #[arg(long)]
-    campaign: PathBuf,
-    /// Events file: features, customer value, segments and recommended products come from it.
-    #[arg(long, required_unless_present = "customers", conflicts_with = "customers", value_parser = events_path)]
-    events: Option<PathBuf>,
-    #[arg(long = "map", value_parser = parse_override)]
-    map: Vec<(Canonical, String)>,
-    /// With --events: a CSV file's text encoding; default: detected.
-    #[arg(long, value_parser = TextEncoding::from_label)]
-    encoding: Option<TextEncoding>,
-    /// A customer table instead (CSV or Parquet: customer_id plus attribute columns).
-    #[arg(long)]
-    customers: Option<PathBuf>,
-    /// A segments.csv (from `segment`); without it, DATA.md §3's default segmentation.
-    #[arg(long)]
-    segments: Option<PathBuf>,
-    /// A response.json from `calibrate`, for offers that name one of its arms.
-    #[arg(long)]
-    response: Option<PathBuf>,
-    #[arg(long)]
-    out: PathBuf,
-    /// Also write every eligible (customer, offer) pair with its expected profit and cost.
-    #[arg(long)]
-    candidates: Option<PathBuf>,
-    /// Explain one customer's offer: the eligible offers and why the chosen one won.
-    #[arg(long)]
-    customer: Option<String>,
-    /// Print {"read_s", "features_s", "value_s", "segments_s", "values_s", "assign_s",
-    /// "recommend_s", "write_s", "total_s"} as the last line of stderr.
-    #[arg(long)]
-    timings: bool,
-}
-
-/// Products recommended to each customer, for the plan's `items` column.
-const PLAN_ITEMS: usize = 5;
-
 /// Wall time per phase of a command, for `--timings`.
 struct Phases {
     started: std::time::Instant,
@@ -935,247 +835,4 @@ impl Phases {
         json.insert("total_s".into(), serde_json::json!(self.started.elapsed().as_secs_f64()));
         serde_json::Value::Object(json).to_string()
     }
-}
-
-fn plan_command(args: PlanArgs) -> Result<(), Failure> {
-    use crate::core::campaign::{assign, file, plan};
-    let mut phases = Phases::new();
-    let text =
-        std::fs::read_to_string(&args.campaign).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
-    let campaign = file::read_campaign(&text).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
-    // The customers: features and value from the events, or a table as it is.
-    let (table, loaded, value) = match (&args.events, &args.customers) {
-        (Some(events), _) => {
-            let input = EventsInput { events: events.clone(), map: args.map.clone(), encoding: args.encoding };
-            let loaded = load(&input)?;
-            phases.lap("read_s");
-            let features = customer_features(&loaded.events, None)?;
-            phases.lap("features_s");
-            let value = match customer_value(&loaded.events, features.as_of_ms, TimeUnit::Day, VALUE_HORIZON_DAYS, 1.0)
-            {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    eprintln!("warning: no customer-value fit ({e}); baselines use the recent purchase rate");
-                    None
-                }
-            };
-            phases.lap("value_s");
-            (features.df, Some(loaded), value)
-        }
-        (None, Some(path)) => (read_customer_table(path)?, None, None),
-        (None, None) => return Err(Failure("give --events or --customers".into())),
-    };
-    let ids = text_column(&table, "customer_id")
-        .map_err(|_| Failure("the customer table has no customer_id column".to_string()))?;
-    let rfm = rfm_segments(&table).ok();
-    let named = match &args.segments {
-        Some(path) => Some(segments_in_order(&read_segments_csv(path)?, &ids, path)?),
-        // The default segmentation where the table allows one; a campaign that
-        // names segments without one is then told there are none.
-        None if table.column("recency_days").is_ok() => {
-            match segment_customers(&table, &SegmentationSettings::default()) {
-                Ok(s) => Some((s.assignment, s.segments)),
-                Err(e) => {
-                    eprintln!("warning: no segments ({e}); give --segments to target segments");
-                    None
-                }
-            }
-        }
-        None => None,
-    };
-    phases.lap("segments_s");
-    let response = match &args.response {
-        Some(path) => Some(calibrate::load_response(path).map_err(|e| Failure(e.to_string()))?),
-        None => None,
-    };
-    let inputs = plan::CampaignInputs {
-        customers: &table,
-        value: value.as_ref(),
-        segments: named.as_ref().map(|(a, s)| (a.as_slice(), s.as_slice())),
-        rfm: rfm.as_ref(),
-        response: response.as_ref(),
-    };
-    let plan = plan::plan(&campaign, &inputs).map_err(|e| Failure(format!("{}: {e}", args.campaign.display())))?;
-    phases.add("values_s", plan.values_s);
-    phases.add("assign_s", plan.assign_s);
-    // Each customer's top products, from item-kNN on the purchases.
-    let recommender = match &loaded {
-        Some(loaded) => {
-            let settings = ModelSettings::new(ModelKind::ItemKnn);
-            let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, None)?;
-            Some(Recommender::fit(settings, interactions, attributes, None))
-        }
-        None => None,
-    };
-    let item_list = |i: usize| match &recommender {
-        Some(rec) => rec
-            .recommend(&plan.customers.ids[i], PLAN_ITEMS, false)
-            .iter()
-            .map(|r| rec.item_id(r.item).to_string())
-            .collect::<Vec<_>>()
-            .join("|"),
-        None => String::new(),
-    };
-    let items: Vec<String> = (0..plan.customers.len()).into_par_iter().map(item_list).collect();
-    phases.lap("recommend_s");
-    output::write_csv(&args.out, &mut plan.plan_frame(&|i| items[i].clone())?)?;
-    if let Some(path) = &args.candidates {
-        output::write_csv(path, &mut plan.candidates_frame()?)?;
-    }
-    phases.lap("write_s");
-    if let Some(id) = &args.customer {
-        let Some(i) = plan.customers.ids.iter().position(|c| c == id) else {
-            return Err(Failure(format!("--customer {id}: no such customer in the data")));
-        };
-        let names: Vec<&str> = plan.campaign.offers.iter().map(|o| o.name.as_str()).collect();
-        let why = assign::explain(&plan.candidates, &plan.assignment, i, &names);
-        // Without the campaign, as the shown offer's response model sees it
-        // (a calibrated arm has its own control).
-        let base = &plan.customers.baseline[i];
-        let (p0, s0) = plan.shown_candidate(i).map_or((base.p0, base.s0), |c| (plan.effects[c].p0, plan.effects[c].s0));
-        println!(
-            "customer {id}: without the campaign P(buys in {} days) {p0:.3}, spend if buying {s0:.2}",
-            campaign.horizon_days
-        );
-        for o in &why.options {
-            println!(
-                "  {} {:<24} expected incremental profit {:>9.2}   expected cost {:>8.2}",
-                if o.chosen { "→" } else { " " },
-                names.get(o.offer as usize).copied().unwrap_or("?"),
-                o.profit,
-                o.cost
-            );
-        }
-        println!("  {}", why.sentence);
-    }
-    let summary = plan.summary();
-    eprintln!("{}", plan.customers.baseline_note);
-    for note in &plan.notes {
-        eprintln!("note: {note}");
-    }
-    if summary.targeted == 0 && plan.candidates.candidates().iter().any(|c| c.profit > 0.0) {
-        eprintln!("note: the budget is too small for any profitable offer, so the plan targets no one");
-    }
-    println!("plan: {summary} → {}", args.out.display());
-    if args.timings {
-        eprintln!("{}", phases.json());
-    }
-    Ok(())
-}
-
-/// `calibrate`: reads the results (joined with the customer features when
-/// events are given), prints each arm's lift, writes the response model.
-#[allow(clippy::too_many_arguments)]
-fn calibrate_command(
-    results_path: &Path,
-    columns: &calibrate::ResultsColumns,
-    events: Option<&Path>,
-    as_of: Option<String>,
-    settings: &calibrate::CalibrationSettings,
-    out: &Path,
-    json: bool,
-    timings: bool,
-) -> Result<(), Failure> {
-    let mut phases = Phases::new();
-    let shown = results_path.display().to_string();
-    let results = match events {
-        None => calibrate::read_results(results_path, columns).map_err(|e| Failure(e.to_string()))?,
-        Some(events) => {
-            let table = crate::core::table::read_table(results_path).map_err(|e| Failure(format!("{shown}: {e}")))?;
-            let input = EventsInput { events: events.to_path_buf(), map: Vec::new(), encoding: None };
-            let loaded = load(&input)?;
-            let features = customer_features(&loaded.events, parse_as_of(as_of)?)?;
-            let joined = join_features(table, features.df).map_err(|e| Failure(format!("{shown}: {e}")))?;
-            calibrate::results_from_table(&joined, columns, &shown).map_err(|e| Failure(e.to_string()))?
-        }
-    };
-    phases.lap("read_s");
-    settings.check().map_err(|e| Failure(e.to_string()))?;
-    let response = calibrate::calibrate(&results, settings).map_err(|e| Failure(e.to_string()))?;
-    phases.lap("fit_s");
-    calibrate::save_response(out, &response).map_err(|e| Failure(e.to_string()))?;
-    phases.lap("write_s");
-    let observed = &response.observed;
-    if json {
-        println!("{}", serde_json::to_string(observed).map_err(|e| Failure(e.to_string()))?);
-    } else {
-        print!("{}", calibrate::report::lifts_table(observed));
-        for line in calibrate::report::model_notes(&response) {
-            println!("{line}");
-        }
-        println!(
-            "calibrate: {} customers, {} treated arm{} and the control {:?} → {}",
-            results.len(),
-            results.arms.len() - 1,
-            if results.arms.len() == 2 { "" } else { "s" },
-            columns.control,
-            out.display()
-        );
-    }
-    if timings {
-        eprintln!("{}", phases.json());
-    }
-    Ok(())
-}
-
-/// The results with the customer features joined by customer_id (a
-/// customer without events gets nulls); the results' own columns win.
-fn join_features(results: DataFrame, features: DataFrame) -> PolarsResult<DataFrame> {
-    let own: Vec<String> = results.get_column_names().iter().map(|c| c.to_string()).collect();
-    let keep: Vec<Expr> = features
-        .get_column_names()
-        .iter()
-        .filter(|c| c.as_str() == "customer_id" || !own.iter().any(|o| o == c.as_str()))
-        .map(|c| col(c.as_str()))
-        .collect();
-    results
-        .lazy()
-        .with_column(col("customer_id").cast(DataType::String))
-        .join(
-            features.lazy().select(keep),
-            [col("customer_id")],
-            [col("customer_id")],
-            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
-        )
-        .collect()
-}
-
-/// A customer table: CSV (every column as text, numbers converted where they
-/// all parse) or Parquet.
-fn read_customer_table(path: &Path) -> Result<DataFrame, Failure> {
-    let shown = path.display();
-    let df = crate::core::table::read_table(path).map_err(|e| Failure(format!("{shown}: {e}")))?;
-    if df.column("customer_id").is_err() {
-        return Err(Failure(format!("{shown}: a customer table needs a customer_id column")));
-    }
-    Ok(df)
-}
-
-/// segments.csv rows put in the customer table's order; the segments it names.
-fn segments_in_order(
-    rows: &[(String, i32, String)],
-    ids: &[String],
-    path: &Path,
-) -> Result<(Vec<i32>, Vec<crate::core::segment::Segment>), Failure> {
-    let by_id: std::collections::HashMap<&str, (i32, &str)> =
-        rows.iter().map(|(id, s, name)| (id.as_str(), (*s, name.as_str()))).collect();
-    let mut assignment = Vec::with_capacity(ids.len());
-    // Sizes count the customers planned, not every row of the file.
-    let mut segments: Vec<crate::core::segment::Segment> = Vec::new();
-    for id in ids {
-        let Some(&(segment, name)) = by_id.get(id.as_str()) else {
-            return Err(Failure(format!("{}: customer {id} has no segment", path.display())));
-        };
-        assignment.push(segment);
-        match segments.iter_mut().find(|s| s.id == segment) {
-            Some(s) => s.customers += 1,
-            None => segments.push(crate::core::segment::Segment {
-                id: segment,
-                name: name.to_string(),
-                description: String::new(),
-                customers: 1,
-            }),
-        }
-    }
-    Ok((assignment, segments))
 }
