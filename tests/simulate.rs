@@ -411,3 +411,37 @@ fn a_calibrated_campaign_is_simulated_with_its_posterior_draws() {
     assert_eq!(swings.len(), 1);
     assert_eq!(swings[0]["parameter"], "calibrated response");
 }
+
+/// Cancels once it has seen `after` progress reports.
+struct CancelAfter {
+    after: usize,
+    seen: std::sync::atomic::AtomicUsize,
+}
+
+impl promo_studio::core::progress::Progress for CancelAfter {
+    fn update(&self, _: Option<f32>, _: &str) {
+        self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn is_cancelled(&self) -> bool {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst) >= self.after
+    }
+}
+
+#[test]
+fn partial_forecasts_arrive_and_a_cancel_stops_between_chunks() {
+    let table = alike(500);
+    let campaign = read_campaign(FIXED).unwrap();
+    let inputs = CampaignInputs { customers: &table, value: None, segments: None, rfm: None, response: None };
+    let p = plan(&campaign, &inputs).unwrap();
+    let design = Design::from_plan(&p, None, None);
+    let sizes = std::sync::Mutex::new(Vec::new());
+    let record = |f: &simulate::Forecast| sizes.lock().unwrap().push(f.runs());
+    let settings = SimulationSettings { runs: 100, seed: 1 };
+    let done = simulate::simulate(&design, &settings, &Silent, &record).unwrap();
+    assert_eq!(done.runs(), 100);
+    // The forecast fills in chunk by chunk (a histogram can grow with it).
+    assert_eq!(*sizes.lock().unwrap(), vec![25, 50, 75, 100]);
+    let cancel = CancelAfter { after: 2, seen: Default::default() };
+    let stopped = simulate::simulate(&design, &settings, &cancel, &|_| {});
+    assert!(matches!(stopped, Err(simulate::SimulateError::Cancelled)));
+}
