@@ -10,13 +10,13 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::{EventsInput, Failure, Phases, events_path, load, parse_as_of, read_segments_csv};
-use crate::core::campaign::assign;
 use crate::core::campaign::calibrate::{self, CalibratedResponse};
 use crate::core::campaign::file::{self, Campaign};
 use crate::core::campaign::plan::{self, Plan};
 use crate::core::campaign::simulate::{
     self, Design, Forecast, SimulationSettings, fairness, metrics, power, sensitivity,
 };
+use crate::core::campaign::{assign, export};
 use crate::core::features::customer_features;
 use crate::core::import::{Canonical, LoadedEvents, TextEncoding, parse_override};
 use crate::core::output;
@@ -238,8 +238,14 @@ impl CampaignCustomers {
         self.value.as_ref().map(|v| v.gamma_gamma.p)
     }
 
-    /// `plan.csv` with each customer's top products (item-kNN on the purchases).
-    fn write_plan(&self, plan: &Plan, out: &Path, phases: &mut Phases) -> Result<(), Failure> {
+    /// `plan.csv` (or .parquet) with each customer's top products, ids pseudonymised with a key.
+    fn write_plan(
+        &self,
+        plan: &Plan,
+        out: &Path,
+        pseudonyms: Option<&export::Pseudonymiser>,
+        phases: &mut Phases,
+    ) -> Result<(), Failure> {
         let recommender = match &self.loaded {
             Some(loaded) => {
                 let settings = ModelSettings::new(ModelKind::ItemKnn);
@@ -259,7 +265,7 @@ impl CampaignCustomers {
         };
         let items: Vec<String> = (0..plan.customers.len()).into_par_iter().map(item_list).collect();
         phases.lap("recommend_s");
-        output::write_csv(out, &mut plan.plan_frame(&|i| items[i].clone())?)?;
+        export::write_plan(out, &mut export::plan_table(plan, &|i| items[i].clone(), pseudonyms)?)?;
         Ok(())
     }
 }
@@ -285,7 +291,7 @@ pub fn plan_command(args: PlanArgs) -> Result<(), Failure> {
     let plan = customers.plan(&campaign, &args.source.campaign)?;
     phases.add("values_s", plan.values_s);
     phases.add("assign_s", plan.assign_s);
-    customers.write_plan(&plan, &args.out, &mut phases)?;
+    customers.write_plan(&plan, &args.out, None, &mut phases)?;
     if let Some(path) = &args.candidates {
         output::write_csv(path, &mut plan.candidates_frame()?)?;
     }
@@ -473,41 +479,25 @@ pub fn simulate_command(args: SimulateArgs) -> Result<(), Failure> {
             plan.customers.numbers.keys().chain(plan.customers.texts.keys()).map(String::as_str).collect();
         return Err(Failure(format!("--fairness-by: no attribute {name:?}; the customers have: {}", known.join(", "))));
     }
-    let shape = customers.order_value_shape();
-    let design = Design::from_plan(&plan, customers.response.as_ref(), shape);
-    let forecast = simulate::simulate(&design, &settings, &Silent, &|_| {})?;
+    let mut outlook = customers.outlook(&plan, &settings, args.fairness_by.as_deref(), args.fairness_ratio)?;
     phases.lap("simulate_s");
-    let holdout = simulate::expected_power(&design);
-    let (expected_profit, swings) = sensitivity::sensitivity(&design);
-    phases.lap("sensitivity_s");
-    let groups = fairness::fairness(&plan, args.fairness_by.as_deref(), args.fairness_ratio);
     // Scenarios: the same customers and random numbers, another campaign.
-    let mut scenarios: Vec<(String, Forecast)> = Vec::new();
     for path in &args.compare {
         let other = read_campaign(path)?;
         let other_plan = customers.plan(&other, path)?;
-        let other_design = Design::from_plan(&other_plan, customers.response.as_ref(), shape);
-        scenarios.push((path.display().to_string(), simulate::simulate(&other_design, &settings, &Silent, &|_| {})?));
+        let design = Design::from_plan(&other_plan, customers.response.as_ref(), customers.order_value_shape());
+        outlook.scenarios.push((path.display().to_string(), simulate::simulate(&design, &settings, &Silent, &|_| {})?));
     }
     phases.lap("scenarios_s");
     if let Some(out) = &args.out {
-        customers.write_plan(&plan, out, &mut phases)?;
+        customers.write_plan(&plan, out, None, &mut phases)?;
         phases.lap("write_s");
     }
     say_notes(&plan);
-    let report = ForecastReport {
-        forecast: &forecast,
-        expected_profit,
-        holdout: &holdout,
-        swings: &swings,
-        fairness: &groups,
-        scenarios: &scenarios,
-        notes: &plan.notes,
-    };
     if args.json {
-        println!("{}", report.json());
+        println!("{}", outlook.json(&plan.notes));
     } else {
-        print!("{}", report.text());
+        print!("{}", outlook.text());
         if let Some(out) = &args.out {
             println!("plan → {}", out.display());
         }
@@ -518,15 +508,49 @@ pub fn simulate_command(args: SimulateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Everything `simulate` says, for both of its outputs.
-struct ForecastReport<'a> {
-    forecast: &'a Forecast,
+/// A plan's forecast and what surrounds it: the holdout's power, the
+/// sensitivity, fairness by group, and scenarios beside it.
+struct Outlook {
+    forecast: Forecast,
     expected_profit: f64,
-    holdout: &'a power::HoldoutPower,
-    swings: &'a [sensitivity::Swing],
-    fairness: &'a [fairness::GroupFairness],
-    scenarios: &'a [(String, Forecast)],
-    notes: &'a [String],
+    holdout: power::HoldoutPower,
+    swings: Vec<sensitivity::Swing>,
+    fairness: Vec<fairness::GroupFairness>,
+    scenarios: Vec<(String, Forecast)>,
+}
+
+impl CampaignCustomers {
+    /// Simulates `plan` and measures what surrounds the forecast.
+    fn outlook(
+        &self,
+        plan: &Plan,
+        settings: &SimulationSettings,
+        fairness_by: Option<&str>,
+        fairness_ratio: f64,
+    ) -> Result<Outlook, Failure> {
+        let design = Design::from_plan(plan, self.response.as_ref(), self.order_value_shape());
+        let forecast = simulate::simulate(&design, settings, &Silent, &|_| {})?;
+        let holdout = simulate::expected_power(&design);
+        let (expected_profit, swings) = sensitivity::sensitivity(&design);
+        let fairness = fairness::fairness(plan, fairness_by, fairness_ratio);
+        Ok(Outlook { forecast, expected_profit, holdout, swings, fairness, scenarios: Vec::new() })
+    }
+
+    /// Where the response of a plan's offers comes from, in words.
+    fn response_words(&self, plan: &Plan) -> String {
+        let calibrated = plan.arms.iter().filter(|a| a.is_some()).count();
+        match (&self.response, calibrated) {
+            (Some(r), k) if k > 0 => format!(
+                "{k} of {} offers calibrated on {} (posterior draws), the rest on the default assumptions",
+                plan.arms.len(),
+                if r.source.is_empty() { "a past campaign" } else { &r.source }
+            ),
+            _ => {
+                "the default model: BG/NBD and Gamma-Gamma baselines, offer effects from cited assumptions with ranges"
+                    .to_string()
+            }
+        }
+    }
 }
 
 fn spreads(g: &simulate::GroupForecast) -> serde_json::Value {
@@ -537,10 +561,10 @@ fn spreads(g: &simulate::GroupForecast) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-impl ForecastReport<'_> {
+impl Outlook {
     /// DATA.md §10's line, with the holdout, sensitivity, fairness and scenarios after it.
-    fn json(&self) -> String {
-        let f = self.forecast;
+    fn json(&self, notes: &[String]) -> String {
+        let f = &self.forecast;
         let groups = |kind: simulate::GroupKind, key: &str| -> Vec<serde_json::Value> {
             f.groups
                 .iter()
@@ -578,14 +602,14 @@ impl ForecastReport<'_> {
             "sensitivity": self.swings,
             "fairness": self.fairness,
             "scenarios": scenarios,
-            "notes": self.notes,
+            "notes": notes,
         })
         .to_string()
     }
 
     fn text(&self) -> String {
         use std::fmt::Write;
-        let f = self.forecast;
+        let f = &self.forecast;
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -638,7 +662,7 @@ impl ForecastReport<'_> {
                 g.name, g.treated, s.mean, s.p5, s.p95
             );
         }
-        let h = self.holdout;
+        let h = &self.holdout;
         let share = |q: Option<f64>| {
             q.map_or_else(|| "more than half (not reachable)".to_string(), |q| format!("{:.1}%", q * 100.0))
         };
@@ -676,7 +700,7 @@ impl ForecastReport<'_> {
             let _ =
                 writeln!(out, "fairness: {} {:?} ({} customers): {}", g.by, g.group, g.customers, g.flags.join("; "));
         }
-        for (name, other) in self.scenarios {
+        for (name, other) in &self.scenarios {
             let s = other.overall().spread(profit);
             let _ = writeln!(
                 out,
@@ -689,4 +713,69 @@ impl ForecastReport<'_> {
         }
         out
     }
+}
+
+/// `export`'s arguments.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    source: CampaignSource,
+    /// The plan file (customer → group → offer → channel → products): .csv or .parquet.
+    #[arg(long)]
+    out: PathBuf,
+    /// A file holding your pseudonymisation key (16 bytes or more): customer ids become
+    /// keyed hashes, the same for the same key; the key is never written anywhere.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// Also write the campaign report with its forecast: one self-contained HTML file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Monte Carlo runs for the report's forecast.
+    #[arg(long, default_value_t = 1000)]
+    runs: usize,
+    /// Seed of the forecast's runs; default: the campaign's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub fn export_command(args: ExportArgs) -> Result<(), Failure> {
+    let mut phases = Phases::new();
+    let campaign = read_campaign(&args.source.campaign)?;
+    let settings = SimulationSettings { runs: args.runs, seed: args.seed.unwrap_or(campaign.seed) };
+    settings.check()?;
+    // The key first: a bad key file is said before any work.
+    let pseudonyms = match &args.key_file {
+        Some(path) => {
+            let key = std::fs::read(path).map_err(|e| Failure(format!("--key-file {}: {e}", path.display())))?;
+            Some(export::Pseudonymiser::new(&key).map_err(|e| Failure(format!("--key-file {}: {e}", path.display())))?)
+        }
+        None => None,
+    };
+    let customers = CampaignCustomers::load(&args.source, &mut phases)?;
+    let plan = customers.plan(&campaign, &args.source.campaign)?;
+    customers.write_plan(&plan, &args.out, pseudonyms.as_ref(), &mut phases)?;
+    say_notes(&plan);
+    println!(
+        "export: {} customers{} → {}",
+        plan.customers.len(),
+        if pseudonyms.is_some() { ", ids pseudonymised" } else { "" },
+        args.out.display()
+    );
+    if let Some(path) = &args.report {
+        let outlook = customers.outlook(&plan, &settings, None, fairness::DEFAULT_RATIO)?;
+        let html = export::report::campaign_report(&export::report::ReportInputs {
+            campaign: &plan.campaign,
+            forecast: &outlook.forecast,
+            expected_profit: outlook.expected_profit,
+            holdout: &outlook.holdout,
+            swings: &outlook.swings,
+            fairness: &outlook.fairness,
+            scenarios: &outlook.scenarios,
+            response: customers.response_words(&plan),
+            notes: &plan.notes,
+        });
+        export::write_report(path, &html)?;
+        println!("export: the campaign report ({} runs) → {}", settings.runs, path.display());
+    }
+    Ok(())
 }

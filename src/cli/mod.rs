@@ -176,6 +176,9 @@ pub enum Command {
     /// uncertainty; every metric with its 90% interval, per offer and segment; the holdout's
     /// power, each assumption's sensitivity, fairness by group, and scenarios side by side.
     Simulate(campaigns::SimulateArgs),
+    /// Exports a campaign: its plan as CSV or Parquet (customer ids optionally pseudonymised
+    /// with your key) and, with --report, one self-contained HTML report of its forecast.
+    Export(campaigns::ExportArgs),
     /// Writes the seeded demo shop: events.parquet, products.csv, customers.csv,
     /// past_campaign.csv (a randomised campaign's results).
     GenerateSample {
@@ -657,6 +660,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         Command::Plan(args) => campaigns::plan_command(args),
         Command::Calibrate(args) => campaigns::calibrate_command(args),
         Command::Simulate(args) => campaigns::simulate_command(args),
+        Command::Export(args) => campaigns::export_command(args),
         Command::GenerateSample { customers, seed, out } => {
             if customers == 0 {
                 return Err(Failure("--customers must be at least 1".into()));

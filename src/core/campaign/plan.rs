@@ -67,10 +67,13 @@ impl CustomerTable {
             if column.name().as_str() == "customer_id" {
                 continue;
             }
-            if column.dtype().is_primitive_numeric() {
+            // Numbers and flags read as numbers, text and categories as text:
+            // as `calibrate` read them.
+            if column.dtype().is_primitive_numeric() || column.dtype().is_bool() {
                 numbers.insert(column.name().to_string(), f64_column(table, column.name())?);
-            } else if column.dtype() == &DataType::String {
-                let values = column.str()?;
+            } else if column.dtype().is_string() || column.dtype().is_categorical() || column.dtype().is_enum() {
+                let values = column.cast(&DataType::String)?;
+                let values = values.str()?;
                 texts.insert(column.name().to_string(), values.iter().map(|v| v.map(str::to_string)).collect());
             }
         }
@@ -368,12 +371,22 @@ pub fn customer_effect(
 ) -> Effect {
     match calibrated {
         Some(c) => {
-            let control = c.response.predict(0, c.x, offer.value, c.replicate);
-            let arm = c.response.predict(c.arm, c.x, offer.value, c.replicate);
+            let value = offer_value_for(c.response, c.arm, offer);
+            let control = c.response.predict(0, c.x, value, c.replicate);
+            let arm = c.response.predict(c.arm, c.x, value, c.replicate);
             response::calibrated_effect(assumptions, offer, channel, base, (control.p, control.s), (arm.p, arm.s))
         }
         None => response::offer_effect(assumptions, offer, channel, base, campaign.margin),
     }
+}
+
+/// The offer value a calibrated arm is asked at: any value for an arm fitted
+/// as a curve in it; for an arm tested at one depth read from its name
+/// ("10% off"), a percent-off offer's depth; otherwise none (the arm as tested).
+fn offer_value_for(response: &CalibratedResponse, arm: usize, offer: &file::Offer) -> Option<f64> {
+    let a = &response.arms[arm];
+    let comparable = a.dose.is_some() || (a.tested_value.is_some() && offer.kind == file::OfferKind::PercentOff);
+    offer.value.filter(|_| comparable)
 }
 
 /// Each offer's calibrated arm (an index into the response's arms), checked
@@ -408,7 +421,7 @@ fn calibrated_arms(
             Some(a) => {
                 arms[k] = Some(a);
                 let arm = &r.arms[a];
-                let untested = match (&arm.dose, arm.tested_value, offer.value) {
+                let untested = match (&arm.dose, arm.tested_value, offer_value_for(r, a, offer)) {
                     (Some(curve), _, Some(v)) if v < curve.tested[0] || v > curve.tested[1] => {
                         Some(format!("{}–{}", curve.tested[0], curve.tested[1]))
                     }

@@ -117,7 +117,11 @@ pub(super) fn run(
         let mut list_value = 0.0;
         // A threshold offer's order is filled up to the threshold.
         let target = if arm == 2 { 50.0 } else { 0.0 };
-        while basket.is_empty() || (list_value < target && basket.len() < 8) {
+        // Bounded: a small catalogue may not reach the threshold in 8 distinct items.
+        for _ in 0..64 {
+            if !basket.is_empty() && (list_value >= target || basket.len() >= 8) {
+                break;
+            }
             let item = pick(rng);
             if !basket.contains(&item) {
                 basket.push(item);

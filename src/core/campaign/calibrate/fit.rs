@@ -149,7 +149,12 @@ pub fn logistic(data: &Data, penalty: &Penalty) -> Option<Fit> {
             break;
         }
     }
-    let covariance = invert(&accepted?.hessian, d)?;
+    let accepted = accepted?;
+    // Out of iterations: the last accepted point, not an untried step.
+    if !converged {
+        beta = accepted.beta;
+    }
+    let covariance = invert(&accepted.hessian, d)?;
     Some(Fit { coef: beta, covariance, converged })
 }
 
@@ -178,6 +183,7 @@ pub fn least_squares(data: &Data, penalty: &Penalty) -> Option<(Fit, f64)> {
         0.0
     });
     symmetrise(&mut h, d);
+    let gram = h.clone();
     // Normal equations with the pull towards the prior: (XᵀX + Λ) β = Xᵀy + Λ prior.
     for j in 0..d {
         h[j * d + j] += penalty.weights[j];
@@ -186,8 +192,12 @@ pub fn least_squares(data: &Data, penalty: &Penalty) -> Option<(Fit, f64)> {
     let coef = solve(&h, &g, d)?;
     let n = data.rows.len();
     let rss: f64 = data.rows.iter().map(|&i| (data.y[i] - dot(&data.x[i * d..(i + 1) * d], &coef)).powi(2)).sum();
-    let sigma2 = rss / (n.saturating_sub(d).max(1)) as f64;
     let inverse = invert(&h, d)?;
+    // The residual variance on the effective degrees of freedom,
+    // tr((XᵀX + Λ)⁻¹ XᵀX): coefficients held by the penalty do not use up data.
+    let used: f64 =
+        (0..d).flat_map(|i| (0..d).map(move |j| (i, j))).map(|(i, j)| inverse[i * d + j] * gram[j * d + i]).sum();
+    let sigma2 = rss / (n as f64 - used).max(1.0);
     let covariance = inverse.iter().map(|v| v * sigma2).collect();
     Some((Fit { coef, covariance, converged: true }, sigma2))
 }
@@ -293,5 +303,28 @@ mod tests {
         let (fit, sigma2) = least_squares(&data, &Penalty { weights: &[0.0, 0.0], prior: &[0.0, 0.0] }).unwrap();
         assert!((fit.coef[0] - 2.0).abs() < 0.05 && (fit.coef[1] - 0.5).abs() < 0.01, "{:?}", fit.coef);
         assert!((sigma2 - 0.0102).abs() < 0.002, "{sigma2}");
+    }
+}
+
+#[cfg(test)]
+mod pinned {
+    use super::*;
+
+    #[test]
+    fn pinned_coefficients_leave_the_residual_variance_alone() {
+        // Ten rows, six inputs held at zero by a huge penalty: one free
+        // coefficient, so σ² is the plain variance around the mean (n − 1).
+        let d = 7;
+        let x: Vec<f64> =
+            (0..10).flat_map(|i| (0..d).map(move |j| if j == 0 { 1.0 } else { ((i * j) % 5) as f64 })).collect();
+        let y: Vec<f64> = (0..10).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let rows: Vec<usize> = (0..10).collect();
+        let mut weights = vec![1e9; d];
+        weights[0] = 0.0;
+        let prior = vec![0.0; d];
+        let (_, sigma2) =
+            least_squares(&Data { x: &x, width: d, y: &y, rows: &rows }, &Penalty { weights: &weights, prior: &prior })
+                .unwrap();
+        assert!((sigma2 - 10.0 / 9.0).abs() < 1e-3, "{sigma2}");
     }
 }

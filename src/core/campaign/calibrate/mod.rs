@@ -92,5 +92,6 @@ pub fn load_response(path: &Path) -> Result<CalibratedResponse, CalibrateError> 
             message: format!("format {:?}, expected {:?}", response.format, model::FORMAT),
         });
     }
+    response.check().map_err(|message| CalibrateError::NotAResponse { path: shown, message })?;
     Ok(response)
 }

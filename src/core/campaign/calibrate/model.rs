@@ -127,6 +127,9 @@ pub struct CalibratedResponse {
     /// The control first.
     pub arms: Vec<ArmModel>,
     pub observed: ObservedLifts,
+    /// What the user should know about the fit (a model that did not converge).
+    #[serde(default)]
+    pub notes: Vec<String>,
     /// Per replicate, how much of a curve's extrapolation beyond the tested
     /// values is believed (0 to 2): an untested value's interval widens.
     pub extrapolation: Vec<f64>,
@@ -143,6 +146,48 @@ pub struct ArmPrediction {
 }
 
 impl CalibratedResponse {
+    /// Whether a response read from a file holds together (a hand-edited or
+    /// damaged file is refused here, not by a panic later); why not.
+    pub fn check(&self) -> Result<(), String> {
+        let w = self.encoding.width();
+        if self.arms.len() < 2 {
+            return Err("it needs a control and at least one arm".into());
+        }
+        for input in &self.encoding.inputs {
+            if let super::design::Input::Number { attribute, sd, mean, .. } = input
+                && !(*sd > 0.0 && sd.is_finite() && mean.is_finite())
+            {
+                return Err(format!("attribute {attribute:?} has no usable scale"));
+            }
+        }
+        for arm in &self.arms {
+            let width = w + usize::from(arm.dose.is_some());
+            let c = &arm.conversion;
+            if c.coef.len() != width || c.replicates.iter().any(|r| r.len() != width) {
+                return Err(format!("arm {:?}: its conversion model has the wrong number of coefficients", arm.name));
+            }
+            if let Some(s) = &arm.spend
+                && (s.coefficients.coef.len() != w
+                    || s.coefficients.replicates.iter().any(|r| r.len() != w)
+                    || !(s.sigma2 >= 0.0 && s.sigma2.is_finite()))
+            {
+                return Err(format!("arm {:?}: its spend model does not fit the encoding", arm.name));
+            }
+            if arm.dose.as_ref().is_some_and(|d| !(d.scale > 0.0 && d.tested[0] <= d.tested[1])) {
+                return Err(format!("arm {:?}: its dose curve is not usable", arm.name));
+            }
+            if c.replicates.len() != self.extrapolation.len() {
+                return Err(format!(
+                    "arm {:?}: {} posterior draws, expected {}",
+                    arm.name,
+                    c.replicates.len(),
+                    self.extrapolation.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn arm(&self, name: &str) -> Option<usize> {
         self.arms.iter().position(|a| a.name == name)
     }
@@ -256,7 +301,13 @@ fn logit(p: f64) -> f64 {
 pub fn percent_in_name(name: &str) -> Option<f64> {
     let percent = name.find('%')?;
     let head = &name[..percent];
-    let start = head.rfind(|c: char| !(c.is_ascii_digit() || c == '.')).map_or(0, |i| i + 1);
+    // The number is the run of digits and points just before the sign (char
+    // boundaries: an arm may well be named 满100减10%).
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     head[start..].parse().ok().filter(|v: &f64| *v > 0.0)
 }
 
@@ -272,6 +323,7 @@ pub fn calibrate(
     let y: Vec<f64> = results.converted.iter().map(|&c| f64::from(u8::from(c))).collect();
 
     let mut arms: Vec<ArmModel> = Vec::with_capacity(results.arms.len());
+    let mut notes = Vec::new();
     for (a, name) in results.arms.iter().enumerate() {
         let rows = results.rows_of(a);
         let prior = match arms.first() {
@@ -283,16 +335,28 @@ pub fn calibrate(
                 p
             }
         };
+        // A row without a value takes the arm's median one: it was offered
+        // something, only its amount was not recorded.
         let doses: Option<Vec<f64>> = results
             .value
             .as_ref()
             .filter(|_| a > 0)
-            .map(|v| rows.iter().map(|&i| v[i].unwrap_or(0.0)).collect())
+            .and_then(|v| {
+                let mut known: Vec<f64> = rows.iter().filter_map(|&i| v[i]).collect();
+                known.sort_by(f64::total_cmp);
+                let median = *known.get(known.len() / 2)?;
+                Some(rows.iter().map(|&i| v[i].unwrap_or(median)).collect())
+            })
             .filter(|d: &Vec<f64>| distinct_count(d) >= 2);
         let arm_seed = settings.seed ^ (a as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let design = ArmData { x: &x, w, y: &y, rows: &rows, prior: &prior };
         let (fit, lambda, dose) = fit_conversion(&design, doses.as_deref(), arm_seed)
             .ok_or_else(|| CalibrateError::NoFit { arm: name.clone(), what: "conversion".into() })?;
+        if !fit.converged {
+            notes.push(format!(
+                "arm {name:?}: the conversion model stopped before converging; treat its estimates with care"
+            ));
+        }
         let conversion = Coefficients {
             replicates: draws(&fit.coef, &fit.covariance, settings.replicates, arm_seed),
             coef: fit.coef,
@@ -335,6 +399,7 @@ pub fn calibrate(
         encoding,
         arms,
         observed: observed_lifts(results),
+        notes,
         extrapolation,
     })
 }
@@ -506,6 +571,9 @@ mod tests {
         assert_eq!(percent_in_name("Save 12.5%"), Some(12.5));
         assert_eq!(percent_in_name("Free shipping"), None);
         assert_eq!(percent_in_name("Spend 50 save 10"), None);
+        assert_eq!(percent_in_name("打折10%"), Some(10.0));
+        assert_eq!(percent_in_name("满100减10%"), Some(10.0));
+        assert_eq!(percent_in_name("−10%"), Some(10.0));
     }
 
     #[test]

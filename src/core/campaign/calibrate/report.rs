@@ -71,5 +71,6 @@ pub fn model_notes(r: &CalibratedResponse) -> Vec<String> {
         }
         notes.push(line);
     }
+    notes.extend(r.notes.iter().map(|n| format!("note: {n}")));
     notes
 }

@@ -78,17 +78,19 @@ pub fn fairness(plan: &Plan, attribute: Option<&str>, ratio: f64) -> Vec<GroupFa
 
 /// (share targeted, discount per customer, discount per targeted, uplift per customer).
 fn figures(plan: &Plan, rows: &[usize]) -> (f64, f64, f64, f64) {
-    let (mut targeted, mut discount, mut uplift) = (0usize, 0.0, 0.0);
+    let (mut targeted, mut treated, mut discount, mut uplift) = (0usize, 0usize, 0.0, 0.0);
     for &i in rows {
         let Some(c) = plan.assignment.chosen[i] else { continue };
         targeted += 1;
         if plan.group[i] == Group::Treated {
+            treated += 1;
             discount += plan.effects[c].incentive_cost;
             uplift += plan.effects[c].uplift();
         }
     }
     let per = |x: f64, n: usize| if n == 0 { 0.0 } else { x / n as f64 };
-    (per(targeted as f64, rows.len()), per(discount, rows.len()), per(discount, targeted), per(uplift, rows.len()))
+    // Discounts go to the treated; the held-out are targeted but paid nothing.
+    (per(targeted as f64, rows.len()), per(discount, rows.len()), per(discount, treated), per(uplift, rows.len()))
 }
 
 /// A text attribute's values, or a numeric one's quartile band.
@@ -107,10 +109,10 @@ fn attribute_labels(plan: &Plan, name: &str) -> Vec<String> {
     let cuts = [q(0.25), q(0.5), q(0.75)];
     numbers
         .iter()
-        .map(|v| match v {
+        .map(|v| match v.filter(|x| x.is_finite()) {
             None => "(missing)".to_string(),
             Some(x) => {
-                let band = cuts.iter().filter(|c| x > c).count();
+                let band = cuts.iter().filter(|c| x > **c).count();
                 let (lo, hi) = (
                     if band == 0 { known[0] } else { cuts[band - 1] },
                     if band == 3 { known[known.len() - 1] } else { cuts[band] },

@@ -86,8 +86,7 @@ pub struct Design<'a> {
     channels: Vec<Channel>,
     /// Per exposure: the calibrated model's inputs (empty for a default-model offer).
     inputs: Vec<Vec<f64>>,
-    /// The squared coefficient of variation of a buyer's spend under the
-    /// default model (Gamma-Gamma's shape p over the customer's orders).
+    /// Gamma-Gamma's shape p: how much one order's value varies (CV² 1/p).
     order_value_shape: Option<f64>,
     /// The segment names, and each exposure's segment (an index into them).
     pub segments: Vec<String>,
@@ -183,8 +182,12 @@ impl<'a> Design<'a> {
                 model.or(r.arms[0].spend.as_ref()).map_or(1.0, |m| m.sigma2.exp_m1())
             }
             _ => {
+                // A buyer's spend is a sum of N orders, each Gamma with shape p
+                // (CV² 1/p), N − 1 Poisson around the expected orders:
+                // CV² = (E[N]/p + Var N) / E[N]².
                 let orders = self.customers.baseline[e.customer].orders.max(1.0);
-                self.order_value_shape.filter(|p| *p > 0.0).map_or(1.0, |p| 1.0 / (p * orders))
+                let per_order = self.order_value_shape.filter(|p| *p > 0.0).map_or(1.0, |p| 1.0 / p);
+                (orders * per_order + (orders - 1.0)) / (orders * orders)
             }
         }
     }

@@ -93,7 +93,7 @@ pub fn holdout_power(treated: usize, control: usize, p0: f64, p1: f64, spend_lif
         spend_lift,
         spend_sd,
         power_spend: power(d, n1, n2, ALPHA),
-        mde_spend: mde_h * spend_sd,
+        mde_spend: if spend_sd > 0.0 { mde_h * spend_sd } else { 0.0 },
         holdout_for_80_conversion: holdout_needed(h, n1 + n2, ALPHA, TARGET_POWER),
         holdout_for_80_spend: holdout_needed(d, n1 + n2, ALPHA, TARGET_POWER),
     }
