@@ -85,6 +85,14 @@ fn the_report_is_one_self_contained_html_file_with_its_charts() {
     ] {
         assert!(html.contains(part), "{part}");
     }
+    // Inside the charts every attribute value is quoted: an unquoted value
+    // ending in "/" would swallow the self-closing slash and hide what follows.
+    for svg in html.split("<svg").skip(1) {
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        for (i, _) in svg.match_indices('=') {
+            assert_eq!(&svg[i + 1..i + 2], "\"", "unquoted attribute near {:?}", &svg[i.saturating_sub(20)..i + 10]);
+        }
+    }
     // Nothing fetched from elsewhere, nothing run.
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("http"), "self-contained");
 }

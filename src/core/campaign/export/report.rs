@@ -31,7 +31,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bott
 .sub{color:#57606a;margin:0 0 16px}.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px}\
 .tile{border:1px solid #d0d7de;border-radius:8px;padding:10px 12px}.tile b{font-size:20px;display:block}.tile span{color:#57606a;font-size:13px}\
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:right;padding:4px 8px;border-bottom:1px solid #eaeef2}\
-th:first-child,td:first-child{text-align:left}th{background:#f6f8fa}.flag{color:#b35900}.note{color:#57606a;font-size:13px}\
+th:first-child,td:first-child,td.words{text-align:left}th{background:#f6f8fa}.flag{color:#b35900}.note{color:#57606a;font-size:13px}\
 svg text{font-family:inherit;font-size:12px;fill:#1f2328}";
 
 /// HTML-escapes text.
@@ -84,7 +84,7 @@ pub fn campaign_report(r: &ReportInputs) -> String {
         esc(&r.response)
     );
     h.push_str("<div class=tiles>");
-    let roi = |x: f64| format!("{x:.2}");
+    let roi = |x: f64| format!("{x:.2}").replace('-', "−");
     for (label, name, fmt) in [
         ("Incremental profit", "incremental_profit", amount as fn(f64) -> String),
         ("Incremental revenue", "incremental_revenue", amount),
@@ -172,7 +172,7 @@ pub fn campaign_report(r: &ReportInputs) -> String {
     for s in r.swings {
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{} to {}</td><td>{}</td><td>{}</td><td class=words>{}</td></tr>",
             esc(&s.parameter),
             s.low,
             s.high,
@@ -190,7 +190,7 @@ pub fn campaign_report(r: &ReportInputs) -> String {
     for g in r.fairness {
         let _ = write!(
             h,
-            "<tr><td>{}: {}</td><td>{}</td><td>{:.0}%</td><td>{:.2}</td><td>{:.2}</td><td>{:+.2} pts</td><td class=flag>{}</td></tr>",
+            "<tr><td>{}: {}</td><td>{}</td><td>{:.0}%</td><td>{:.2}</td><td>{:.2}</td><td>{:+.2} pts</td><td class=\"flag words\">{}</td></tr>",
             esc(&g.by),
             esc(&g.group),
             amount(g.customers as f64),
@@ -280,8 +280,10 @@ fn histogram_svg(values: &[f64], s: &Spread, x_label: &str) -> String {
     let most = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * (w - left - 10.0);
     let y = |c: f64| top + (1.0 - c / most) * (h - top - bottom);
-    let mut svg =
-        format!("<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=img aria-label=\"histogram of {}\">", esc(x_label));
+    let mut svg = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"histogram of {}\">",
+        esc(x_label)
+    );
     let _ = write!(
         svg,
         "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#dbeafe\"/>",
@@ -302,14 +304,14 @@ fn histogram_svg(values: &[f64], s: &Spread, x_label: &str) -> String {
     }
     let _ = write!(
         svg,
-        "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#c0392b\" stroke-width=2 stroke-dasharray=\"6 4\"/>",
+        "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>",
         x(0.0),
         h - bottom
     );
     let _ = write!(svg, "<text x=\"{:.1}\" y=\"{}\" fill=\"#c0392b\">break-even</text>", x(0.0) + 4.0, top + 12.0);
     let _ = write!(
         svg,
-        "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#1f2328\" stroke-width=1.5/>",
+        "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{1:.1}\" stroke=\"#1f2328\" stroke-width=\"1.5\"/>",
         x(s.mean),
         h - bottom
     );
@@ -319,7 +321,7 @@ fn histogram_svg(values: &[f64], s: &Spread, x_label: &str) -> String {
     for t in ticks(lo, hi) {
         let _ = write!(
             svg,
-            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#57606a\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=middle>{4}</text>",
+            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#57606a\"/><text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>",
             x(t),
             h - bottom,
             h - bottom + 5.0,
@@ -327,11 +329,20 @@ fn histogram_svg(values: &[f64], s: &Spread, x_label: &str) -> String {
             amount(t)
         );
     }
-    let _ =
-        write!(svg, "<text x=\"{}\" y=\"{}\" text-anchor=middle>{}</text>", (w + left) / 2.0, h - 6.0, esc(x_label));
     let _ = write!(
         svg,
-        "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {0})\" text-anchor=middle>runs</text>",
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        (w + left) / 2.0,
+        h - 6.0,
+        esc(x_label)
+    );
+    for count in [0.0, most] {
+        let _ =
+            write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{count}</text>", left - 6.0, y(count) + 4.0);
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"14\" y=\"{}\" transform=\"rotate(-90 14 {0})\" text-anchor=\"middle\">runs</text>",
         (h - bottom + top) / 2.0
     );
     svg.push_str("</svg>");
@@ -349,13 +360,13 @@ fn tornado_svg(swings: &[Swing], base: f64) -> String {
     let hi = swings.iter().map(|s| s.profit_at_low.max(s.profit_at_high)).fold(base, f64::max);
     let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * (w - left - 20.0);
     let mut svg = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=img aria-label=\"sensitivity of the expected profit\">"
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"sensitivity of the expected profit\">"
     );
     for (i, s) in swings.iter().enumerate() {
         let yy = top + i as f64 * row;
         let _ = write!(
             svg,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=end>{}</text>",
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             left - 8.0,
             yy + 16.0,
             esc(&s.parameter)
@@ -379,12 +390,17 @@ fn tornado_svg(swings: &[Swing], base: f64) -> String {
         bottom
     );
     for t in ticks(lo, hi) {
-        let _ =
-            write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=middle>{}</text>", x(t), bottom + 16.0, amount(t));
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x(t),
+            bottom + 16.0,
+            amount(t)
+        );
     }
     let _ = write!(
         svg,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=middle>Expected incremental profit (orange: parameter at its low end; blue: at its high end)</text>",
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">Expected incremental profit (orange: parameter at its low end; blue: at its high end)</text>",
         (w + left) / 2.0,
         bottom + 34.0
     );
