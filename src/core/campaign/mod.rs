@@ -4,6 +4,7 @@
 
 pub mod assign;
 pub mod calibrate;
+pub mod draft;
 pub mod export;
 pub mod file;
 pub mod plan;
