@@ -8,7 +8,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use promo_studio::app::{Level, PromoStudioApp, theme};
-use promo_studio::core::stages::campaigns::Calibration;
+use promo_studio::core::stages::campaigns::{Calibration, Forecasting};
 use promo_studio::core::stages::recommendations::{CustomerLookup, Recommendations};
 use promo_studio::core::stages::segments::{KScan, Segments};
 
@@ -354,4 +354,32 @@ fn the_bundled_shops_past_campaign_is_calibrated_at_start_up() {
     let shown = format!("{:+.1} pts  [{:+.1}, {:+.1}]", a.lift_conversion * 100.0, lo * 100.0, hi * 100.0);
     assert!(h.query_by_label(&shown).is_some(), "{shown}");
     assert!(h.query_by_label_contains("200 posterior draws").is_some());
+}
+
+#[test]
+fn the_simulation_runs_from_its_button_and_shows_intervals() {
+    let mut h = sample_app();
+    h.get_by_label("Simulation").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Press “Run simulation”").is_some());
+    h.get_by_role_and_label(Role::Slider, "runs").set_value_accesskit(200.0);
+    h.run_steps(2);
+    h.get_by_label("Run simulation").click();
+    wait_for_jobs(&mut h);
+    let outlook = h.state().flow.get::<Forecasting>().cloned().expect("simulated");
+    assert_eq!(outlook.outlook.forecast.runs(), 200);
+    // The bundled shop re-runs its past campaign's offers on the calibrated arms.
+    assert!(outlook.response.contains("calibrated"), "{}", outlook.response);
+    for part in ["return on cost", "Incremental profit over the runs", "Per offer", "The holdout as an A/B test"] {
+        assert!(h.query_by_label_contains(part).is_some(), "{part}");
+    }
+    let s = outlook
+        .outlook
+        .forecast
+        .overall()
+        .spread(promo_studio::core::campaign::simulate::metrics::metric("incremental_profit"));
+    assert!(s.p5 < s.mean && s.mean < s.p95);
+    let tile =
+        format!("90%: {} to {}", promo_studio::core::format::money(s.p5), promo_studio::core::format::money(s.p95));
+    assert!(h.query_by_label_contains(&tile).is_some(), "{tile}");
 }

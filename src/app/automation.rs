@@ -133,7 +133,8 @@ impl Automation {
         }
         match &self.phase {
             Phase::Working => {
-                if Self::flow_done(app) {
+                let asked_for = super::views::current(app).on_demand;
+                if Self::flow_done(app) && asked_for.is_none_or(|done| done(app)) {
                     self.phase = Phase::Settling(0);
                 }
                 false

@@ -59,3 +59,16 @@ pub fn stale_note(ui: &mut egui::Ui, stale: bool, what: &str) {
         );
     }
 }
+
+/// The names of a horizontal bar chart's rows on its y axis: row i (from the
+/// top) sits at y = n − 1 − i, and only whole rows are labelled.
+pub fn row_names(names: Vec<String>) -> impl Fn(egui_plot::GridMark, &std::ops::RangeInclusive<f64>) -> String {
+    let n = names.len();
+    move |mark, _| {
+        let i = mark.value.round();
+        if (mark.value - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
+            return String::new();
+        }
+        names.get(n - 1 - i as usize).cloned().unwrap_or_default()
+    }
+}

@@ -13,9 +13,7 @@ use super::{EventsInput, Failure, Phases, events_path, load, parse_as_of, read_s
 use crate::core::campaign::calibrate::{self, CalibratedResponse};
 use crate::core::campaign::file::{self, Campaign};
 use crate::core::campaign::plan::{self, Plan};
-use crate::core::campaign::simulate::{
-    self, Design, Forecast, SimulationSettings, fairness, metrics, power, sensitivity,
-};
+use crate::core::campaign::simulate::{self, Design, Outlook, SimulationSettings, fairness, metrics};
 use crate::core::campaign::{assign, export};
 use crate::core::features::customer_features;
 use crate::core::import::{Canonical, LoadedEvents, TextEncoding, parse_override};
@@ -508,17 +506,6 @@ pub fn simulate_command(args: SimulateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A plan's forecast and what surrounds it: the holdout's power, the
-/// sensitivity, fairness by group, and scenarios beside it.
-struct Outlook {
-    forecast: Forecast,
-    expected_profit: f64,
-    holdout: power::HoldoutPower,
-    swings: Vec<sensitivity::Swing>,
-    fairness: Vec<fairness::GroupFairness>,
-    scenarios: Vec<(String, Forecast)>,
-}
-
 impl CampaignCustomers {
     /// Simulates `plan` and measures what surrounds the forecast.
     fn outlook(
@@ -528,28 +515,10 @@ impl CampaignCustomers {
         fairness_by: Option<&str>,
         fairness_ratio: f64,
     ) -> Result<Outlook, Failure> {
-        let design = Design::from_plan(plan, self.response.as_ref(), self.order_value_shape());
-        let forecast = simulate::simulate(&design, settings, &Silent, &|_| {})?;
-        let holdout = simulate::expected_power(&design);
-        let (expected_profit, swings) = sensitivity::sensitivity(&design);
-        let fairness = fairness::fairness(plan, fairness_by, fairness_ratio);
-        Ok(Outlook { forecast, expected_profit, holdout, swings, fairness, scenarios: Vec::new() })
-    }
-
-    /// Where the response of a plan's offers comes from, in words.
-    fn response_words(&self, plan: &Plan) -> String {
-        let calibrated = plan.arms.iter().filter(|a| a.is_some()).count();
-        match (&self.response, calibrated) {
-            (Some(r), k) if k > 0 => format!(
-                "{k} of {} offers calibrated on {} (posterior draws), the rest on the default assumptions",
-                plan.arms.len(),
-                if r.source.is_empty() { "a past campaign" } else { &r.source }
-            ),
-            _ => {
-                "the default model: BG/NBD and Gamma-Gamma baselines, offer effects from cited assumptions with ranges"
-                    .to_string()
-            }
-        }
+        let response = self.response.as_ref();
+        let shape = self.order_value_shape();
+        let check = fairness::FairnessCheck { by: fairness_by, ratio: fairness_ratio };
+        Ok(simulate::outlook(plan, response, shape, settings, check, &Silent, &|_| {})?)
     }
 }
 
@@ -561,7 +530,13 @@ fn spreads(g: &simulate::GroupForecast) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-impl Outlook {
+/// `simulate`'s two ways of saying the outlook.
+trait Say {
+    fn json(&self, notes: &[String]) -> String;
+    fn text(&self) -> String;
+}
+
+impl Say for Outlook {
     /// DATA.md §10's line, with the holdout, sensitivity, fairness and scenarios after it.
     fn json(&self, notes: &[String]) -> String {
         let f = &self.forecast;
@@ -771,7 +746,7 @@ pub fn export_command(args: ExportArgs) -> Result<(), Failure> {
             swings: &outlook.swings,
             fairness: &outlook.fairness,
             scenarios: &outlook.scenarios,
-            response: customers.response_words(&plan),
+            response: simulate::response_words(&plan, customers.response.as_ref()),
             notes: &plan.notes,
         });
         export::write_report(path, &html)?;

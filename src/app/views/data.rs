@@ -24,6 +24,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
     summary: |app| app.dataset().map(|d| format!("{} customers", format::count(d.features.customers() as f64))),
     show,
     on_result,
+    on_demand: None,
 };
 
 /// A new dataset: say what was loaded, and remember the file and its mapping.

@@ -4,7 +4,7 @@
 
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
-use super::super::widgets::{empty_state, screen_title, section, stat};
+use super::super::widgets::{empty_state, row_names, screen_title, section, stat};
 use super::super::{PromoStudioApp, theme};
 use super::ScreenDecl;
 use crate::core::campaign::calibrate::ObservedLifts;
@@ -24,6 +24,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
     },
     show,
     on_result: |_: &mut PromoStudioApp, _: StageKey, _: f64| {},
+    on_demand: None,
 };
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
@@ -137,13 +138,7 @@ fn lifts_chart(ui: &mut egui::Ui, o: &ObservedLifts) {
         .show_background(false)
         .x_axis_label("Conversion lift over the control, percentage points (bar: observed; line: 95% interval)")
         .x_axis_formatter(|mark, _| format!("{:+.0}", mark.value))
-        .y_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
-                return String::new();
-            }
-            names.get(n - 1 - i as usize).cloned().unwrap_or_default()
-        })
+        .y_axis_formatter(row_names(names))
         .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
         .include_x(0.0)
         .include_y(-0.6)

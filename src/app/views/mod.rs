@@ -6,6 +6,7 @@ pub mod data;
 pub mod evidence;
 pub mod recommendations;
 pub mod segments;
+pub mod simulation;
 
 use super::{PromoStudioApp, theme};
 use crate::core::pipeline::StageKey;
@@ -22,10 +23,15 @@ pub struct ScreenDecl {
     /// Called when any stage's new result is kept, with the job's seconds:
     /// notices, and choices that depend on the new data.
     pub on_result: fn(&mut PromoStudioApp, StageKey, f64),
+    /// For a screenshot once the flow has settled: whether the work a person
+    /// would ask for on the screen (a simulation is run by a button) is
+    /// done; if not, it is started.
+    pub on_demand: Option<fn(&mut PromoStudioApp) -> bool>,
 }
 
 /// The screens in flow order: the one place a new screen is listed.
-pub const SCREENS: [&ScreenDecl; 4] = [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN, &evidence::SCREEN];
+pub const SCREENS: [&ScreenDecl; 5] =
+    [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN, &evidence::SCREEN, &simulation::SCREEN];
 
 /// The screens' titles, for `--screen`.
 pub fn screen_titles() -> Vec<&'static str> {

@@ -31,6 +31,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
     summary: |app| app.flow.get::<Recommendations>().map(|l| l.recommender.settings.kind.name().to_string()),
     show,
     on_result,
+    on_demand: None,
 };
 
 /// A new model: keep the customer the user chose if this data has them, else

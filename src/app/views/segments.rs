@@ -8,7 +8,7 @@ use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
 
 use super::super::commands::EXPORT;
 use super::super::dialogs::DialogPurpose;
-use super::super::widgets::{empty_state, screen_title, section, settings_panel, stale_note, swatch};
+use super::super::widgets::{empty_state, row_names, screen_title, section, settings_panel, stale_note, swatch};
 use super::super::{Command, PromoStudioApp, theme};
 use super::ScreenDecl;
 use crate::core::format;
@@ -24,6 +24,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
     summary: |app| app.flow.get::<Segments>().map(|s| format!("{} segments", s.segments.len())),
     show,
     on_result,
+    on_demand: None,
 };
 
 /// Features chosen for an earlier file may not exist in a new one.
@@ -334,13 +335,7 @@ fn bars(ui: &mut egui::Ui, a: &SegmentAnalysis) {
         .x_axis_label("% of all customers / of revenue")
         .x_axis_formatter(|mark, _| format!("{:.0}%", mark.value))
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [5.0, 10.0, 50.0]))
-        .y_axis_formatter(move |mark, _| {
-            let i = mark.value.round();
-            if (mark.value - i).abs() > 1e-6 || i < 0.0 || i as usize >= n {
-                return String::new();
-            }
-            label_names.get(n - 1 - i as usize).cloned().unwrap_or_default()
-        })
+        .y_axis_formatter(row_names(label_names))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)

@@ -18,6 +18,11 @@ const FILES: [(&str, &[u8]); 4] = [
     ("past_campaign.csv", include_bytes!("../../../sample_data/past_campaign.csv")),
 ];
 
+/// The demo shop's campaigns: four offers on the default response model, and
+/// the past campaign's three offers on the arms calibrated from it.
+pub const CAMPAIGN: &str = include_str!("../../../sample_data/campaign.json");
+pub const CALIBRATED_CAMPAIGN: &str = include_str!("../../../sample_data/campaign_calibrated.json");
+
 /// The bundled events file (see the module comment for where it is found).
 pub fn events_path() -> PathBuf {
     sample_dir().join(FILES[0].0)

@@ -1,6 +1,7 @@
 //! The campaign stages: what a finished campaign showed (calibrated on its
-//! results, DATA.md §8). The bundled shop's past campaign is calibrated as
-//! soon as the shop is loaded, so the demo opens on real evidence.
+//! results, DATA.md §8), and what a campaign will probably earn and cost
+//! (its plan, simulated, DATA.md §9). The bundled shop's past campaign is
+//! calibrated as soon as the shop is loaded, so the demo opens on real evidence.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,10 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use super::StageError;
 use super::dataset::{Dataset, LoadData};
+use super::segments::{SegmentAnalysis, Segments};
 use crate::core::campaign::calibrate::{self, CalibratedResponse, CalibrationSettings, ResultsColumns};
+use crate::core::campaign::file::{Campaign, read_campaign};
+use crate::core::campaign::plan::{CampaignInputs, PlanSummary, plan};
+use crate::core::campaign::simulate::{self, Outlook, SimulationSettings, fairness::FairnessCheck};
 use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
 use crate::core::sample::bundled;
+use crate::core::segment::rfm_segments;
 
 /// Which results to learn from, and what their columns mean (saved between runs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,5 +104,116 @@ impl Stage for Calibration {
         let settings = CalibrationSettings { seed: c.seed, source: source.clone(), ..Default::default() };
         let response = calibrate::calibrate(&results, &settings)?;
         Ok(Some(CampaignEvidence { source, customers: results.len(), response }))
+    }
+}
+
+/// What the Simulation screen runs (saved between runs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ForecastChoices {
+    /// A campaign file; None: the bundled shop's own campaign.
+    pub campaign: Option<PathBuf>,
+    pub runs: usize,
+    pub seed: u64,
+}
+
+impl Default for ForecastChoices {
+    fn default() -> Self {
+        let s = SimulationSettings::default();
+        ForecastChoices { campaign: None, runs: s.runs, seed: s.seed }
+    }
+}
+
+/// A campaign's plan and forecast, as the Simulation screen shows them.
+pub struct CampaignOutlook {
+    pub campaign: Campaign,
+    /// Where the campaign came from, in words.
+    pub source: String,
+    pub summary: PlanSummary,
+    pub outlook: Outlook,
+    /// Where the response came from, in words.
+    pub response: String,
+    pub notes: Vec<String>,
+}
+
+/// Plans the chosen campaign for the loaded customers and simulates it.
+pub struct Forecasting;
+
+impl Stage for Forecasting {
+    const NAME: &'static str = "forecast";
+    /// Hundreds of runs over every customer: run when asked.
+    const FOLLOWS_INPUTS: bool = false;
+    type Needs = (LoadData, Segments, Calibration);
+    type Choices = ForecastChoices;
+    type Params = ForecastChoices;
+    type Output = CampaignOutlook;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        Some(choices.of::<Forecasting>().clone())
+    }
+
+    fn label(p: &Self::Params) -> String {
+        format!("Simulating {} runs", p.runs)
+    }
+
+    fn run(
+        (dataset, segments, evidence): (Arc<Dataset>, Arc<SegmentAnalysis>, Arc<Option<CampaignEvidence>>),
+        c: &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<CampaignOutlook, StageError> {
+        let response = evidence.as_ref().as_ref().map(|e| &e.response);
+        let (campaign, source) = match &c.campaign {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| StageError::Campaign(format!("{}: {e}", path.display())))?;
+                let campaign =
+                    read_campaign(&text).map_err(|e| StageError::Campaign(format!("{}: {e}", path.display())))?;
+                (campaign, path.display().to_string())
+            }
+            None if bundled::is_sample(&dataset.path) => {
+                // With the past campaign calibrated, its offers re-run on the evidence.
+                let (text, words) = match response {
+                    Some(_) => {
+                        (bundled::CALIBRATED_CAMPAIGN, "the bundled shop's campaign, calibrated on its past one")
+                    }
+                    None => (bundled::CAMPAIGN, "the bundled shop's campaign"),
+                };
+                (read_campaign(text).map_err(|e| StageError::Internal(e.to_string()))?, words.to_string())
+            }
+            None => return Err(StageError::Campaign("choose a campaign file to simulate".into())),
+        };
+        step(progress, 0.02, "Planning the campaign")?;
+        let features = &dataset.features.df;
+        let ids = crate::core::table::text_column(features, "customer_id")
+            .map_err(|e| StageError::Table { context: "the customer features".into(), source: e })?;
+        // The segments in the feature table's order.
+        let by_id: std::collections::HashMap<&str, i32> =
+            segments.customer_ids.iter().map(String::as_str).zip(segments.assignment.iter().copied()).collect();
+        let assignment: Vec<i32> = ids.iter().map(|id| by_id.get(id.as_str()).copied().unwrap_or(-1)).collect();
+        let rfm = rfm_segments(features).ok();
+        let inputs = CampaignInputs {
+            customers: features,
+            value: dataset.value.as_ref().ok(),
+            segments: Some((&assignment, &segments.segments)),
+            rfm: rfm.as_ref(),
+            response,
+        };
+        let planned = plan(&campaign, &inputs).map_err(|e| StageError::Campaign(format!("{source}: {e}")))?;
+        let settings = SimulationSettings { runs: c.runs, seed: c.seed };
+        let shape = dataset.value.as_ref().ok().map(|v| v.gamma_gamma.p);
+        let outlook =
+            simulate::outlook(&planned, response, shape, &settings, FairnessCheck::default(), progress, &|_| {})
+                .map_err(|e| match e {
+                    simulate::SimulateError::Cancelled => StageError::Cancelled,
+                    e => StageError::Campaign(e.to_string()),
+                })?;
+        Ok(CampaignOutlook {
+            response: simulate::response_words(&planned, response),
+            summary: planned.summary(),
+            notes: planned.notes.clone(),
+            campaign,
+            source,
+            outlook,
+        })
     }
 }

@@ -29,6 +29,7 @@ pub fn flow() -> StageList {
         .with::<recommendations::ModelComparison>()
         .with::<recommendations::CustomerLookup>()
         .with::<campaigns::Calibration>()
+        .with::<campaigns::Forecasting>()
 }
 
 /// Why a stage did not produce its result. Messages are for the user.
@@ -50,6 +51,9 @@ pub enum StageError {
     Output(#[from] crate::core::output::OutputError),
     #[error(transparent)]
     Calibrate(#[from] crate::core::campaign::calibrate::CalibrateError),
+    /// A campaign that cannot be planned or simulated (its file, its fields).
+    #[error("{0}")]
+    Campaign(String),
     #[error("{context}: {source}")]
     Table { context: String, source: polars::prelude::PolarsError },
     /// A fault of the program, not of the data: a panic, or no thread to run on.

@@ -15,6 +15,19 @@ pub const DEFAULT_RATIO: f64 = 0.8;
 /// Groups smaller than this are listed but never flagged: their shares are noise.
 pub const MIN_FLAGGED_GROUP: usize = 20;
 
+/// What fairness is checked by: the attribute beside the segments, and the ratio.
+#[derive(Clone, Copy, Debug)]
+pub struct FairnessCheck<'a> {
+    pub by: Option<&'a str>,
+    pub ratio: f64,
+}
+
+impl Default for FairnessCheck<'_> {
+    fn default() -> Self {
+        FairnessCheck { by: None, ratio: DEFAULT_RATIO }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupFairness {
     /// "segment" or the attribute's name.

@@ -340,6 +340,56 @@ impl Forecast {
     }
 }
 
+/// A plan's forecast and what surrounds it: the holdout's power, the
+/// sensitivity, fairness by group, and scenarios beside it.
+pub struct Outlook {
+    pub forecast: Forecast,
+    pub expected_profit: f64,
+    pub holdout: power::HoldoutPower,
+    pub swings: Vec<sensitivity::Swing>,
+    pub fairness: Vec<fairness::GroupFairness>,
+    /// Other campaigns on the same customers and random numbers: (name, forecast).
+    pub scenarios: Vec<(String, Forecast)>,
+}
+
+/// Simulates `plan` and measures what surrounds the forecast.
+pub fn outlook(
+    plan: &Plan,
+    response: Option<&CalibratedResponse>,
+    order_value_shape: Option<f64>,
+    settings: &SimulationSettings,
+    check: fairness::FairnessCheck,
+    progress: &dyn Progress,
+    partial: &(dyn Fn(&Forecast) + Sync),
+) -> Result<Outlook, SimulateError> {
+    let design = Design::from_plan(plan, response, order_value_shape);
+    let forecast = simulate(&design, settings, progress, partial)?;
+    let holdout = expected_power(&design);
+    let (expected_profit, swings) = sensitivity::sensitivity(&design);
+    let fairness = fairness::fairness(plan, check.by, check.ratio);
+    Ok(Outlook { forecast, expected_profit, holdout, swings, fairness, scenarios: Vec::new() })
+}
+
+/// Where the response of a plan's offers comes from, in words.
+pub fn response_words(plan: &Plan, response: Option<&CalibratedResponse>) -> String {
+    let calibrated = plan.arms.iter().filter(|a| a.is_some()).count();
+    match (response, calibrated) {
+        (Some(r), k) if k > 0 => {
+            let source = if r.source.is_empty() { "a past campaign" } else { &r.source };
+            if k == plan.arms.len() {
+                format!("every offer calibrated on {source} (redrawn from its posterior draws)")
+            } else {
+                format!(
+                    "{k} of {} offers calibrated on {source} (posterior draws), the others on the default assumptions",
+                    plan.arms.len()
+                )
+            }
+        }
+        _ => "the default model: BG/NBD and Gamma-Gamma baselines, offer effects from cited assumptions with ranges"
+            .to_string(),
+    }
+}
+
 /// The holdout's power for the lifts the design is expected to show (the
 /// estimates, no draws): conversion, and spend per customer with its
 /// standard deviation from the buyers' spend model.

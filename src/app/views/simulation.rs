@@ -1,0 +1,237 @@
+//! The Simulation screen: run the campaign's Monte Carlo forecast (progress
+//! and Cancel in the status bar) and read it — tiles with 90% intervals, the
+//! histogram of incremental profit with its band and break-even line, per
+//! offer, the holdout's power, and what the forecast hangs on (tornado).
+
+use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
+
+use super::super::widgets::{empty_state, row_names, screen_title, section, settings_panel, stale_note, stat};
+use super::super::{Command, PromoStudioApp, theme};
+use super::ScreenDecl;
+use crate::core::campaign::simulate::metrics::{Spread, metric};
+use crate::core::campaign::simulate::{GroupKind, Outlook};
+use crate::core::format;
+use crate::core::pipeline::{Stage, StageKey};
+use crate::core::stages::campaigns::{CampaignOutlook, Forecasting};
+
+pub const SCREEN: ScreenDecl = ScreenDecl {
+    title: "Simulation",
+    busy_with: &[Forecasting::NAME],
+    summary: |app| {
+        app.flow.get::<Forecasting>().map(|o| {
+            format!("profit {}", format::money(o.outlook.forecast.overall().spread(metric("incremental_profit")).mean))
+        })
+    },
+    show,
+    on_result: |_: &mut PromoStudioApp, _: StageKey, _: f64| {},
+    on_demand: Some(|app| {
+        let done = app.flow.get::<Forecasting>().is_some();
+        if !done && !app.is_running::<Forecasting>() {
+            app.push(Command::run::<Forecasting>());
+        }
+        done
+    }),
+};
+
+fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    settings_panel(ui, "simulation-settings", |ui| settings(app, ui));
+    egui::CentralPanel::default().show(ui, |ui| {
+        screen_title(
+            ui,
+            "Simulation",
+            "What the campaign will probably earn and cost, and how sure that is: every figure with its 90% interval.",
+        );
+        let result = app.flow.get::<Forecasting>().cloned();
+        match result {
+            None if app.is_running::<Forecasting>() => empty_state(ui, "Simulating…"),
+            None if app.dataset().is_none() => empty_state(ui, "Load data on the Data screen first."),
+            None => empty_state(ui, "Press “Run simulation” on the left."),
+            Some(o) => {
+                stale_note(ui, app.flow.is_stale::<Forecasting>(), "results");
+                egui::ScrollArea::vertical().show(ui, |ui| results(ui, &o));
+            }
+        }
+    });
+}
+
+fn settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    section(ui, "Campaign");
+    let choices = app.flow.choices.of_mut::<Forecasting>();
+    match &choices.campaign {
+        Some(path) => ui.label(format::file_name(path)),
+        None => ui.label("The bundled shop's campaign"),
+    };
+    if choices.campaign.is_some() && ui.button("Use the bundled shop's campaign").clicked() {
+        choices.campaign = None;
+    }
+    section(ui, "Runs");
+    ui.add(egui::Slider::new(&mut choices.runs, 100..=5000).logarithmic(true).text("runs"))
+        .on_hover_text("Monte Carlo runs: each redraws the response from its uncertainty and every customer's outcome");
+    ui.horizontal(|ui| {
+        ui.label("Seed");
+        ui.add(egui::DragValue::new(&mut choices.seed));
+    });
+    ui.add_space(theme::SPACE);
+    let running = app.is_running::<Forecasting>();
+    if ui.add_enabled(!running && app.dataset().is_some(), egui::Button::new("Run simulation")).clicked() {
+        app.push(Command::run::<Forecasting>());
+    }
+    ui.weak("Progress and Cancel are in the status bar.");
+}
+
+fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
+    let f = &o.outlook.forecast;
+    ui.label(format!(
+        "“{}” ({}): {} runs, seed {}; {} of {} customers targeted, {} treated and {} held out.",
+        o.campaign.name,
+        o.source,
+        f.runs(),
+        f.seed,
+        format::count(f.targeted as f64),
+        format::count(f.customers as f64),
+        format::count(f.treated as f64),
+        format::count(f.control as f64),
+    ));
+    ui.weak(format!("Response: {}.", o.response));
+    for note in &o.notes {
+        ui.colored_label(theme::WARNING, note);
+    }
+    ui.add_space(theme::SPACE);
+    let overall = f.overall();
+    let tiles: [Tile; 5] = [
+        ("incremental profit", "incremental_profit", format::money),
+        ("incremental revenue", "incremental_revenue", format::money),
+        ("incremental conversions", "incremental_conversions", format::count),
+        ("costs (discounts + messages)", "cost", format::money),
+        ("return on cost", "roi", |x| format::decimal(x, 2)),
+    ];
+    ui.columns(tiles.len(), |columns| {
+        for (ui, (caption, name, fmt)) in columns.iter_mut().zip(tiles) {
+            let s = overall.spread(metric(name));
+            stat(ui, &fmt(s.mean), &format!("{caption}\n90%: {} to {}", fmt(s.p5), fmt(s.p95)));
+        }
+    });
+    section(ui, "Incremental profit over the runs");
+    profit_histogram(ui, &o.outlook);
+    section(ui, "Per offer");
+    offer_table(ui, &o.outlook);
+    section(ui, "The holdout as an A/B test");
+    holdout(ui, &o.outlook);
+    section(ui, "What the forecast hangs on");
+    tornado(ui, &o.outlook);
+}
+
+/// A tile: its caption, the metric it shows, and how its numbers are written.
+type Tile = (&'static str, &'static str, fn(f64) -> String);
+
+fn profit_histogram(ui: &mut egui::Ui, o: &Outlook) {
+    let values: Vec<f64> = o.forecast.overall().runs.iter().map(|m| m[metric("incremental_profit")]).collect();
+    let s = Spread::of(&values);
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(0.0);
+    let bins = 40;
+    let width = ((hi - lo) / bins as f64).max(1e-9);
+    let mut counts = vec![0usize; bins];
+    for v in &values {
+        counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+    }
+    let bars: Vec<Bar> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Bar::new(lo + (i as f64 + 0.5) * width, *c as f64).width(width * 0.95))
+        .collect();
+    Plot::new("profit-histogram")
+        .height(240.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .x_axis_label("Incremental profit over the horizon (shop currency)")
+        .y_axis_label("Runs")
+        .include_y(0.0)
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new("Runs", bars).color(theme::SEGMENT_COLOURS[0]));
+            plot.vline(VLine::new("90% interval", s.p5).color(theme::WARNING).width(2.0));
+            plot.vline(VLine::new("90% interval", s.p95).color(theme::WARNING).width(2.0));
+            plot.vline(VLine::new("Break-even", 0.0).color(theme::ERROR).width(1.5));
+            plot.vline(VLine::new("Mean", s.mean).color(theme::NO_PURCHASE_COLOUR).width(1.5));
+        });
+}
+
+fn offer_table(ui: &mut egui::Ui, o: &Outlook) {
+    egui::Grid::new("per-offer").num_columns(5).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+        for title in ["Offer", "Treated", "Held out", "Incremental profit (90% interval)", "Incremental conversions"] {
+            ui.strong(title);
+        }
+        ui.end_row();
+        for g in o.forecast.groups.iter().filter(|g| g.kind == GroupKind::Offer && g.treated + g.control > 0) {
+            let p = g.spread(metric("incremental_profit"));
+            let c = g.spread(metric("incremental_conversions"));
+            ui.label(&g.name);
+            ui.label(format::count(g.treated as f64));
+            ui.label(format::count(g.control as f64));
+            ui.label(format!("{}  [{}, {}]", format::money(p.mean), format::money(p.p5), format::money(p.p95)));
+            ui.label(format!("{}  [{}, {}]", format::count(c.mean), format::count(c.p5), format::count(c.p95)));
+            ui.end_row();
+        }
+    });
+}
+
+fn holdout(ui: &mut egui::Ui, o: &Outlook) {
+    let h = &o.holdout;
+    let share = |q: Option<f64>| q.map_or_else(|| "more than half (not reachable)".to_string(), format::percent);
+    ui.label(format!(
+        "{} held out against {} treated: power {:.2} to detect the expected conversion lift ({:+.2} points) at α = 0.05; \
+         the smallest lift detected with 80% power is {:.2} points; 80% power needs a holdout of {}.",
+        format::count(h.control as f64),
+        format::count(h.treated as f64),
+        h.power_conversion,
+        (h.conversion_treated - h.conversion_control) * 100.0,
+        h.mde_conversion * 100.0,
+        share(h.holdout_for_80_conversion)
+    ));
+    ui.label(format!(
+        "Spend per customer: power {:.2} for the expected lift of {}; smallest detectable {}; 80% power needs {}.",
+        h.power_spend,
+        format::money(h.spend_lift),
+        format::money(h.mde_spend),
+        share(h.holdout_for_80_spend)
+    ));
+}
+
+/// Each parameter's low and high end as bars from the expected profit.
+fn tornado(ui: &mut egui::Ui, o: &Outlook) {
+    let n = o.swings.len();
+    if n == 0 {
+        ui.weak("No parameter to vary.");
+        return;
+    }
+    let base = o.expected_profit;
+    let y = |i: usize| (n - 1 - i) as f64;
+    let bar = |i: usize, end: f64, name: &str| {
+        Bar::new(y(i), end - base).base_offset(base).width(0.6).name(name).horizontal()
+    };
+    let lows: Vec<Bar> = o.swings.iter().enumerate().map(|(i, s)| bar(i, s.profit_at_low, &s.parameter)).collect();
+    let highs: Vec<Bar> = o.swings.iter().enumerate().map(|(i, s)| bar(i, s.profit_at_high, &s.parameter)).collect();
+    let names: Vec<String> = o.swings.iter().map(|s| s.parameter.replace('_', " ")).collect();
+    ui.weak(format!(
+        "Expected incremental profit {} at the estimates; each bar moves one parameter to the ends of its range.",
+        format::money(base)
+    ));
+    Plot::new("tornado")
+        .height(40.0 + 26.0 * n as f32)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+        .x_axis_label("Expected incremental profit (shop currency)")
+        .y_axis_formatter(row_names(names))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 1.0, 1.0]))
+        .include_y(-0.6)
+        .include_y(n as f64 - 0.4)
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new("At the low end", lows).color(theme::WARNING));
+            plot.bar_chart(BarChart::new("At the high end", highs).color(theme::SEGMENT_COLOURS[0]));
+            plot.vline(VLine::new("Estimate", base).color(theme::NO_PURCHASE_COLOUR));
+        });
+}
