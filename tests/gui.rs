@@ -382,4 +382,22 @@ fn the_simulation_runs_from_its_button_and_shows_intervals() {
     let tile =
         format!("90%: {} to {}", promo_studio::core::format::money(s.p5), promo_studio::core::format::money(s.p95));
     assert!(h.query_by_label_contains(&tile).is_some(), "{tile}");
+
+    // Pin it, change the campaign (as Open campaign… would: 20% off instead
+    // of 10%), run again, and read the two side by side.
+    h.get_by_label("Pin this result").click();
+    h.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let deeper = dir.path().join("deeper.json");
+    let bundled = promo_studio::core::sample::bundled::CALIBRATED_CAMPAIGN;
+    let text = bundled.replace("\"value\": 10, \"channel\"", "\"value\": 20, \"channel\"");
+    assert_ne!(text, bundled);
+    std::fs::write(&deeper, text).unwrap();
+    h.state_mut().flow.choices.of_mut::<Forecasting>().campaign = Some(deeper);
+    h.run_steps(2);
+    h.get_by_label("Run simulation").click();
+    wait_for_jobs(&mut h);
+    assert!(h.query_by_label("Scenarios side by side").is_some());
+    assert!(h.query_by_label_contains("Pinned: ").is_some() && h.query_by_label_contains("Current: ").is_some());
+    assert!(h.query_by_label_contains("beats the pinned one on incremental profit in").is_some());
 }

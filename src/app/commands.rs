@@ -31,6 +31,10 @@ pub enum Command {
     ExportSegments {
         path: PathBuf,
     },
+    /// Simulate the campaign in this file from now on.
+    SimulateCampaign {
+        path: PathBuf,
+    },
     Cancel(JobKey),
 }
 
@@ -106,6 +110,9 @@ impl PromoStudioApp {
                         )
                     },
                 );
+            }
+            Command::SimulateCampaign { path } => {
+                self.flow.choices.of_mut::<crate::core::stages::campaigns::Forecasting>().campaign = Some(path);
             }
             Command::Cancel(key) => {
                 self.jobs.cancel(key);

@@ -13,6 +13,7 @@ use super::Command;
 pub enum DialogPurpose {
     OpenEvents,
     SaveSegments,
+    OpenCampaign,
 }
 
 impl DialogPurpose {
@@ -25,12 +26,15 @@ impl DialogPurpose {
                 .set_title("Save the segment list")
                 .set_file_name("segments.csv")
                 .add_filter("CSV", &["csv"]),
+            DialogPurpose::OpenCampaign => {
+                rfd::FileDialog::new().set_title("Open a campaign file").add_filter("Campaign", &["json"])
+            }
         }
     }
 
     fn run(self) -> Option<PathBuf> {
         match self {
-            DialogPurpose::OpenEvents => self.dialog().pick_file(),
+            DialogPurpose::OpenEvents | DialogPurpose::OpenCampaign => self.dialog().pick_file(),
             DialogPurpose::SaveSegments => self.dialog().save_file(),
         }
     }
@@ -39,6 +43,7 @@ impl DialogPurpose {
         match self {
             DialogPurpose::OpenEvents => Command::Preview { path },
             DialogPurpose::SaveSegments => Command::ExportSegments { path },
+            DialogPurpose::OpenCampaign => Command::SimulateCampaign { path },
         }
     }
 }

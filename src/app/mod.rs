@@ -36,6 +36,8 @@ pub struct ViewState {
     pub export_path: String,
     /// Mapping being edited for `preview`: canonical name → file column ("" = not used).
     pub mapping_edit: std::collections::BTreeMap<String, String>,
+    /// A forecast pinned on the Simulation screen, to compare the next run with.
+    pub pinned: Option<std::sync::Arc<crate::core::stages::campaigns::CampaignOutlook>>,
 }
 
 /// Everything the app holds: settings, the pipeline's results, running jobs.

@@ -5,6 +5,7 @@
 
 use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 
+use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, row_names, screen_title, section, settings_panel, stale_note, stat};
 use super::super::{Command, PromoStudioApp, theme};
 use super::ScreenDecl;
@@ -48,7 +49,13 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             None => empty_state(ui, "Press “Run simulation” on the left."),
             Some(o) => {
                 stale_note(ui, app.flow.is_stale::<Forecasting>(), "results");
-                egui::ScrollArea::vertical().show(ui, |ui| results(ui, &o));
+                let pinned = app.view.pinned.clone().filter(|p| !std::sync::Arc::ptr_eq(p, &o));
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if let Some(p) = &pinned {
+                        scenarios(ui, p, &o);
+                    }
+                    results(ui, &o);
+                });
             }
         }
     });
@@ -61,9 +68,16 @@ fn settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         Some(path) => ui.label(format::file_name(path)),
         None => ui.label("The bundled shop's campaign"),
     };
-    if choices.campaign.is_some() && ui.button("Use the bundled shop's campaign").clicked() {
-        choices.campaign = None;
-    }
+    let bundled = choices.campaign.is_none();
+    ui.horizontal(|ui| {
+        if ui.button("Open campaign…").on_hover_text("A campaign file (JSON, DATA.md §7)").clicked() {
+            app.open_dialog(DialogPurpose::OpenCampaign, ui.ctx());
+        }
+        if !bundled && ui.button("The bundled one").clicked() {
+            app.flow.choices.of_mut::<Forecasting>().campaign = None;
+        }
+    });
+    let choices = app.flow.choices.of_mut::<Forecasting>();
     section(ui, "Runs");
     ui.add(egui::Slider::new(&mut choices.runs, 100..=5000).logarithmic(true).text("runs"))
         .on_hover_text("Monte Carlo runs: each redraws the response from its uncertainty and every customer's outcome");
@@ -77,6 +91,52 @@ fn settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         app.push(Command::run::<Forecasting>());
     }
     ui.weak("Progress and Cancel are in the status bar.");
+    section(ui, "Scenarios");
+    let current = app.flow.get::<Forecasting>().cloned();
+    if ui
+        .add_enabled(current.is_some(), egui::Button::new("Pin this result"))
+        .on_hover_text("Keep this forecast to compare the next run with (same seed: the same random numbers)")
+        .clicked()
+    {
+        app.view.pinned = current;
+    }
+    if app.view.pinned.is_some() && ui.button("Unpin").clicked() {
+        app.view.pinned = None;
+    }
+}
+
+/// The pinned forecast beside the current one, with the share of runs in
+/// which the current campaign's incremental profit beats the pinned one's.
+fn scenarios(ui: &mut egui::Ui, pinned: &CampaignOutlook, current: &CampaignOutlook) {
+    section(ui, "Scenarios side by side");
+    let profit = metric("incremental_profit");
+    egui::Grid::new("scenarios").num_columns(5).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+        for title in ["Scenario", "Targeted", "Incremental profit (90% interval)", "Costs", "Runs, seed"] {
+            ui.strong(title);
+        }
+        ui.end_row();
+        for (label, o) in [("Pinned", pinned), ("Current", current)] {
+            let f = &o.outlook.forecast;
+            let p = f.overall().spread(profit);
+            ui.label(format!("{label}: {}", o.campaign.name));
+            ui.label(format::count(f.targeted as f64));
+            ui.label(format!("{}  [{}, {}]", format::money(p.mean), format::money(p.p5), format::money(p.p95)));
+            ui.label(format::money(f.overall().spread(metric("cost")).mean));
+            ui.label(format!("{}, {}", f.runs(), f.seed));
+            ui.end_row();
+        }
+    });
+    let (a, b) = (&current.outlook.forecast, &pinned.outlook.forecast);
+    if a.seed == b.seed && a.customers == b.customers {
+        ui.label(format!(
+            "The current campaign beats the pinned one on incremental profit in {} of the runs (common random numbers).",
+            format::percent(a.beats(b))
+        ));
+    } else {
+        ui.weak(
+            "Different seeds or customers: the runs do not share random numbers, so no head-to-head share is given.",
+        );
+    }
 }
 
 fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
