@@ -2,7 +2,7 @@
 //! arm against its control, with 95% intervals, and the response model
 //! calibrated on it that plans can use.
 
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use super::super::widgets::{empty_state, row_names, screen_title, section, stat};
 use super::super::{PromoStudioApp, theme};
@@ -66,6 +66,8 @@ fn results(ui: &mut egui::Ui, e: &CampaignEvidence) {
     lifts_grid(ui, o);
     ui.add_space(theme::SPACE);
     lifts_chart(ui, o);
+    section(ui, "Who responds: the uplift curve");
+    uplift_chart(ui, e);
     section(ui, "The response model");
     for line in model_notes(&e.response) {
         ui.label(line.trim());
@@ -149,6 +151,35 @@ fn lifts_chart(ui: &mut egui::Ui, o: &ObservedLifts) {
                 let [lo, hi] = a.lift_conversion_ci95;
                 let whisker = vec![[lo * 100.0, y(i)], [hi * 100.0, y(i)]];
                 plot.line(Line::new("95% interval", PlotPoints::new(whisker)).color(theme::WARNING).width(2.5));
+            }
+        });
+}
+
+/// Per arm, the incremental buyers among the top share of customers ranked by
+/// the model's predicted uplift, against a random order (dashed).
+fn uplift_chart(ui: &mut egui::Ui, e: &CampaignEvidence) {
+    ui.weak(
+        "Customers ranked by the model's predicted uplift, best first: a curve above its dashed line finds the \
+         customers the offer moves before the others. In-sample (the results the model was fitted to); held-out \
+         measurements are in benches/calibrate_vs_sklift.sh.",
+    );
+    Plot::new("uplift-curve")
+        .height(240.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .x_axis_label("Share of the arm's and the control's customers, by predicted uplift")
+        .x_axis_formatter(|mark, _| format!("{:.0}%", mark.value * 100.0))
+        .y_axis_label("Incremental buyers (Qini)")
+        .include_y(0.0)
+        .show(ui, |plot| {
+            for (k, c) in e.curves.iter().enumerate() {
+                let colour = theme::SEGMENT_COLOURS[k % theme::SEGMENT_COLOURS.len()];
+                plot.line(Line::new(c.arm.clone(), PlotPoints::new(c.points.clone())).color(colour).width(2.0));
+                let end = c.points.last().map_or(0.0, |p| p[1]);
+                let random = PlotPoints::new(vec![[0.0, 0.0], [1.0, end]]);
+                plot.line(Line::new(c.arm.clone(), random).color(colour).style(LineStyle::dashed_dense()));
             }
         });
 }

@@ -54,6 +54,8 @@ pub struct CampaignEvidence {
     pub source: String,
     pub customers: usize,
     pub response: CalibratedResponse,
+    /// Each arm's uplift curve on the results (in-sample: the data the model was fitted to).
+    pub curves: Vec<crate::core::campaign::calibrate::curve::UpliftCurve>,
 }
 
 /// Calibrates the response on a finished campaign's results.
@@ -103,7 +105,8 @@ impl Stage for Calibration {
         };
         let settings = CalibrationSettings { seed: c.seed, source: source.clone(), ..Default::default() };
         let response = calibrate::calibrate(&results, &settings)?;
-        Ok(Some(CampaignEvidence { source, customers: results.len(), response }))
+        let curves = calibrate::curve::uplift_curves(&response, &results);
+        Ok(Some(CampaignEvidence { source, customers: results.len(), response, curves }))
     }
 }
 

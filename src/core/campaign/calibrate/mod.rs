@@ -4,6 +4,7 @@
 //! planning and simulation use (`design` encodes attributes, `fit` solves the
 //! regressions, `model` puts them together with their uncertainty).
 
+pub mod curve;
 pub mod design;
 pub mod fit;
 pub mod lift;
