@@ -18,7 +18,18 @@ const MAX_LEVELS: usize = 30;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Input {
     /// (f(x) − mean) / sd, f = ln(1 + x) when `log`; a missing value gives 0.
-    Number { attribute: String, log: bool, mean: f64, sd: f64 },
+    /// f(x) is held within the range calibration saw (`lowest`, `highest`):
+    /// the model does not extrapolate a customer beyond anyone it learnt from.
+    Number {
+        attribute: String,
+        log: bool,
+        mean: f64,
+        sd: f64,
+        #[serde(default)]
+        lowest: Option<f64>,
+        #[serde(default)]
+        highest: Option<f64>,
+    },
     /// 1 where the attribute is missing.
     Missing { attribute: String },
     /// 1 where the text attribute equals `level`.
@@ -74,7 +85,16 @@ impl Encoding {
                     let var = known.iter().map(|&x| (f(x) - mean).powi(2)).sum::<f64>() / n;
                     // A constant column carries nothing; it is left out.
                     if var > 1e-12 {
-                        inputs.push(Input::Number { attribute: a.name.clone(), log, mean, sd: var.sqrt() });
+                        let lowest = known.iter().map(|&x| f(x)).fold(f64::INFINITY, f64::min);
+                        let highest = known.iter().map(|&x| f(x)).fold(f64::NEG_INFINITY, f64::max);
+                        inputs.push(Input::Number {
+                            attribute: a.name.clone(),
+                            log,
+                            mean,
+                            sd: var.sqrt(),
+                            lowest: Some(lowest),
+                            highest: Some(highest),
+                        });
                     }
                     let missing = values.len() - known.len();
                     if missing > 0 && missing < values.len() {
@@ -125,8 +145,12 @@ impl Encoding {
         out[0] = 1.0;
         for (input, slot) in self.inputs.iter().zip(&mut out[1..]) {
             *slot = match input {
-                Input::Number { attribute, log, mean, sd } => match source.number(attribute, row) {
-                    Some(x) if x.is_finite() => ((if *log { x.max(0.0).ln_1p() } else { x }) - mean) / sd,
+                Input::Number { attribute, log, mean, sd, lowest, highest } => match source.number(attribute, row) {
+                    Some(x) if x.is_finite() => {
+                        let fx = if *log { x.max(0.0).ln_1p() } else { x };
+                        let held = fx.max(lowest.unwrap_or(f64::NEG_INFINITY)).min(highest.unwrap_or(f64::INFINITY));
+                        (held - mean) / sd
+                    }
                     _ => 0.0,
                 },
                 Input::Missing { attribute } => {
@@ -186,6 +210,17 @@ mod tests {
         assert_eq!(&x[5..10], &[1.0, 1.0, 0.0, 0.0, 1.0]);
         assert_eq!(&x[10..15], &[1.0, 0.0, 1.0, 1.0, 0.0]);
         assert_eq!(e.attributes(), vec!["age", "region"]);
+    }
+
+    #[test]
+    fn a_customer_beyond_the_calibration_range_is_held_at_its_edge() {
+        let a = attrs();
+        let e = Encoding::learn(&a);
+        let later =
+            vec![Attribute { name: "age".into(), values: AttributeValues::Number(vec![Some(90.0), Some(5.0)]) }];
+        let x = e.encode_all(later.as_slice(), 2);
+        // Ages 20 to 40 were seen: 90 reads as 40, 5 as 20.
+        assert_eq!((x[1], x[e.width() + 1]), (1.0, -1.0));
     }
 
     #[test]
