@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_failed_saying, run, shared_data, stderr, stdout};
+use common::{assert_failed_saying, calibrate_sample_campaign, calibrate_with, run, shared_data, stderr, stdout};
 use polars::prelude::*;
 use promo_studio::core::campaign::calibrate::{self, CalibrationSettings, ResultsColumns, results_from_table};
 use promo_studio::core::sample::past_campaign::{ARMS, Truth};
@@ -15,15 +15,6 @@ use promo_studio::core::sample::{ShopConfig, generate_shop};
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calibrate").join(name).display().to_string()
-}
-
-/// `calibrate` on `results` with the usual column names (arm, control,
-/// converted), then `extra` arguments.
-fn calibrate_with(results: &str, extra: &[&str]) -> std::process::Output {
-    let mut args =
-        vec!["calibrate", "--results", results, "--arm", "arm", "--control", "control", "--converted", "converted"];
-    args.extend_from_slice(extra);
-    run(&args)
 }
 
 fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
@@ -232,13 +223,8 @@ const CALIBRATED_CAMPAIGN: &str = r#"{
 #[test]
 fn plan_uses_a_calibrated_arm_and_says_when_it_extrapolates() {
     let dir = tempfile::tempdir().unwrap();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
     let response = dir.path().join("response.json");
-    let results = sample.join("past_campaign.csv");
-    let o = calibrate_with(
-        results.to_str().unwrap(),
-        &["--spend", "spend", "--window-days", "30", "--out", response.to_str().unwrap()],
-    );
+    let o = calibrate_sample_campaign(&response);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("10% off") && stdout(&o).contains("tested at value 10"), "{}", stdout(&o));
 

@@ -379,23 +379,7 @@ fn bad_simulation_settings_are_refused() {
 fn a_calibrated_campaign_is_simulated_with_its_posterior_draws() {
     let dir = tempfile::tempdir().unwrap();
     let response = dir.path().join("response.json");
-    let o = run(&[
-        "calibrate",
-        "--results",
-        &manifest("sample_data/past_campaign.csv"),
-        "--arm",
-        "arm",
-        "--control",
-        "control",
-        "--converted",
-        "converted",
-        "--spend",
-        "spend",
-        "--window-days",
-        "30",
-        "--out",
-        response.to_str().unwrap(),
-    ]);
+    let o = common::calibrate_sample_campaign(&response);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = simulate_sample(
         &manifest("sample_data/campaign_calibrated.json"),

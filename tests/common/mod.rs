@@ -88,3 +88,21 @@ pub fn assert_same_output_on_1_and_3_threads(args: &[&str]) {
     }
     assert_eq!(outputs[0], outputs[1], "{args:?}: output differs between 1 and 3 threads");
 }
+
+/// `calibrate` on `results` with the usual column names (arm, control,
+/// converted), then `extra` arguments.
+pub fn calibrate_with(results: &str, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["calibrate", "--results", results, "--arm", "arm", "--control", "control", "--converted", "converted"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// Calibrates the bundled shop's past campaign (spend, a 30-day window) into `out`.
+pub fn calibrate_sample_campaign(out: &Path) -> Output {
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/past_campaign.csv");
+    calibrate_with(
+        results.to_str().expect("utf-8 path"),
+        &["--spend", "spend", "--window-days", "30", "--out", out.to_str().expect("utf-8 path")],
+    )
+}

@@ -9,7 +9,7 @@ use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, row_names, screen_title, section, settings_panel, stale_note, stat};
 use super::super::{Command, PromoStudioApp, theme};
 use super::ScreenDecl;
-use crate::core::campaign::simulate::metrics::{Spread, metric};
+use crate::core::campaign::simulate::metrics::metric;
 use crate::core::campaign::simulate::{GroupKind, Outlook};
 use crate::core::format;
 use crate::core::pipeline::{Stage, StageKey};
@@ -18,11 +18,7 @@ use crate::core::stages::campaigns::{CampaignOutlook, Forecasting};
 pub const SCREEN: ScreenDecl = ScreenDecl {
     title: "Simulation",
     busy_with: &[Forecasting::NAME],
-    summary: |app| {
-        app.flow.get::<Forecasting>().map(|o| {
-            format!("profit {}", format::money(o.outlook.forecast.overall().spread(metric("incremental_profit")).mean))
-        })
-    },
+    summary: |app| app.flow.get::<Forecasting>().map(|o| format!("profit {}", format::money(o.profit.mean))),
     show,
     on_result: |_: &mut PromoStudioApp, _: StageKey, _: f64| {},
     on_demand: Some(|app| {
@@ -172,7 +168,7 @@ fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
         }
     });
     section(ui, "Incremental profit over the runs");
-    profit_histogram(ui, &o.outlook);
+    profit_histogram(ui, o);
     section(ui, "Per offer");
     offer_table(ui, &o.outlook);
     section(ui, "The holdout as an A/B test");
@@ -184,21 +180,13 @@ fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
 /// A tile: its caption, the metric it shows, and how its numbers are written.
 type Tile = (&'static str, &'static str, fn(f64) -> String);
 
-fn profit_histogram(ui: &mut egui::Ui, o: &Outlook) {
-    let values: Vec<f64> = o.forecast.overall().runs.iter().map(|m| m[metric("incremental_profit")]).collect();
-    let s = Spread::of(&values);
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(0.0);
-    let bins = 40;
-    let width = ((hi - lo) / bins as f64).max(1e-9);
-    let mut counts = vec![0usize; bins];
-    for v in &values {
-        counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
-    }
-    let bars: Vec<Bar> = counts
+fn profit_histogram(ui: &mut egui::Ui, o: &CampaignOutlook) {
+    let (s, h) = (&o.profit, &o.profit_histogram);
+    let bars: Vec<Bar> = h
+        .counts
         .iter()
         .enumerate()
-        .map(|(i, c)| Bar::new(lo + (i as f64 + 0.5) * width, *c as f64).width(width * 0.95))
+        .map(|(i, c)| Bar::new(h.lo + (i as f64 + 0.5) * h.width, *c as f64).width(h.width * 0.95))
         .collect();
     Plot::new("profit-histogram")
         .height(240.0)

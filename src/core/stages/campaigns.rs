@@ -14,6 +14,7 @@ use super::segments::{SegmentAnalysis, Segments};
 use crate::core::campaign::calibrate::{self, CalibratedResponse, CalibrationSettings, ResultsColumns};
 use crate::core::campaign::file::{Campaign, read_campaign};
 use crate::core::campaign::plan::{CampaignInputs, PlanSummary, plan};
+use crate::core::campaign::simulate::metrics::{Histogram, Spread, metric};
 use crate::core::campaign::simulate::{self, Outlook, SimulationSettings, fairness::FairnessCheck};
 use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
@@ -137,6 +138,9 @@ pub struct CampaignOutlook {
     /// Where the response came from, in words.
     pub response: String,
     pub notes: Vec<String>,
+    /// Incremental profit over the runs, counted once for the screen's histogram.
+    pub profit: Spread,
+    pub profit_histogram: Histogram,
 }
 
 /// Plans the chosen campaign for the loaded customers and simulates it.
@@ -210,7 +214,11 @@ impl Stage for Forecasting {
                     simulate::SimulateError::Cancelled => StageError::Cancelled,
                     e => StageError::Campaign(e.to_string()),
                 })?;
+        let profits: Vec<f64> =
+            outlook.forecast.overall().runs.iter().map(|m| m[metric("incremental_profit")]).collect();
         Ok(CampaignOutlook {
+            profit: Spread::of(&profits),
+            profit_histogram: Histogram::of(&profits, 40),
             response: simulate::response_words(&planned, response),
             summary: planned.summary(),
             notes: planned.notes.clone(),

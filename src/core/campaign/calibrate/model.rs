@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CalibrateError;
 use super::design::{AttributeSource, Encoding};
-use super::fit::{self, Data, Penalty};
+use super::fit::{self, Data, Penalty, dot, sigmoid};
 use super::lift::{ObservedLifts, observed_lifts};
 use super::results::CampaignResults;
 
@@ -282,14 +282,6 @@ impl Interval {
     pub fn contains(&self, x: f64) -> bool {
         self.p5 <= x && x <= self.p95
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
 }
 
 fn logit(p: f64) -> f64 {

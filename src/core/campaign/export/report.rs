@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::super::file::Campaign;
 use super::super::simulate::fairness::GroupFairness;
-use super::super::simulate::metrics::{Spread, metric};
+use super::super::simulate::metrics::{Histogram, Spread, metric};
 use super::super::simulate::power::HoldoutPower;
 use super::super::simulate::sensitivity::Swing;
 use super::super::simulate::{Forecast, GroupKind};
@@ -39,18 +39,9 @@ fn esc(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A money-like amount with thousands separators.
+/// A money-like amount with thousands separators and a typographic minus.
 fn amount(x: f64) -> String {
-    let negative = x < 0.0;
-    let whole = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if negative { format!("−{out}") } else { out }
+    crate::core::format::count(x).replace('-', "−")
 }
 
 fn interval(s: &Spread, f: fn(f64) -> String) -> String {
@@ -269,14 +260,8 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
 /// A histogram of `values` with its 90% band and the break-even line.
 fn histogram_svg(values: &[f64], s: &Spread, x_label: &str) -> String {
     let (w, h, left, bottom, top) = (960.0, 300.0, 56.0, 44.0, 12.0);
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(0.0);
-    let bins = 40;
-    let width = ((hi - lo) / bins as f64).max(1e-9);
-    let mut counts = vec![0usize; bins];
-    for v in values {
-        counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
-    }
+    let histogram = Histogram::of(values, 40);
+    let (lo, hi, width, counts) = (histogram.lo, histogram.hi(), histogram.width, &histogram.counts);
     let most = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * (w - left - 10.0);
     let y = |c: f64| top + (1.0 - c / most) * (h - top - bottom);

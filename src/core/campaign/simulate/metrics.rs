@@ -120,6 +120,33 @@ impl Spread {
     }
 }
 
+/// Runs counted into equal bins over their range, widened to include 0 (break-even).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    /// The lower edge of the first bin, and every bin's width.
+    pub lo: f64,
+    pub width: f64,
+    pub counts: Vec<usize>,
+}
+
+impl Histogram {
+    pub fn of(values: &[f64], bins: usize) -> Histogram {
+        let bins = bins.max(1);
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max).max(0.0);
+        let width = ((hi - lo) / bins as f64).max(1e-9);
+        let mut counts = vec![0usize; bins];
+        for v in values {
+            counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+        }
+        Histogram { lo, width, counts }
+    }
+
+    pub fn hi(&self) -> f64 {
+        self.lo + self.width * self.counts.len() as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +180,13 @@ mod tests {
     fn without_a_holdout_the_counterfactual_is_the_control() {
         let t = Totals { treated: 10.0, treated_buyers: 5.0, counterfactual_buyers: 3.0, ..Default::default() };
         assert!((t.metrics(1.0)[metric("lift_conversion")] - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn histograms_count_every_run_and_reach_break_even() {
+        let h = Histogram::of(&[10.0, 20.0, 20.0, 30.0], 3);
+        assert_eq!((h.lo, h.width, h.hi()), (0.0, 10.0, 30.0));
+        assert_eq!(h.counts, vec![0, 1, 3]);
     }
 
     #[test]
