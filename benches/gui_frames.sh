@@ -23,3 +23,7 @@ done
 for renderer in glow wgpu; do
   echo "frames, $rows events, $renderer: $(PROMO_STUDIO_RENDERER=$renderer "$bin" --bench frames --events "$log" 2>/dev/null)"
 done
+# Frames while the Simulation screen's forecast runs (issue 15): the flow
+# settles, then the screen's simulation starts by itself; `screen_job_*` are
+# the frames drawn while it ran.
+echo "frames during the simulation, $rows events, glow: $(PROMO_STUDIO_RENDERER=glow "$bin" --bench frames --screen simulation --events "$log" 2>/dev/null)"

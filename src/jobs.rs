@@ -31,6 +31,7 @@ pub struct JobStatus {
 /// What a job shares with its thread.
 struct Shared {
     status: Mutex<JobStatus>,
+    partial: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
     cancelled: AtomicBool,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -46,6 +47,13 @@ impl Progress for Shared {
 
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn partial(&self, result: Arc<dyn Any + Send + Sync>) {
+        if let Ok(mut p) = self.partial.lock() {
+            *p = Some(result);
+        }
+        (self.wake)();
     }
 }
 
@@ -130,6 +138,7 @@ impl<T> Jobs<T> {
         let label = label.into();
         let shared = Arc::new(Shared {
             status: Mutex::new(JobStatus { fraction: None, phrase: "starting".into() }),
+            partial: Mutex::new(None),
             cancelled: AtomicBool::new(false),
             wake: self.wake.clone(),
         });
@@ -194,6 +203,12 @@ impl<T> Jobs<T> {
 
     pub fn running(&self) -> &[Job<T>] {
         &self.running
+    }
+
+    /// The latest result so far of the job running under `key`, if it gives any.
+    pub fn partial(&self, key: JobKey) -> Option<Arc<dyn Any + Send + Sync>> {
+        let job = self.running.iter().find(|j| j.key == key)?;
+        job.shared.partial.lock().ok()?.clone()
     }
 
     pub fn is_running(&self, key: JobKey) -> bool {

@@ -8,7 +8,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use promo_studio::app::{Level, PromoStudioApp, theme};
-use promo_studio::core::stages::campaigns::{Calibration, Forecasting};
+use promo_studio::core::stages::campaigns::{Calibration, Forecasting, Planning};
 use promo_studio::core::stages::recommendations::{CustomerLookup, Recommendations};
 use promo_studio::core::stages::segments::{KScan, Segments};
 
@@ -238,9 +238,13 @@ fn every_screen_names_its_widgets_for_screen_readers() {
     let mut h = sample_app();
     // Each click must really show its screen (a label only it has), then `run`
     // settles the frame and checks that every widget has an accessible name.
-    for (screen, only_there) in
-        [("Data", "What the file holds"), ("Segments", "Segment profiles"), ("Recommendations", "Precision@10")]
-    {
+    for (screen, only_there) in [
+        ("Data", "What the file holds"),
+        ("Segments", "Segment profiles"),
+        ("Recommendations", "Precision@10"),
+        ("Promotions", "Assignment preview"),
+        ("Simulation", "Press “Run simulation”"),
+    ] {
         h.get_by_role_and_label(Role::Button, screen).click();
         h.run();
         assert!(h.query_by_label_contains(only_there).is_some(), "{screen} is on screen");
@@ -384,21 +388,153 @@ fn the_simulation_runs_from_its_button_and_shows_intervals() {
         format!("90%: {} to {}", promo_studio::core::format::money(s.p5), promo_studio::core::format::money(s.p95));
     assert!(h.query_by_label_contains(&tile).is_some(), "{tile}");
 
-    // Pin it, change the campaign (as Open campaign… would: 20% off instead
+    // Pin it, change the discount on the Promotions screen (20% off instead
     // of 10%), run again, and read the two side by side.
     h.get_by_label("Pin this result").click();
     h.run_steps(2);
-    let dir = tempfile::tempdir().unwrap();
-    let deeper = dir.path().join("deeper.json");
-    let bundled = promo_studio::core::sample::bundled::CALIBRATED_CAMPAIGN;
-    let text = bundled.replace("\"value\": 10, \"channel\"", "\"value\": 20, \"channel\"");
-    assert_ne!(text, bundled);
-    std::fs::write(&deeper, text).unwrap();
-    h.state_mut().flow.choices.of_mut::<Forecasting>().campaign = Some(deeper);
+    h.get_by_role_and_label(Role::Button, "Promotions").click();
+    h.run_steps(2);
+    h.query_all_by_label("10% off").next().expect("the offer in the list").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::SpinButton, "Offer value").set_value_accesskit(20.0);
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().draft.campaign().offers[0].value, Some(20.0));
+    h.get_by_role_and_label(Role::Button, "Simulation").click();
     h.run_steps(2);
     h.get_by_label("Run simulation").click();
     wait_for_jobs(&mut h);
+    let deeper = h.state().flow.get::<Forecasting>().cloned().expect("simulated again");
+    assert_eq!(deeper.campaign.offers[0].value, Some(20.0), "the edited campaign is the one simulated");
     assert!(h.query_by_label("Scenarios side by side").is_some());
     assert!(h.query_by_label_contains("Pinned: ").is_some() && h.query_by_label_contains("Current: ").is_some());
     assert!(h.query_by_label_contains("beats the pinned one on incremental profit in").is_some());
+}
+
+/// Types `text` into the text field named `label`.
+fn type_into(h: &mut Harness<'static, PromoStudioApp>, label: &str, text: &str) {
+    let field = h.get_by_role_and_label(Role::TextInput, label);
+    field.focus();
+    field.set_text_value_accesskit(text);
+    h.run_steps(2);
+}
+
+fn promotions(h: &mut Harness<'static, PromoStudioApp>) {
+    h.get_by_role_and_label(Role::Button, "Promotions").click();
+    wait_for_jobs(h);
+    assert!(h.state().flow.get::<Planning>().is_some_and(|p| p.plan.is_some()), "the bundled campaign is planned");
+}
+
+fn eligible_label(h: &Harness<'static, PromoStudioApp>) -> String {
+    let preview = h.state().flow.get::<Planning>().cloned().unwrap();
+    let i = h.state().view.selected_offer;
+    let shown = format!(
+        "Eligible: {} of {} customers",
+        promo_studio::core::format::count(preview.eligible[i] as f64),
+        promo_studio::core::format::count(preview.customers as f64)
+    );
+    assert!(h.query_by_label(&shown).is_some(), "{shown} is on screen");
+    shown
+}
+
+#[test]
+fn a_new_offer_restricted_to_a_segment_counts_fewer_customers_and_bad_values_are_marked() {
+    let mut h = sample_app();
+    promotions(&mut h);
+    h.get_by_label("Add offer").click();
+    wait_for_jobs(&mut h);
+    let campaign = h.state().draft.campaign().clone();
+    assert_eq!(campaign.offers.last().unwrap().name, "New offer");
+    assert_eq!(h.state().view.selected_offer, campaign.offers.len() - 1, "the new offer is open in the editor");
+    assert_eq!(eligible_label(&h), "Eligible: 3,000 of 3,000 customers");
+
+    // Restrict it to one segment: the planner counts again in the background.
+    let segments = h.state().flow.get::<Segments>().cloned().unwrap();
+    let first = segments.segments.iter().find(|s| s.id >= 0).unwrap();
+    // The segments' row comes first (an RFM group may have the same name).
+    h.query_all_by_role_and_label(Role::CheckBox, &first.name).next().unwrap().click();
+    wait_for_jobs(&mut h);
+    let offer = h.state().draft.campaign().offers.last().unwrap().clone();
+    assert_eq!(offer.eligible.unwrap().segments, vec![first.name.clone()]);
+    let members = segments.assignment.iter().filter(|&&a| a == first.id).count();
+    let shown = eligible_label(&h);
+    assert!(
+        members < 3000
+            && shown.starts_with(&format!("Eligible: {} of", promo_studio::core::format::count(members as f64))),
+        "{shown}"
+    );
+
+    // A value the core refuses is marked at its field with the core's words, and nothing is planned.
+    h.get_by_role_and_label(Role::SpinButton, "Holdout").set_value_accesskit(1.5);
+    wait_for_jobs(&mut h);
+    let message = "must be between 0 and 1 (exclusive of 1), got 1.5";
+    assert!(h.query_by_label(&format!("⚠ {message}")).is_some(), "the message under the field");
+    assert!(h.state().flow.get::<Planning>().unwrap().plan.is_none());
+    // Undo puts the holdout back, and the plan returns.
+    h.get_by_label("Undo").click();
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().draft.campaign().holdout, 0.1);
+    assert!(h.query_by_label(&format!("⚠ {message}")).is_none());
+    assert!(h.state().flow.get::<Planning>().unwrap().plan.is_some());
+}
+
+#[test]
+fn a_binding_budget_fills_its_bar_and_a_crash_restart_keeps_the_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let autosave = dir.path().join(promo_studio::app::AUTOSAVE_FILE);
+    let mut app = PromoStudioApp::restore(None);
+    app.autosave_to(autosave.clone());
+    let mut h = harness(app);
+    wait_for_jobs(&mut h);
+    promotions(&mut h);
+    let before = h.state().flow.get::<Planning>().unwrap().summary.clone().unwrap();
+    assert!(before.expected_cost <= before.budget.unwrap() && before.targeted > 0);
+
+    h.get_by_role_and_label(Role::SpinButton, "Budget").set_value_accesskit(20.0);
+    wait_for_jobs(&mut h);
+    let after = h.state().flow.get::<Planning>().unwrap().summary.clone().unwrap();
+    assert_eq!(after.budget, Some(20.0));
+    assert!(after.targeted < before.targeted, "{} then {}", before.targeted, after.targeted);
+    assert!(after.expected_cost > 0.97 * 20.0 && after.expected_cost <= 20.0 + 1e-9, "{}", after.expected_cost);
+    let bar = format!(
+        "Budget: {} of {} used ({})",
+        promo_studio::core::format::money(after.expected_cost),
+        promo_studio::core::format::money(20.0),
+        promo_studio::core::format::percent(after.expected_cost / 20.0)
+    );
+    assert!(h.query_by_label(&bar).is_some(), "{bar}");
+
+    // The process dies without saving anything; the next start finds the edit.
+    drop(h);
+    let mut again = PromoStudioApp::restore(None);
+    again.autosave_to(autosave);
+    assert_eq!(again.draft.campaign().budget, Some(20.0));
+    assert!(again.notices.iter().any(|n| n.text.starts_with("Restored")));
+}
+
+#[test]
+fn the_plan_exports_with_pseudonymised_ids() {
+    let mut h = sample_app();
+    promotions(&mut h);
+    h.get_by_role_and_label(Role::Button, "Simulation").click();
+    h.run_steps(2);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.bin");
+    std::fs::write(&key, b"a key of at least sixteen bytes").unwrap();
+    let mut columns = Vec::new();
+    for name in ["plan.csv", "again.csv"] {
+        let out = dir.path().join(name);
+        type_into(&mut h, "Plan file", out.to_str().unwrap());
+        type_into(&mut h, "Pseudonymisation key file", key.to_str().unwrap());
+        h.get_by_label("Export plan, ids pseudonymised").click();
+        wait_for_jobs(&mut h);
+        let text = std::fs::read_to_string(&out).expect("the plan was written");
+        let ids: Vec<String> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect();
+        columns.push(ids);
+        assert!(text.starts_with("customer_id,"), "{:?}", text.lines().next());
+    }
+    let originals = &h.state().dataset().unwrap().feature_rows.customer_ids;
+    assert_eq!(columns[0].len(), originals.len());
+    assert!(columns[0].iter().all(|id| !originals.contains(id)), "no original id is left");
+    assert_eq!(columns[0], columns[1], "the same key gives the same pseudonyms");
+    assert!(h.state().notices.iter().any(|n| n.text.contains("customer ids pseudonymised")));
 }

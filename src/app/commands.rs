@@ -6,11 +6,15 @@
 use std::path::PathBuf;
 
 use super::{Level, PromoStudioApp, views};
+use crate::core::campaign::export;
+use crate::core::campaign::file::Campaign;
 use crate::core::import::{Canonical, ImportError, TextEncoding};
 use crate::core::pipeline::{Stage, StageKey, StageRun};
 use crate::core::sample::bundled;
 use crate::core::stages::StageError;
+use crate::core::stages::campaigns::{Calibration, Forecasting, Planning};
 use crate::core::stages::dataset::{DataSource, LoadData, preview_file};
+use crate::core::stages::recommendations::Recommendations;
 use crate::core::stages::segments::Segments;
 use crate::core::{format, output};
 use crate::jobs::{Finished, JobFailure, JobKey, JobOutput};
@@ -31,11 +35,49 @@ pub enum Command {
     ExportSegments {
         path: PathBuf,
     },
-    /// Simulate the campaign in this file from now on.
-    SimulateCampaign {
+    /// Change the campaign being edited. `field`: the path of the text field
+    /// or number typed in, so that typing in one field is one undo step; None:
+    /// a click, a step of its own.
+    EditCampaign {
+        field: Option<String>,
+        campaign: Box<Campaign>,
+    },
+    UndoCampaign,
+    RedoCampaign,
+    /// Start a new, empty campaign (undoable).
+    NewCampaign,
+    /// Edit the campaign in this file (undoable).
+    OpenCampaign {
+        path: PathBuf,
+    },
+    SaveCampaign {
+        path: PathBuf,
+    },
+    /// Point the offers at the calibrated arms of their names.
+    UseCalibratedArms,
+    /// A file chosen in a dialog, for one of the export fields.
+    ChosePath {
+        field: PathField,
+        path: PathBuf,
+    },
+    /// Write the plan (CSV or Parquet by the extension), ids pseudonymised with the key in `key_file`.
+    ExportPlan {
+        path: PathBuf,
+        key_file: Option<PathBuf>,
+    },
+    /// Write the campaign report of the current forecast.
+    ExportReport {
         path: PathBuf,
     },
     Cancel(JobKey),
+}
+
+/// The export fields a dialog can fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathField {
+    Plan,
+    Report,
+    Key,
 }
 
 impl Command {
@@ -111,14 +153,178 @@ impl PromoStudioApp {
                     },
                 );
             }
-            Command::SimulateCampaign { path } => {
-                self.flow.choices.of_mut::<crate::core::stages::campaigns::Forecasting>().campaign = Some(path);
+            Command::EditCampaign { field, campaign } => {
+                let result = match field {
+                    Some(field) => self.draft.edit_field(&field, |c| *c = *campaign),
+                    None => self.draft.edit(|c| *c = *campaign),
+                };
+                self.after_draft_change(result);
             }
+            Command::UndoCampaign => {
+                let result = self.draft.undo();
+                self.after_draft_change(result);
+            }
+            Command::RedoCampaign => {
+                let result = self.draft.redo();
+                self.after_draft_change(result);
+            }
+            Command::NewCampaign => {
+                let result = self.draft.edit(|c| {
+                    *c = Campaign::new("New campaign");
+                    c.add_offer();
+                });
+                self.draft.file = None;
+                self.after_draft_change(result);
+            }
+            Command::OpenCampaign { path } => {
+                let result = self.draft.open(&path);
+                if result.is_ok() {
+                    self.notify(Level::Info, format!("Opened {}", path.display()));
+                }
+                self.after_draft_change(result);
+            }
+            Command::SaveCampaign { path } => match self.draft.save_as(&path) {
+                Ok(()) => self.notify(Level::Info, format!("Saved the campaign to {}", path.display())),
+                Err(e) => self.notify(Level::Error, format!("The campaign was not saved: {e}")),
+            },
+            Command::UseCalibratedArms => self.use_calibrated_arms(),
+            Command::ChosePath { field, path } => {
+                let text = path.display().to_string();
+                match field {
+                    PathField::Plan => self.view.plan_path = text,
+                    PathField::Report => self.view.report_path = text,
+                    PathField::Key => self.view.key_path = text,
+                }
+            }
+            Command::ExportPlan { path, key_file } => self.export_plan(path, key_file),
+            Command::ExportReport { path } => self.export_report(path),
             Command::Cancel(key) => {
                 self.jobs.cancel(key);
                 self.notify(Level::Info, "Cancelled");
             }
         }
+    }
+
+    /// After the draft changed (or failed to): the planner gets the new
+    /// campaign and plans it again; a failed autosave is said.
+    pub(super) fn after_draft_change(&mut self, result: Result<(), crate::core::campaign::draft::DraftError>) {
+        if let Err(e) = result {
+            self.notify(Level::Error, e.to_string());
+        }
+        let campaign = self.draft.campaign().clone();
+        let choices = self.flow.choices.of_mut::<Planning>();
+        if choices.campaign.as_ref() != Some(&campaign) {
+            choices.campaign = Some(campaign);
+            // Started now, not at the next frame: the count follows the edit at once.
+            if let Some(run) = self.flow.prepare(StageKey::of::<Planning>()) {
+                self.start_stage(run);
+            }
+        }
+    }
+
+    fn use_calibrated_arms(&mut self) {
+        let Some(Some(evidence)) = self.flow.get::<Calibration>().map(|e| e.as_ref().as_ref()) else { return };
+        let arms: Vec<String> = evidence.response.arms.iter().skip(1).map(|a| a.name.clone()).collect();
+        let mut matched = Vec::new();
+        let result = self.draft.edit(|c| matched = c.use_arms(&arms));
+        let unmatched: Vec<String> = self
+            .draft
+            .campaign()
+            .offers
+            .iter()
+            .filter(|o| !matched.contains(&o.name))
+            .map(|o| format!("“{}”", o.name))
+            .collect();
+        let mut message = match matched.len() {
+            0 => "No offer of the campaign has the name of a tested arm".to_string(),
+            _ => format!("{} now use the arms the past campaign tested", matched.join(", ")),
+        };
+        if !unmatched.is_empty() {
+            message.push_str(&format!(
+                "; {} keep their response (choose an arm for them on the Promotions screen)",
+                unmatched.join(", ")
+            ));
+        }
+        self.notify(Level::Info, message);
+        self.after_draft_change(result);
+    }
+
+    /// The plan of the campaign as it is now: None while an edit is being
+    /// planned, or when the campaign has problems (a plan of an earlier
+    /// version must not be exported or simulated).
+    pub fn current_plan(&self) -> Option<std::sync::Arc<crate::core::stages::campaigns::CampaignPreview>> {
+        let preview = self.flow.get::<Planning>()?;
+        let current = preview.campaign == *self.draft.campaign() && !self.is_running::<Planning>();
+        (current && preview.plan.is_some()).then(|| preview.clone())
+    }
+
+    fn export_plan(&mut self, path: PathBuf, key_file: Option<PathBuf>) {
+        let Some(preview) = self.current_plan() else {
+            return self.notify(
+                Level::Warning,
+                "The campaign is being planned or has problems to fix: export once it is planned",
+            );
+        };
+        let lab = self.flow.get::<Recommendations>().cloned();
+        self.view.plan_path = path.display().to_string();
+        let label = format!("Writing {}", format::file_name(&path));
+        self.start_task(
+            EXPORT,
+            label,
+            move |progress| {
+                // The key first: a bad key file is said before any work.
+                let pseudonyms = match &key_file {
+                    Some(key) => {
+                        let bytes = std::fs::read(key)
+                            .map_err(|e| StageError::Campaign(format!("the key file {}: {e}", key.display())))?;
+                        Some(
+                            export::Pseudonymiser::new(&bytes)
+                                .map_err(|e| StageError::Campaign(format!("the key file {}: {e}", key.display())))?,
+                        )
+                    }
+                    None => None,
+                };
+                let Some(plan) = &preview.plan else {
+                    return Err(StageError::Campaign(
+                        "the campaign has problems to fix before it can be exported".into(),
+                    ));
+                };
+                crate::core::progress::step(progress, 0.2, "Recommending products")?;
+                let items = export::recommended_items(plan, lab.as_ref().map(|l| &l.recommender));
+                let mut table = export::plan_table(plan, &|i| items[i].clone(), pseudonyms.as_ref())
+                    .map_err(StageError::table("building the plan"))?;
+                export::write_plan(&path, &mut table)?;
+                Ok((path, table.height(), pseudonyms.is_some()))
+            },
+            |app, (path, rows, hashed): (PathBuf, usize, bool)| {
+                let ids = if hashed { ", customer ids pseudonymised" } else { "" };
+                app.notify(
+                    Level::Info,
+                    format!("Wrote the plan of {} customers{ids} to {}", format::count(rows as f64), path.display()),
+                )
+            },
+        );
+    }
+
+    fn export_report(&mut self, path: PathBuf) {
+        let Some(outlook) = self.flow.get::<Forecasting>().cloned() else { return };
+        self.view.report_path = path.display().to_string();
+        let label = format!("Writing {}", format::file_name(&path));
+        self.start_task(
+            EXPORT,
+            label,
+            move |_| {
+                let html = export::report::outlook_report(
+                    &outlook.campaign,
+                    &outlook.outlook,
+                    &outlook.response,
+                    &outlook.notes,
+                );
+                export::write_report(&path, &html)?;
+                Ok(path)
+            },
+            |app, path: PathBuf| app.notify(Level::Info, format!("Wrote the campaign report to {}", path.display())),
+        );
     }
 
     /// The encoding the user chose on the Data screen; None: detect it.

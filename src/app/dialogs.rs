@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use super::Command;
+use super::commands::PathField;
 
 /// What a dialog's answer is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +15,10 @@ pub enum DialogPurpose {
     OpenEvents,
     SaveSegments,
     OpenCampaign,
+    SaveCampaign,
+    SavePlan,
+    SaveReport,
+    ChooseKey,
 }
 
 impl DialogPurpose {
@@ -29,13 +34,32 @@ impl DialogPurpose {
             DialogPurpose::OpenCampaign => {
                 rfd::FileDialog::new().set_title("Open a campaign file").add_filter("Campaign", &["json"])
             }
+            DialogPurpose::SaveCampaign => rfd::FileDialog::new()
+                .set_title("Save the campaign")
+                .set_file_name("campaign.json")
+                .add_filter("Campaign", &["json"]),
+            DialogPurpose::SavePlan => rfd::FileDialog::new()
+                .set_title("Save the campaign plan")
+                .set_file_name("plan.csv")
+                .add_filter("CSV", &["csv"])
+                .add_filter("Parquet", &["parquet"]),
+            DialogPurpose::SaveReport => rfd::FileDialog::new()
+                .set_title("Save the campaign report")
+                .set_file_name("report.html")
+                .add_filter("HTML", &["html"]),
+            DialogPurpose::ChooseKey => rfd::FileDialog::new().set_title("Choose your pseudonymisation key file"),
         }
     }
 
     fn run(self) -> Option<PathBuf> {
         match self {
-            DialogPurpose::OpenEvents | DialogPurpose::OpenCampaign => self.dialog().pick_file(),
-            DialogPurpose::SaveSegments => self.dialog().save_file(),
+            DialogPurpose::OpenEvents | DialogPurpose::OpenCampaign | DialogPurpose::ChooseKey => {
+                self.dialog().pick_file()
+            }
+            DialogPurpose::SaveSegments
+            | DialogPurpose::SaveCampaign
+            | DialogPurpose::SavePlan
+            | DialogPurpose::SaveReport => self.dialog().save_file(),
         }
     }
 
@@ -43,7 +67,11 @@ impl DialogPurpose {
         match self {
             DialogPurpose::OpenEvents => Command::Preview { path },
             DialogPurpose::SaveSegments => Command::ExportSegments { path },
-            DialogPurpose::OpenCampaign => Command::SimulateCampaign { path },
+            DialogPurpose::OpenCampaign => Command::OpenCampaign { path },
+            DialogPurpose::SaveCampaign => Command::SaveCampaign { path },
+            DialogPurpose::SavePlan => Command::ChosePath { field: PathField::Plan, path },
+            DialogPurpose::SaveReport => Command::ChosePath { field: PathField::Report, path },
+            DialogPurpose::ChooseKey => Command::ChosePath { field: PathField::Key, path },
         }
     }
 }

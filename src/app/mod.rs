@@ -22,6 +22,7 @@ use settings::{STORAGE_KEY, Settings};
 pub use status::{Level, Notice};
 pub use views::screen_titles;
 
+use crate::core::campaign::draft::CampaignDraft;
 use crate::core::pipeline::{Flow, Stage};
 use crate::core::stages::dataset::{FilePreview, LoadData};
 use crate::jobs::Jobs;
@@ -38,6 +39,14 @@ pub struct ViewState {
     pub mapping_edit: std::collections::BTreeMap<String, String>,
     /// A forecast pinned on the Simulation screen, to compare the next run with.
     pub pinned: Option<std::sync::Arc<crate::core::stages::campaigns::CampaignOutlook>>,
+    /// The offer open in the Promotions screen's editor.
+    pub selected_offer: usize,
+    /// The customer id typed in the Promotions screen's search.
+    pub offer_search: String,
+    /// Export fields: the plan file, the report file, the pseudonymisation key file.
+    pub plan_path: String,
+    pub report_path: String,
+    pub key_path: String,
 }
 
 /// Everything the app holds: settings, the pipeline's results, running jobs.
@@ -50,6 +59,8 @@ pub struct PromoStudioApp {
     pub notices: Vec<Notice>,
     pub view: ViewState,
     pub automation: Option<Automation>,
+    /// The campaign being edited on the Promotions screen, with undo and autosave.
+    pub draft: CampaignDraft,
     dialogs: dialogs::Dialogs,
     pub frame_times: FrameTimes,
     commands: Vec<Command>,
@@ -72,6 +83,7 @@ impl PromoStudioApp {
             notices: Vec::new(),
             view: ViewState::default(),
             automation: None,
+            draft: CampaignDraft::new(crate::core::sample::bundled::starting_campaign(true), None),
             dialogs: dialogs::Dialogs::default(),
             frame_times: FrameTimes::default(),
             commands: Vec::new(),
@@ -92,14 +104,39 @@ impl PromoStudioApp {
         };
         app.view.path_text = crate::core::sample::bundled::shown_in_field(&path);
         app.commands.push(Command::Load { path, overrides });
+        app.flow.choices.of_mut::<crate::core::stages::campaigns::Planning>().campaign =
+            Some(app.draft.campaign().clone());
         app
+    }
+
+    /// Keeps the campaign being edited in `path` from now on, every edit
+    /// written there at once; a campaign a crash left there is restored.
+    pub fn autosave_to(&mut self, path: PathBuf) {
+        let (draft, problem) = CampaignDraft::restore(path, self.draft.campaign().clone());
+        self.draft = draft;
+        match problem {
+            Some(e) => self.notify(
+                Level::Warning,
+                format!("The autosaved campaign could not be read ({e}); the bundled one is shown"),
+            ),
+            None if self.draft.modified => self.notify(
+                Level::Info,
+                format!("Restored “{}”, the campaign you were editing, from its autosave", self.draft.campaign().name),
+            ),
+            None => {}
+        }
+        self.after_draft_change(Ok(()));
     }
 
     /// The app eframe starts: settings restored from storage (a broken state is
     /// reported and replaced), fonts and theme installed.
     pub fn from_creation_context(cc: &eframe::CreationContext<'_>) -> PromoStudioApp {
         theme::apply(&cc.egui_ctx);
-        PromoStudioApp::restore(cc.storage.and_then(|s| s.get_string(STORAGE_KEY)).as_deref())
+        let mut app = PromoStudioApp::restore(cc.storage.and_then(|s| s.get_string(STORAGE_KEY)).as_deref());
+        if let Some(dir) = eframe::storage_dir(APP_ID) {
+            app.autosave_to(dir.join(AUTOSAVE_FILE));
+        }
+        app
     }
 
     /// The app with settings decoded from their saved text; a state that does
@@ -186,7 +223,8 @@ impl PromoStudioApp {
         }
         if let Some(mut automation) = self.automation.take() {
             // Only automated runs read the frame times; a normal session keeps none.
-            self.frame_times.record(self.started, frame_started, !self.jobs.is_idle());
+            let screen_busy = views::current(self).busy_with.iter().any(|k| self.jobs.is_running(k));
+            self.frame_times.record(self.started, frame_started, !self.jobs.is_idle(), screen_busy);
             let done = automation.step(self, ui.ctx());
             if !done {
                 self.automation = Some(automation);
@@ -232,6 +270,12 @@ impl eframe::App for PromoStudioApp {
     }
 }
 
+/// The app's name for eframe: its storage directory is named after it.
+const APP_ID: &str = "Promo Studio";
+
+/// The campaign being edited, written at every edit (beside eframe's saved state).
+pub const AUTOSAVE_FILE: &str = "campaign-draft.json";
+
 /// How the window is started from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct StartOptions {
@@ -265,7 +309,7 @@ pub fn run(options: StartOptions) -> std::process::ExitCode {
         ..Default::default()
     };
     let result = eframe::run_native(
-        "Promo Studio",
+        APP_ID,
         native,
         Box::new(move |cc| {
             // Automated runs start from defaults: the same picture whatever was saved.

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use super::{EventsInput, Failure, Phases, events_path, load, parse_as_of, read_segments_csv};
 use crate::core::campaign::calibrate::{self, CalibratedResponse};
@@ -252,24 +251,12 @@ impl CampaignCustomers {
             }
             None => None,
         };
-        let item_list = |i: usize| match &recommender {
-            Some(rec) => rec
-                .recommend(&plan.customers.ids[i], PLAN_ITEMS, false)
-                .iter()
-                .map(|r| rec.item_id(r.item).to_string())
-                .collect::<Vec<_>>()
-                .join("|"),
-            None => String::new(),
-        };
-        let items: Vec<String> = (0..plan.customers.len()).into_par_iter().map(item_list).collect();
+        let items = export::recommended_items(plan, recommender.as_ref());
         phases.lap("recommend_s");
         export::write_plan(out, &mut export::plan_table(plan, &|i| items[i].clone(), pseudonyms)?)?;
         Ok(())
     }
 }
-
-/// Products recommended to each customer, for the plan's `items` column.
-const PLAN_ITEMS: usize = 5;
 
 /// Notes about a plan, on stderr.
 fn say_notes(plan: &Plan) {
@@ -738,17 +725,8 @@ pub fn export_command(args: ExportArgs) -> Result<(), Failure> {
     );
     if let Some(path) = &args.report {
         let outlook = customers.outlook(&plan, &settings, None, fairness::DEFAULT_RATIO)?;
-        let html = export::report::campaign_report(&export::report::ReportInputs {
-            campaign: &plan.campaign,
-            forecast: &outlook.forecast,
-            expected_profit: outlook.expected_profit,
-            holdout: &outlook.holdout,
-            swings: &outlook.swings,
-            fairness: &outlook.fairness,
-            scenarios: &outlook.scenarios,
-            response: simulate::response_words(&plan, customers.response.as_ref()),
-            notes: &plan.notes,
-        });
+        let response = simulate::response_words(&plan, customers.response.as_ref());
+        let html = export::report::outlook_report(&plan.campaign, &outlook, &response, &plan.notes);
         export::write_report(path, &html)?;
         println!("export: the campaign report ({} runs) → {}", settings.runs, path.display());
     }

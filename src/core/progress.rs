@@ -7,6 +7,9 @@ pub trait Progress: Send + Sync {
     /// `fraction` in 0..=1, or None when the total is not known yet.
     fn update(&self, fraction: Option<f32>, phrase: &str);
     fn is_cancelled(&self) -> bool;
+    /// The result so far (a forecast after some of its runs), for a screen to
+    /// show while the work goes on; the last one given replaces the others.
+    fn partial(&self, _result: std::sync::Arc<dyn std::any::Any + Send + Sync>) {}
 }
 
 /// For callers that neither show progress nor cancel.
@@ -48,6 +51,10 @@ impl Progress for Part<'_> {
 
     fn is_cancelled(&self) -> bool {
         self.whole.is_cancelled()
+    }
+
+    fn partial(&self, result: std::sync::Arc<dyn std::any::Any + Send + Sync>) {
+        self.whole.partial(result);
     }
 }
 

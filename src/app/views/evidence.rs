@@ -5,7 +5,7 @@
 use egui_plot::{Bar, BarChart, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use super::super::widgets::{empty_state, row_names, screen_title, section, stat};
-use super::super::{PromoStudioApp, theme};
+use super::super::{Command, PromoStudioApp, theme};
 use super::ScreenDecl;
 use crate::core::campaign::calibrate::ObservedLifts;
 use crate::core::campaign::calibrate::report::model_notes;
@@ -43,6 +43,15 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
                 "No past campaign to learn from: the bundled shop has one; for your own, run `promo-studio calibrate` on its results.",
             ),
             Some(Some(evidence)) => {
+                ui.horizontal(|ui| {
+                    let use_it = ui
+                        .button("Use as the response")
+                        .on_hover_text("The campaign's offers named like a tested arm use that arm's calibrated response");
+                    if use_it.clicked() {
+                        app.push(Command::UseCalibratedArms);
+                    }
+                    ui.weak("Each offer of the campaign on the Promotions screen with an arm's name forecasts with what that arm did.");
+                });
                 egui::ScrollArea::vertical().show(ui, |ui| results(ui, evidence));
             }
         }

@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod evidence;
+pub mod promotions;
 pub mod recommendations;
 pub mod segments;
 pub mod simulation;
@@ -30,8 +31,14 @@ pub struct ScreenDecl {
 }
 
 /// The screens in flow order: the one place a new screen is listed.
-pub const SCREENS: [&ScreenDecl; 5] =
-    [&data::SCREEN, &segments::SCREEN, &recommendations::SCREEN, &evidence::SCREEN, &simulation::SCREEN];
+pub const SCREENS: [&ScreenDecl; 6] = [
+    &data::SCREEN,
+    &segments::SCREEN,
+    &recommendations::SCREEN,
+    &evidence::SCREEN,
+    &promotions::SCREEN,
+    &simulation::SCREEN,
+];
 
 /// The screens' titles, for `--screen`.
 pub fn screen_titles() -> Vec<&'static str> {

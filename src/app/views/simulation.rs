@@ -5,6 +5,7 @@
 
 use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 
+use super::super::commands::EXPORT;
 use super::super::dialogs::DialogPurpose;
 use super::super::widgets::{empty_state, row_names, screen_title, section, settings_panel, stale_note, stat};
 use super::super::{Command, PromoStudioApp, theme};
@@ -13,17 +14,17 @@ use crate::core::campaign::simulate::metrics::metric;
 use crate::core::campaign::simulate::{GroupKind, Outlook};
 use crate::core::format;
 use crate::core::pipeline::{Stage, StageKey};
-use crate::core::stages::campaigns::{CampaignOutlook, Forecasting};
+use crate::core::stages::campaigns::{CampaignOutlook, Distribution, Forecasting, PartialForecast, Planning};
 
 pub const SCREEN: ScreenDecl = ScreenDecl {
     title: "Simulation",
     busy_with: &[Forecasting::NAME],
-    summary: |app| app.flow.get::<Forecasting>().map(|o| format!("profit {}", format::money(o.profit.mean))),
+    summary: |app| app.flow.get::<Forecasting>().map(|o| format!("profit {}", format::money(o.profit.spread.mean))),
     show,
     on_result: |_: &mut PromoStudioApp, _: StageKey, _: f64| {},
     on_demand: Some(|app| {
         let done = app.flow.get::<Forecasting>().is_some();
-        if !done && !app.is_running::<Forecasting>() {
+        if !done && !app.is_running::<Forecasting>() && app.current_plan().is_some() {
             app.push(Command::run::<Forecasting>());
         }
         done
@@ -39,8 +40,20 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             "What the campaign will probably earn and cost, and how sure that is: every figure with its 90% interval.",
         );
         let result = app.flow.get::<Forecasting>().cloned();
+        let so_far = app.jobs.partial(Forecasting::NAME).and_then(|p| p.downcast::<PartialForecast>().ok());
         match result {
-            None if app.is_running::<Forecasting>() => empty_state(ui, "Simulating…"),
+            None if app.is_running::<Forecasting>() => match so_far {
+                Some(p) => {
+                    ui.label(format!(
+                        "Simulating: {} of {} runs so far",
+                        format::count(p.runs as f64),
+                        format::count(p.of_runs as f64)
+                    ));
+                    section(ui, "Incremental profit over the runs so far");
+                    histogram(ui, "profit-so-far", &p.profit, "Incremental profit over the horizon (shop currency)");
+                }
+                None => empty_state(ui, "Simulating…"),
+            },
             None if app.dataset().is_none() => empty_state(ui, "Load data on the Data screen first."),
             None => empty_state(ui, "Press “Run simulation” on the left."),
             Some(o) => {
@@ -59,31 +72,23 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
 
 fn settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     section(ui, "Campaign");
-    let choices = app.flow.choices.of_mut::<Forecasting>();
-    match &choices.campaign {
-        Some(path) => ui.label(format::file_name(path)),
-        None => ui.label("The bundled shop's campaign"),
+    match app.flow.get::<Planning>() {
+        Some(p) => ui.label(format!("“{}”", p.campaign.name)),
+        None => ui.label(format!("“{}”", app.draft.campaign().name)),
     };
-    let bundled = choices.campaign.is_none();
-    ui.horizontal(|ui| {
-        if ui.button("Open campaign…").on_hover_text("A campaign file (JSON, DATA.md §7)").clicked() {
-            app.open_dialog(DialogPurpose::OpenCampaign, ui.ctx());
-        }
-        if !bundled && ui.button("The bundled one").clicked() {
-            app.flow.choices.of_mut::<Forecasting>().campaign = None;
-        }
-    });
+    ui.weak("The campaign on the Promotions screen: edit it there, then run again.");
     let choices = app.flow.choices.of_mut::<Forecasting>();
     section(ui, "Runs");
     ui.add(egui::Slider::new(&mut choices.runs, 100..=5000).logarithmic(true).text("runs"))
         .on_hover_text("Monte Carlo runs: each redraws the response from its uncertainty and every customer's outcome");
     ui.horizontal(|ui| {
         ui.label("Seed");
-        ui.add(egui::DragValue::new(&mut choices.seed));
+        ui.add(egui::DragValue::new(&mut choices.seed)).accessible_name("Simulation seed");
     });
     ui.add_space(theme::SPACE);
     let running = app.is_running::<Forecasting>();
-    if ui.add_enabled(!running && app.dataset().is_some(), egui::Button::new("Run simulation")).clicked() {
+    let planned = app.current_plan().is_some();
+    if ui.add_enabled(!running && planned, egui::Button::new("Run simulation")).clicked() {
         app.push(Command::run::<Forecasting>());
     }
     ui.weak("Progress and Cancel are in the status bar.");
@@ -98,6 +103,60 @@ fn settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     }
     if app.view.pinned.is_some() && ui.button("Unpin").clicked() {
         app.view.pinned = None;
+    }
+    export(app, ui);
+}
+
+/// The plan as a file for the sending tool, and the report of the forecast.
+fn export(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    section(ui, "Export");
+    let free = !app.is_dialog_open();
+    let busy = app.jobs.is_running(EXPORT);
+    ui.label("The plan (customer → offer → channel → products)");
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut app.view.plan_path)
+                .hint_text("plan.csv or plan.parquet")
+                .desired_width(170.0),
+        )
+        .accessible_name("Plan file");
+        if ui.add_enabled(free, egui::Button::new("…")).on_hover_text("Choose where to save the plan").clicked() {
+            app.open_dialog(DialogPurpose::SavePlan, ui.ctx());
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut app.view.key_path).hint_text("key file (optional)").desired_width(170.0))
+            .on_hover_text("With a key file (16 bytes or more), customer ids become keyed hashes: the same for the same key. The key is never written.")
+            .accessible_name("Pseudonymisation key file");
+        if ui.add_enabled(free, egui::Button::new("…")).on_hover_text("Choose your key file").clicked() {
+            app.open_dialog(DialogPurpose::ChooseKey, ui.ctx());
+        }
+    });
+    let planned = app.current_plan().is_some();
+    let path = app.view.plan_path.trim().to_string();
+    let key = app.view.key_path.trim().to_string();
+    let label = if key.is_empty() { "Export plan" } else { "Export plan, ids pseudonymised" };
+    if ui.add_enabled(planned && !busy && !path.is_empty(), egui::Button::new(label)).clicked() {
+        let key_file = Some(std::path::PathBuf::from(key)).filter(|k| !k.as_os_str().is_empty());
+        app.push(Command::ExportPlan { path: path.into(), key_file });
+    }
+    ui.add_space(theme::SPACE);
+    ui.label("The report (one HTML file with the forecast)");
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut app.view.report_path).hint_text("report.html").desired_width(170.0))
+            .accessible_name("Report file");
+        if ui.add_enabled(free, egui::Button::new("…")).on_hover_text("Choose where to save the report").clicked() {
+            app.open_dialog(DialogPurpose::SaveReport, ui.ctx());
+        }
+    });
+    let simulated = app.flow.get::<Forecasting>().is_some();
+    let path = app.view.report_path.trim().to_string();
+    if ui
+        .add_enabled(simulated && !busy && !path.is_empty(), egui::Button::new("Export report"))
+        .on_disabled_hover_text("Run the simulation first: the report shows its forecast")
+        .clicked()
+    {
+        app.push(Command::ExportReport { path: path.into() });
     }
 }
 
@@ -140,7 +199,7 @@ fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
     ui.label(format!(
         "“{}” ({}): {} runs, seed {}; {} of {} customers targeted, {} treated and {} held out.",
         o.campaign.name,
-        o.source,
+        "as designed on the Promotions screen",
         f.runs(),
         f.seed,
         format::count(f.targeted as f64),
@@ -168,9 +227,13 @@ fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
         }
     });
     section(ui, "Incremental profit over the runs");
-    profit_histogram(ui, o);
+    histogram(ui, "profit-histogram", &o.profit, "Incremental profit over the horizon (shop currency)");
+    section(ui, "Incremental revenue over the runs");
+    histogram(ui, "revenue-histogram", &o.revenue, "Incremental revenue over the horizon (shop currency)");
     section(ui, "Per offer");
-    offer_table(ui, &o.outlook);
+    group_table(ui, &o.outlook, GroupKind::Offer);
+    section(ui, "Per segment");
+    group_table(ui, &o.outlook, GroupKind::Segment);
     section(ui, "The holdout as an A/B test");
     holdout(ui, &o.outlook);
     section(ui, "What the forecast hangs on");
@@ -180,21 +243,22 @@ fn results(ui: &mut egui::Ui, o: &CampaignOutlook) {
 /// A tile: its caption, the metric it shows, and how its numbers are written.
 type Tile = (&'static str, &'static str, fn(f64) -> String);
 
-fn profit_histogram(ui: &mut egui::Ui, o: &CampaignOutlook) {
-    let (s, h) = (&o.profit, &o.profit_histogram);
+/// A metric's histogram over the runs, with its 90% interval, the break-even line and the mean.
+fn histogram(ui: &mut egui::Ui, id: &str, d: &Distribution, x_label: &str) {
+    let (s, h) = (&d.spread, &d.histogram);
     let bars: Vec<Bar> = h
         .counts
         .iter()
         .enumerate()
         .map(|(i, c)| Bar::new(h.lo + (i as f64 + 0.5) * h.width, *c as f64).width(h.width * 0.95))
         .collect();
-    Plot::new("profit-histogram")
-        .height(240.0)
+    Plot::new(id)
+        .height(220.0)
         .allow_scroll(false)
         .allow_drag(false)
         .allow_zoom(false)
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))
-        .x_axis_label("Incremental profit over the horizon (shop currency)")
+        .x_axis_label(x_label)
         .y_axis_label("Runs")
         .include_y(0.0)
         .show(ui, |plot| {
@@ -206,13 +270,20 @@ fn profit_histogram(ui: &mut egui::Ui, o: &CampaignOutlook) {
         });
 }
 
-fn offer_table(ui: &mut egui::Ui, o: &Outlook) {
-    egui::Grid::new("per-offer").num_columns(5).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
-        for title in ["Offer", "Treated", "Held out", "Incremental profit (90% interval)", "Incremental conversions"] {
+/// Per offer or per segment: who is in it and what it brings, with 90% intervals.
+fn group_table(ui: &mut egui::Ui, o: &Outlook, kind: GroupKind) {
+    let first = if kind == GroupKind::Offer { "Offer" } else { "Segment" };
+    let rows: Vec<_> = o.forecast.groups.iter().filter(|g| g.kind == kind && g.treated + g.control > 0).collect();
+    if rows.is_empty() {
+        ui.weak("No one targeted here.");
+        return;
+    }
+    egui::Grid::new(("groups", first)).num_columns(5).striped(true).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+        for title in [first, "Treated", "Held out", "Incremental profit (90% interval)", "Incremental conversions"] {
             ui.strong(title);
         }
         ui.end_row();
-        for g in o.forecast.groups.iter().filter(|g| g.kind == GroupKind::Offer && g.treated + g.control > 0) {
+        for g in rows {
             let p = g.spread(metric("incremental_profit"));
             let c = g.spread(metric("incremental_conversions"));
             ui.label(&g.name);

@@ -32,11 +32,25 @@ pub struct CampaignDraft {
     pub file: Option<PathBuf>,
     /// Whether there are edits since the file was opened or saved.
     pub modified: bool,
+    /// The field the last edit changed and when: typing or dragging in one
+    /// field is one undo step, not one per keystroke or pixel.
+    last_field: Option<(String, std::time::Instant)>,
 }
+
+/// Edits of one field closer together than this are one undo step.
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl CampaignDraft {
     pub fn new(campaign: Campaign, autosave: Option<PathBuf>) -> CampaignDraft {
-        CampaignDraft { current: campaign, undo: Vec::new(), redo: Vec::new(), autosave, file: None, modified: false }
+        CampaignDraft {
+            current: campaign,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            autosave,
+            file: None,
+            modified: false,
+            last_field: None,
+        }
     }
 
     /// The draft a crash left in `autosave`, if there is one; an unreadable
@@ -55,6 +69,21 @@ impl CampaignDraft {
         }
     }
 
+    /// Replaces the campaign with no undo step and no autosave: the starting
+    /// point changed (another shop was loaded), nobody edited anything.
+    pub fn reset(&mut self, campaign: Campaign) {
+        self.current = campaign;
+        self.undo.clear();
+        self.redo.clear();
+        self.modified = false;
+        self.last_field = None;
+    }
+
+    /// Whether nobody has edited, opened or saved anything yet.
+    pub fn is_untouched(&self) -> bool {
+        !self.modified && self.undo.is_empty() && self.file.is_none()
+    }
+
     pub fn campaign(&self) -> &Campaign {
         &self.current
     }
@@ -62,12 +91,29 @@ impl CampaignDraft {
     /// Changes the campaign through `change`; a change that changes nothing
     /// leaves no undo step. The autosave is written before this returns.
     pub fn edit(&mut self, change: impl FnOnce(&mut Campaign)) -> Result<(), DraftError> {
+        self.last_field = None;
+        self.change(change, false)
+    }
+
+    /// As [`CampaignDraft::edit`], for an edit of `field` (its path in the
+    /// file): repeated edits of the same field in quick succession undo together.
+    pub fn edit_field(&mut self, field: &str, change: impl FnOnce(&mut Campaign)) -> Result<(), DraftError> {
+        let now = std::time::Instant::now();
+        let same = self.last_field.as_ref().is_some_and(|(f, at)| f == field && now - *at < COALESCE);
+        self.last_field = Some((field.to_string(), now));
+        self.change(change, same && self.can_undo())
+    }
+
+    fn change(&mut self, change: impl FnOnce(&mut Campaign), merge: bool) -> Result<(), DraftError> {
         let mut next = self.current.clone();
         change(&mut next);
         if next == self.current {
             return Ok(());
         }
-        self.undo.push(std::mem::replace(&mut self.current, next));
+        let previous = std::mem::replace(&mut self.current, next);
+        if !merge {
+            self.undo.push(previous);
+        }
         if self.undo.len() > HISTORY {
             self.undo.remove(0);
         }
@@ -85,6 +131,7 @@ impl CampaignDraft {
     }
 
     pub fn undo(&mut self) -> Result<(), DraftError> {
+        self.last_field = None;
         if let Some(previous) = self.undo.pop() {
             self.redo.push(std::mem::replace(&mut self.current, previous));
             self.modified = true;
@@ -94,6 +141,7 @@ impl CampaignDraft {
     }
 
     pub fn redo(&mut self) -> Result<(), DraftError> {
+        self.last_field = None;
         if let Some(next) = self.redo.pop() {
             self.undo.push(std::mem::replace(&mut self.current, next));
             self.modified = true;
@@ -170,6 +218,20 @@ mod tests {
         // A new edit forgets what could be redone.
         d.edit(|c| c.holdout = 0.2).unwrap();
         assert!(!d.can_redo());
+    }
+
+    #[test]
+    fn typing_in_one_field_is_one_undo_step() {
+        let mut d = CampaignDraft::new(campaign("a"), None);
+        for v in [1.0, 15.0, 150.0] {
+            d.edit_field("budget", |c| c.budget = Some(v)).unwrap();
+        }
+        d.edit_field("holdout", |c| c.holdout = 0.2).unwrap();
+        d.undo().unwrap();
+        assert_eq!((d.campaign().budget, d.campaign().holdout), (Some(150.0), 0.0));
+        d.undo().unwrap();
+        assert_eq!(d.campaign().budget, None, "the three budget keystrokes undo together");
+        assert!(!d.can_undo());
     }
 
     #[test]

@@ -107,6 +107,37 @@ impl Campaign {
         self.offers.iter().find(|o| o.name == name)
     }
 
+    /// Adds a 10%-off offer through the first channel (an e-mail channel is
+    /// added if there is none), named so that no two offers share a name.
+    /// Returns its index.
+    pub fn add_offer(&mut self) -> usize {
+        if self.channels.is_empty() {
+            self.channels.push(Channel::new("email"));
+        }
+        let name = (1..)
+            .map(|i| if i == 1 { "New offer".to_string() } else { format!("New offer {i}") })
+            .find(|n| self.offer(n).is_none())
+            .unwrap_or_default();
+        let mut offer = Offer::new(name, OfferKind::PercentOff, self.channels[0].name.clone());
+        offer.value = Some(10.0);
+        self.offers.push(offer);
+        self.offers.len() - 1
+    }
+
+    /// Points each offer at the calibrated arm of the same name (ignoring
+    /// case), the arm that tested it; returns the offers matched. Offers with
+    /// no arm of their name keep their response.
+    pub fn use_arms(&mut self, arms: &[String]) -> Vec<String> {
+        let mut matched = Vec::new();
+        for offer in &mut self.offers {
+            if let Some(arm) = arms.iter().find(|a| a.trim().eq_ignore_ascii_case(offer.name.trim())) {
+                offer.response = Some(arm.clone());
+                matched.push(offer.name.clone());
+            }
+        }
+        matched
+    }
+
     /// The assumptions in force: the file's, or the documented defaults.
     pub fn assumptions_or_default(&self) -> Assumptions {
         self.assumptions.clone().unwrap_or_default()
@@ -321,6 +352,20 @@ impl OfferKind {
             OfferKind::Bundle => "bundle",
             OfferKind::Gift => "gift",
             OfferKind::Points => "points",
+        }
+    }
+
+    /// The kind as the editor names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OfferKind::Message => "Message only",
+            OfferKind::PercentOff => "Percent off",
+            OfferKind::AmountOff => "Amount off (满减 tiers)",
+            OfferKind::FreeShipping => "Free shipping",
+            OfferKind::BuyXGetY => "Buy X get Y",
+            OfferKind::Bundle => "Bundle",
+            OfferKind::Gift => "Gift with purchase",
+            OfferKind::Points => "Loyalty points",
         }
     }
 
@@ -1547,6 +1592,28 @@ mod tests {
         CUSTOMER_FEATURES.iter().chain(VALUE_FEATURES.iter()).map(|s| s.to_string()).collect()
     }
     use serde_json::json;
+
+    #[test]
+    fn a_new_offer_has_a_name_of_its_own_and_a_channel() {
+        let mut c = Campaign::new("t");
+        assert_eq!(c.add_offer(), 0);
+        assert_eq!(c.add_offer(), 1);
+        assert_eq!((c.offers[0].name.as_str(), c.offers[1].name.as_str()), ("New offer", "New offer 2"));
+        assert_eq!(c.channels.len(), 1, "an e-mail channel is added once");
+        assert!(c.validate(&Known::default()).is_empty(), "{:?}", c.validate(&Known::default()));
+    }
+
+    #[test]
+    fn arms_are_used_by_the_offers_of_their_name() {
+        let mut c = Campaign::new("t");
+        c.add_offer();
+        c.offers[0].name = "10% OFF".into();
+        c.add_offer();
+        let arms = vec!["control".to_string(), "10% off".to_string()];
+        assert_eq!(c.use_arms(&arms), vec!["10% OFF".to_string()]);
+        assert_eq!(c.offers[0].response.as_deref(), Some("10% off"));
+        assert_eq!(c.offers[1].response, None);
+    }
 
     /// DATA.md §7's example, verbatim.
     const EXAMPLE: &str = r#"{

@@ -266,6 +266,12 @@ pub struct Plan {
 /// Plans `campaign` for the customers of `inputs`.
 pub fn plan(campaign: &Campaign, inputs: &CampaignInputs) -> Result<Plan, PlanError> {
     let customers = CustomerTable::build(inputs, campaign.horizon_days)?;
+    plan_for(campaign, inputs, customers)
+}
+
+/// [`plan`] on a customer table already built from `inputs` (the editor
+/// builds it once to count who is eligible, then plans on it).
+pub fn plan_for(campaign: &Campaign, inputs: &CampaignInputs, customers: CustomerTable) -> Result<Plan, PlanError> {
     let segments = inputs.segments.map(|(_, s)| s.iter().map(|x| x.name.clone()).collect());
     campaign.check(&customers.known(segments))?;
     let (arms, notes) = calibrated_arms(campaign, inputs.response, &customers)?;
@@ -555,6 +561,19 @@ impl Plan {
                 Float64Chunked::from_vec("expected_cost".into(), cost).into_column(),
             ],
         )
+    }
+
+    /// Each offer's expected cost and incremental profit over the customers
+    /// it is assigned to (treated and held out alike, as the budget counts them).
+    pub fn offer_totals(&self) -> Vec<(f64, f64)> {
+        let mut totals = vec![(0.0, 0.0); self.campaign.offers.len()];
+        for c in self.assignment.chosen.iter().flatten() {
+            let cand = &self.candidates.candidates()[*c];
+            let t = &mut totals[cand.offer as usize];
+            t.0 += cand.cost;
+            t.1 += cand.profit;
+        }
+        totals
     }
 
     /// Customers per group and per offer, with the expected cost and profit of the targeted.

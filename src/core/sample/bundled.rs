@@ -4,6 +4,7 @@
 //! The build directory is never consulted, so a copied or installed binary
 //! opens on the demo after the checkout moves.
 
+use crate::core::campaign::file::{Campaign, read_campaign};
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -113,9 +114,37 @@ fn unpack(dir: &Path) -> Result<(), crate::core::output::OutputError> {
     Ok(())
 }
 
+/// The campaign the editor starts from before anyone edits: the bundled
+/// autumn offers, on the arms the bundled shop's July test calibrated when
+/// that evidence is there (`calibrated`), else on the default assumptions
+/// (another shop's data has no such arms).
+pub fn starting_campaign(calibrated: bool) -> Campaign {
+    let mut campaign = read_campaign(CALIBRATED_CAMPAIGN).unwrap_or_else(|_| Campaign::new("Autumn offers"));
+    if !calibrated {
+        campaign.name = "Autumn offers".to_string();
+        for offer in &mut campaign.offers {
+            offer.response = None;
+        }
+    }
+    if campaign.offers.is_empty() {
+        campaign.add_offer();
+    }
+    campaign
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_starting_campaign_uses_arms_only_where_they_were_calibrated() {
+        let on_arms = starting_campaign(true);
+        assert!(on_arms.offers.iter().all(|o| o.response.is_some()));
+        let elsewhere = starting_campaign(false);
+        assert!(elsewhere.offers.iter().all(|o| o.response.is_none()));
+        assert_eq!(elsewhere.offers.len(), on_arms.offers.len());
+        assert!(elsewhere.validate(&Default::default()).is_empty());
+    }
 
     #[test]
     fn the_built_in_copy_unpacks_whole_and_repairs_a_damaged_file() {

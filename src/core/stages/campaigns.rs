@@ -1,6 +1,7 @@
 //! The campaign stages: what a finished campaign showed (calibrated on its
-//! results, DATA.md §8), and what a campaign will probably earn and cost
-//! (its plan, simulated, DATA.md §9). The bundled shop's past campaign is
+//! results, DATA.md §8), the plan of the campaign being edited (who may get
+//! which offer, and who gets which, DATA.md §7), and what it will probably
+//! earn and cost (the plan, simulated, DATA.md §9). The bundled shop's past campaign is
 //! calibrated as soon as the shop is loaded, so the demo opens on real evidence.
 
 use std::path::PathBuf;
@@ -12,13 +13,14 @@ use super::StageError;
 use super::dataset::{Dataset, LoadData};
 use super::segments::{SegmentAnalysis, Segments};
 use crate::core::campaign::calibrate::{self, CalibratedResponse, CalibrationSettings, ResultsColumns};
-use crate::core::campaign::file::{Campaign, read_campaign};
-use crate::core::campaign::plan::{CampaignInputs, PlanSummary, plan};
+use crate::core::campaign::file::{Campaign, Known, Problem};
+use crate::core::campaign::plan::{CampaignInputs, CustomerTable, Plan, PlanError, PlanSummary, plan_for};
 use crate::core::campaign::simulate::metrics::{Histogram, Spread, metric};
 use crate::core::campaign::simulate::{self, Outlook, SimulationSettings, fairness::FairnessCheck};
 use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
 use crate::core::sample::bundled;
+use crate::core::segment::RfmSegmentation;
 use crate::core::segment::rfm_segments;
 
 /// Which results to learn from, and what their columns mean (saved between runs).
@@ -111,12 +113,152 @@ impl Stage for Calibration {
     }
 }
 
-/// What the Simulation screen runs (saved between runs).
+/// The campaign being edited, as the planner reads it. Not saved with the
+/// settings: the draft has its own autosave (`core::campaign::draft`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlanChoices {
+    #[serde(skip)]
+    pub campaign: Option<Campaign>,
+}
+
+/// The campaign being edited, planned for the loaded customers: what the
+/// Promotions screen previews and the Simulation screen simulates.
+pub struct CampaignPreview {
+    pub campaign: Campaign,
+    pub customers: usize,
+    /// How many customers each offer may go to, in offer order.
+    pub eligible: Vec<usize>,
+    /// What the campaign may name here: features, segments, RFM groups, calibrated arms.
+    pub known: Known,
+    /// Whether a calibrated response is there for offers to use.
+    pub calibrated: bool,
+    /// Everything wrong with the campaign here, by field; empty when it was planned.
+    pub problems: Vec<Problem>,
+    pub plan: Option<Plan>,
+    pub summary: Option<PlanSummary>,
+    /// Each offer's expected (cost, incremental profit) in the plan.
+    pub offer_totals: Vec<(f64, f64)>,
+}
+
+/// Plans the campaign being edited; runs again at every edit.
+pub struct Planning;
+
+impl Stage for Planning {
+    const NAME: &'static str = "plan";
+    type Needs = (LoadData, Segments, Calibration);
+    type Choices = PlanChoices;
+    type Params = Campaign;
+    type Output = CampaignPreview;
+
+    fn params(choices: &Choices) -> Option<Self::Params> {
+        choices.of::<Planning>().campaign
+    }
+
+    fn label(p: &Self::Params) -> String {
+        format!("Planning “{}”", p.name)
+    }
+
+    fn run(
+        (dataset, segments, evidence): (Arc<Dataset>, Arc<SegmentAnalysis>, Arc<Option<CampaignEvidence>>),
+        campaign: &Self::Params,
+        progress: &dyn Progress,
+    ) -> Result<CampaignPreview, StageError> {
+        let response = evidence.as_ref().as_ref().map(|e| &e.response);
+        let columns = CustomerColumns::of(&dataset, &segments)?;
+        let inputs = columns.inputs(&dataset, &segments, response);
+        step(progress, 0.05, "Counting eligible customers")?;
+        let table =
+            CustomerTable::build(&inputs, campaign.horizon_days).map_err(|e| StageError::Campaign(e.to_string()))?;
+        let eligible = table.eligible_counts(campaign);
+        let mut known = table.known(Some(segments.segments.iter().map(|s| s.name.clone()).collect()));
+        known.arms = response.map(|r| r.arms.iter().skip(1).map(|a| a.name.clone()).collect());
+        let mut problems = campaign_problems(campaign, &known);
+        let customers = table.len();
+        step(progress, 0.3, "Assigning offers")?;
+        let plan = if problems.is_empty() {
+            match plan_for(campaign, &inputs, table) {
+                Ok(plan) => Some(plan),
+                Err(PlanError::Campaign(crate::core::campaign::file::CampaignError::Invalid(found))) => {
+                    problems = found;
+                    None
+                }
+                Err(e) => return Err(StageError::Campaign(e.to_string())),
+            }
+        } else {
+            None
+        };
+        Ok(CampaignPreview {
+            summary: plan.as_ref().map(Plan::summary),
+            offer_totals: plan.as_ref().map(Plan::offer_totals).unwrap_or_default(),
+            campaign: campaign.clone(),
+            customers,
+            eligible,
+            calibrated: response.is_some(),
+            known,
+            problems,
+            plan,
+        })
+    }
+}
+
+/// Everything wrong with `campaign` against what is `known` here, by field.
+/// Without a calibrated response (`known.arms` None), an offer that names an
+/// arm is one of them: here there is nothing for it to use.
+pub fn campaign_problems(campaign: &Campaign, known: &Known) -> Vec<Problem> {
+    let mut problems = campaign.validate(known);
+    if known.arms.is_none() {
+        for (i, offer) in campaign.offers.iter().enumerate() {
+            if let Some(arm) = &offer.response {
+                problems.push(Problem::new(
+                    format!("offers[{i}].response"),
+                    format!(
+                        "no past campaign is calibrated here, so the arm {arm:?} is not there: use the default \
+                         assumptions, or load a finished campaign's results on the Past campaign screen"
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The segment and RFM group of each customer, in the feature table's order.
+struct CustomerColumns {
+    assignment: Vec<i32>,
+    rfm: Option<RfmSegmentation>,
+}
+
+impl CustomerColumns {
+    fn of(dataset: &Dataset, segments: &SegmentAnalysis) -> Result<CustomerColumns, StageError> {
+        let features = &dataset.features.df;
+        let ids = crate::core::table::text_column(features, "customer_id")
+            .map_err(|e| StageError::Table { context: "the customer features".into(), source: e })?;
+        let by_id: std::collections::HashMap<&str, i32> =
+            segments.customer_ids.iter().map(String::as_str).zip(segments.assignment.iter().copied()).collect();
+        let assignment = ids.iter().map(|id| by_id.get(id.as_str()).copied().unwrap_or(-1)).collect();
+        Ok(CustomerColumns { assignment, rfm: rfm_segments(features).ok() })
+    }
+
+    fn inputs<'a>(
+        &'a self,
+        dataset: &'a Dataset,
+        segments: &'a SegmentAnalysis,
+        response: Option<&'a CalibratedResponse>,
+    ) -> CampaignInputs<'a> {
+        CampaignInputs {
+            customers: &dataset.features.df,
+            value: dataset.value.as_ref().ok(),
+            segments: Some((&self.assignment, &segments.segments)),
+            rfm: self.rfm.as_ref(),
+            response,
+        }
+    }
+}
+
+/// How many runs the Simulation screen asks for, and their seed (saved between runs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ForecastChoices {
-    /// A campaign file; None: the bundled shop's own campaign.
-    pub campaign: Option<PathBuf>,
     pub runs: usize,
     pub seed: u64,
 }
@@ -124,33 +266,54 @@ pub struct ForecastChoices {
 impl Default for ForecastChoices {
     fn default() -> Self {
         let s = SimulationSettings::default();
-        ForecastChoices { campaign: None, runs: s.runs, seed: s.seed }
+        ForecastChoices { runs: s.runs, seed: s.seed }
     }
 }
 
 /// A campaign's plan and forecast, as the Simulation screen shows them.
 pub struct CampaignOutlook {
     pub campaign: Campaign,
-    /// Where the campaign came from, in words.
-    pub source: String,
     pub summary: PlanSummary,
     pub outlook: Outlook,
     /// Where the response came from, in words.
     pub response: String,
     pub notes: Vec<String>,
-    /// Incremental profit over the runs, counted once for the screen's histogram.
-    pub profit: Spread,
-    pub profit_histogram: Histogram,
+    /// Incremental profit and revenue over the runs, counted once for the screen's histograms.
+    pub profit: Distribution,
+    pub revenue: Distribution,
 }
 
-/// Plans the chosen campaign for the loaded customers and simulates it.
+/// A metric over the runs: its spread and its histogram.
+#[derive(Clone, Debug)]
+pub struct Distribution {
+    pub spread: Spread,
+    pub histogram: Histogram,
+}
+
+impl Distribution {
+    /// `name` (a metric of DATA.md §9) over the runs of the whole campaign.
+    pub fn of(forecast: &simulate::Forecast, name: &str) -> Distribution {
+        let m = metric(name);
+        let values: Vec<f64> = forecast.overall().runs.iter().map(|r| r[m]).collect();
+        Distribution { spread: Spread::of(&values), histogram: Histogram::of(&values, 40) }
+    }
+}
+
+/// A forecast still running: its profit over the runs done so far.
+pub struct PartialForecast {
+    pub runs: usize,
+    pub of_runs: usize,
+    pub profit: Distribution,
+}
+
+/// Simulates the planned campaign; run when asked.
 pub struct Forecasting;
 
 impl Stage for Forecasting {
     const NAME: &'static str = "forecast";
     /// Hundreds of runs over every customer: run when asked.
     const FOLLOWS_INPUTS: bool = false;
-    type Needs = (LoadData, Segments, Calibration);
+    type Needs = (LoadData, Planning, Calibration);
     type Choices = ForecastChoices;
     type Params = ForecastChoices;
     type Output = CampaignOutlook;
@@ -164,66 +327,38 @@ impl Stage for Forecasting {
     }
 
     fn run(
-        (dataset, segments, evidence): (Arc<Dataset>, Arc<SegmentAnalysis>, Arc<Option<CampaignEvidence>>),
+        (dataset, preview, evidence): (Arc<Dataset>, Arc<CampaignPreview>, Arc<Option<CampaignEvidence>>),
         c: &Self::Params,
         progress: &dyn Progress,
     ) -> Result<CampaignOutlook, StageError> {
         let response = evidence.as_ref().as_ref().map(|e| &e.response);
-        let (campaign, source) = match &c.campaign {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| StageError::Campaign(format!("{}: {e}", path.display())))?;
-                let campaign =
-                    read_campaign(&text).map_err(|e| StageError::Campaign(format!("{}: {e}", path.display())))?;
-                (campaign, path.display().to_string())
-            }
-            None if bundled::is_sample(&dataset.path) => {
-                // With the past campaign calibrated, its offers re-run on the evidence.
-                let (text, words) = match response {
-                    Some(_) => {
-                        (bundled::CALIBRATED_CAMPAIGN, "the bundled shop's campaign, calibrated on its past one")
-                    }
-                    None => (bundled::CAMPAIGN, "the bundled shop's campaign"),
-                };
-                (read_campaign(text).map_err(|e| StageError::Internal(e.to_string()))?, words.to_string())
-            }
-            None => return Err(StageError::Campaign("choose a campaign file to simulate".into())),
+        let Some(planned) = &preview.plan else {
+            let first = preview.problems.first().map(|p| format!(": {p}")).unwrap_or_default();
+            return Err(StageError::Campaign(format!(
+                "“{}” cannot be planned yet{first} (fix it on the Promotions screen)",
+                preview.campaign.name
+            )));
         };
-        step(progress, 0.02, "Planning the campaign")?;
-        let features = &dataset.features.df;
-        let ids = crate::core::table::text_column(features, "customer_id")
-            .map_err(|e| StageError::Table { context: "the customer features".into(), source: e })?;
-        // The segments in the feature table's order.
-        let by_id: std::collections::HashMap<&str, i32> =
-            segments.customer_ids.iter().map(String::as_str).zip(segments.assignment.iter().copied()).collect();
-        let assignment: Vec<i32> = ids.iter().map(|id| by_id.get(id.as_str()).copied().unwrap_or(-1)).collect();
-        let rfm = rfm_segments(features).ok();
-        let inputs = CampaignInputs {
-            customers: features,
-            value: dataset.value.as_ref().ok(),
-            segments: Some((&assignment, &segments.segments)),
-            rfm: rfm.as_ref(),
-            response,
-        };
-        let planned = plan(&campaign, &inputs).map_err(|e| StageError::Campaign(format!("{source}: {e}")))?;
         let settings = SimulationSettings { runs: c.runs, seed: c.seed };
         let shape = dataset.value.as_ref().ok().map(|v| v.gamma_gamma.p);
+        let so_far = |f: &simulate::Forecast| {
+            let partial =
+                PartialForecast { runs: f.runs(), of_runs: c.runs, profit: Distribution::of(f, "incremental_profit") };
+            progress.partial(Arc::new(partial));
+        };
         let outlook =
-            simulate::outlook(&planned, response, shape, &settings, FairnessCheck::default(), progress, &|_| {})
+            simulate::outlook(planned, response, shape, &settings, FairnessCheck::default(), progress, &so_far)
                 .map_err(|e| match e {
                     simulate::SimulateError::Cancelled => StageError::Cancelled,
                     e => StageError::Campaign(e.to_string()),
                 })?;
-        let profits: Vec<f64> =
-            outlook.forecast.overall().runs.iter().map(|m| m[metric("incremental_profit")]).collect();
         Ok(CampaignOutlook {
-            profit: Spread::of(&profits),
-            profit_histogram: Histogram::of(&profits, 40),
-            response: simulate::response_words(&planned, response),
+            profit: Distribution::of(&outlook.forecast, "incremental_profit"),
+            revenue: Distribution::of(&outlook.forecast, "incremental_revenue"),
+            response: simulate::response_words(planned, response),
             summary: planned.summary(),
             notes: planned.notes.clone(),
-            campaign,
-            source,
+            campaign: planned.campaign.clone(),
             outlook,
         })
     }

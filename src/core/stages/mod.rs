@@ -29,6 +29,7 @@ pub fn flow() -> StageList {
         .with::<recommendations::ModelComparison>()
         .with::<recommendations::CustomerLookup>()
         .with::<campaigns::Calibration>()
+        .with::<campaigns::Planning>()
         .with::<campaigns::Forecasting>()
 }
 

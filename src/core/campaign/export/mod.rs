@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::plan::Plan;
 use crate::core::output::{self, OutputError};
+use crate::core::recommend::Recommender;
 pub use pseudonym::{KeyError, Pseudonymiser};
 
 /// The file formats a plan is exported in, by the output's extension.
@@ -46,6 +47,27 @@ pub fn plan_table(
     }
     Ok(table)
 }
+
+/// Products recommended to each customer of the plan, for its `items`
+/// column: up to [`PLAN_ITEMS`] product ids joined by `|` (none without a recommender).
+pub fn recommended_items(plan: &Plan, recommender: Option<&Recommender>) -> Vec<String> {
+    use rayon::prelude::*;
+    (0..plan.customers.len())
+        .into_par_iter()
+        .map(|i| match recommender {
+            Some(rec) => rec
+                .recommend(&plan.customers.ids[i], PLAN_ITEMS, false)
+                .iter()
+                .map(|r| rec.item_id(r.item).to_string())
+                .collect::<Vec<_>>()
+                .join("|"),
+            None => String::new(),
+        })
+        .collect()
+}
+
+/// Products recommended to each customer in the plan.
+pub const PLAN_ITEMS: usize = 5;
 
 /// Writes the plan's table to `path` (CSV or Parquet by its extension), whole or not at all.
 pub fn write_plan(path: &Path, table: &mut DataFrame) -> Result<(), OutputError> {

@@ -9,7 +9,7 @@ use super::super::simulate::fairness::GroupFairness;
 use super::super::simulate::metrics::{Histogram, Spread, metric};
 use super::super::simulate::power::HoldoutPower;
 use super::super::simulate::sensitivity::Swing;
-use super::super::simulate::{Forecast, GroupKind};
+use super::super::simulate::{Forecast, GroupKind, Outlook};
 
 /// Everything the report shows.
 pub struct ReportInputs<'a> {
@@ -46,6 +46,21 @@ fn amount(x: f64) -> String {
 
 fn interval(s: &Spread, f: fn(f64) -> String) -> String {
     format!("{} <span class=note>[{} to {}]</span>", f(s.mean), f(s.p5), f(s.p95))
+}
+
+/// The report of a campaign's outlook (`simulate::outlook`), as one HTML document.
+pub fn outlook_report(campaign: &Campaign, outlook: &Outlook, response: &str, notes: &[String]) -> String {
+    campaign_report(&ReportInputs {
+        campaign,
+        forecast: &outlook.forecast,
+        expected_profit: outlook.expected_profit,
+        holdout: &outlook.holdout,
+        swings: &outlook.swings,
+        fairness: &outlook.fairness,
+        scenarios: &outlook.scenarios,
+        response: response.to_string(),
+        notes,
+    })
 }
 
 /// The report as one HTML document.
