@@ -241,6 +241,27 @@ mod tests {
     }
 
     #[test]
+    fn a_running_job_shows_its_latest_partial_result() {
+        let mut jobs: Jobs<u32> = Jobs::default();
+        let (go_on, wait_here) = std::sync::mpsc::channel::<()>();
+        let (shown, partial_given) = std::sync::mpsc::channel::<()>();
+        jobs.start("simulate", "t", 0, move |p| {
+            p.partial(Arc::new(10_u32));
+            p.partial(Arc::new(20_u32));
+            let _ = shown.send(());
+            let _ = wait_here.recv();
+            Ok(Box::new(()))
+        });
+        assert!(jobs.partial("other").is_none());
+        partial_given.recv().unwrap();
+        let latest = jobs.partial("simulate").expect("given while running");
+        assert_eq!(latest.downcast_ref::<u32>(), Some(&20), "the last one replaces the others");
+        go_on.send(()).unwrap();
+        wait(&mut jobs);
+        assert!(jobs.partial("simulate").is_none(), "gone with the job");
+    }
+
+    #[test]
     fn a_job_reports_its_result_and_what_it_was_started_with() {
         let mut jobs: Jobs<u32> = Jobs::default();
         jobs.start("evaluate", "t", 7, |p| {

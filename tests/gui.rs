@@ -26,7 +26,7 @@ fn harness(app: PromoStudioApp) -> Harness<'static, PromoStudioApp> {
 fn wait_for_jobs(h: &mut Harness<'static, PromoStudioApp>) {
     let started = Instant::now();
     h.step();
-    while !h.state().jobs.is_idle() {
+    while h.state().is_working() {
         assert!(started.elapsed() < Duration::from_secs(300), "jobs still running after five minutes");
         std::thread::sleep(Duration::from_millis(10));
         h.step();
@@ -440,6 +440,33 @@ fn eligible_label(h: &Harness<'static, PromoStudioApp>) -> String {
 fn a_new_offer_restricted_to_a_segment_counts_fewer_customers_and_bad_values_are_marked() {
     let mut h = sample_app();
     promotions(&mut h);
+
+    // A customer search says what someone gets and why, with the products the message would show.
+    let preview = h.state().flow.get::<Planning>().cloned().unwrap();
+    let plan = preview.plan.as_ref().unwrap();
+    let i = plan.group.iter().position(|g| *g == promo_studio::core::campaign::plan::Group::Treated).unwrap();
+    let id = plan.customers.ids[i].clone();
+    type_into(&mut h, "Customer to explain", &id);
+    // The search is at the foot of the screen: scrolled to, as a person would.
+    h.get_by_label("Explain").scroll_to_me();
+    h.run();
+    h.get_by_label("Explain").click();
+    wait_for_jobs(&mut h);
+    assert!(h.query_by_label(&format!("Customer {id} gets the offer.")).is_some(), "{id}");
+    let names: Vec<&str> = plan.campaign.offers.iter().map(|o| o.name.as_str()).collect();
+    let why = promo_studio::core::campaign::assign::explain(&plan.candidates, &plan.assignment, i, &names);
+    assert!(h.query_by_label(&why.sentence).is_some(), "{}", why.sentence);
+    let chosen = names[plan.candidates.candidates()[plan.assignment.chosen[i].unwrap()].offer as usize];
+    assert!(h.query_by_label(&format!("▶ {chosen}")).is_some(), "the chosen offer is marked");
+    assert!(h.query_by_label("Products the message would show:").is_some());
+    let view = h.state().flow.get::<CustomerLookup>().cloned().unwrap();
+    assert_eq!(view.customer_id, id);
+    let first = &view.recommended[0];
+    let line = format!("• {} ({}) — {}", first.product.name, first.product.item_id, first.reason);
+    assert!(h.query_by_label(&line).is_some(), "{line}");
+
+    h.get_by_label("Add offer").scroll_to_me();
+    h.run();
     h.get_by_label("Add offer").click();
     wait_for_jobs(&mut h);
     let campaign = h.state().draft.campaign().clone();
@@ -451,6 +478,8 @@ fn a_new_offer_restricted_to_a_segment_counts_fewer_customers_and_bad_values_are
     let segments = h.state().flow.get::<Segments>().cloned().unwrap();
     let first = segments.segments.iter().find(|s| s.id >= 0).unwrap();
     // The segments' row comes first (an RFM group may have the same name).
+    h.query_all_by_role_and_label(Role::CheckBox, &first.name).next().unwrap().scroll_to_me();
+    h.run();
     h.query_all_by_role_and_label(Role::CheckBox, &first.name).next().unwrap().click();
     wait_for_jobs(&mut h);
     let offer = h.state().draft.campaign().offers.last().unwrap().clone();

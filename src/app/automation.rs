@@ -112,7 +112,7 @@ impl Automation {
 
     /// Whether the flow has run on from the load as far as it goes by itself.
     fn flow_done(app: &PromoStudioApp) -> bool {
-        app.jobs.is_idle() && app.dataset().is_some() && app.flow.is_settled()
+        !app.is_working() && app.dataset().is_some() && app.flow.is_settled()
     }
 
     /// Advances one frame; true when the run is over (the window is closing).

@@ -215,10 +215,7 @@ impl PromoStudioApp {
         let choices = self.flow.choices.of_mut::<Planning>();
         if choices.campaign.as_ref() != Some(&campaign) {
             choices.campaign = Some(campaign);
-            // Started now, not at the next frame: the count follows the edit at once.
-            if let Some(run) = self.flow.prepare(StageKey::of::<Planning>()) {
-                self.start_stage(run);
-            }
+            self.commands.push(Command::run::<Planning>());
         }
     }
 
@@ -365,6 +362,12 @@ impl PromoStudioApp {
             AfterJob::Stage(ticket) => {
                 let stage = ticket.stage;
                 let accepted = self.flow.accept(ticket.with_output(output));
+                // Freeing a replaced result can take long (a million customers'
+                // plan); the frame does not wait for it.
+                let retired = self.flow.take_retired();
+                if !retired.is_empty() {
+                    let _ = std::thread::Builder::new().name("freeing old results".into()).spawn(move || drop(retired));
+                }
                 if !accepted.kept {
                     return;
                 }

@@ -165,6 +165,12 @@ impl PromoStudioApp {
         self.flow.get::<LoadData>()
     }
 
+    /// Whether anything is under way: a job, or a command still to apply
+    /// (a run asked for in this frame starts at the end of it).
+    pub fn is_working(&self) -> bool {
+        !self.jobs.is_idle() || !self.commands.is_empty()
+    }
+
     /// Whether a run of `S` is under way.
     pub fn is_running<S: Stage>(&self) -> bool {
         self.jobs.is_running(S::NAME)
@@ -213,7 +219,7 @@ impl PromoStudioApp {
             self.commands.push(Command::Preview { path });
         }
         self.draw(ui);
-        for command in std::mem::take(&mut self.commands) {
+        for command in runs_once(std::mem::take(&mut self.commands)) {
             self.apply(command);
         }
         if !self.jobs.is_idle() {
@@ -241,6 +247,22 @@ impl PromoStudioApp {
         egui::CentralPanel::default().show(ui, |ui| (screen.show)(self, ui));
         status::toasts(self, ui.ctx());
     }
+}
+
+/// The frame's commands with each stage's run kept once: a screen reacting
+/// to a result and the flow running on from it may both ask for the same
+/// stage, and a second start would only cancel the first.
+fn runs_once(mut commands: Vec<Command>) -> Vec<Command> {
+    let mut asked = Vec::new();
+    commands.retain(|c| match c {
+        Command::Run(stage) if asked.contains(stage) => false,
+        Command::Run(stage) => {
+            asked.push(*stage);
+            true
+        }
+        _ => true,
+    });
+    commands
 }
 
 fn dropped_files(ctx: &egui::Context) -> Vec<PathBuf> {

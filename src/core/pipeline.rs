@@ -310,11 +310,22 @@ pub struct Flow {
     /// (kept after a clear, so that a run prepared before it is recognised).
     versions: HashMap<StageKey, u64>,
     next_version: u64,
+    /// Results replaced or cleared since the last [`Flow::take_retired`]:
+    /// freeing one can take long (a million customers' plan), so the caller
+    /// decides on which thread it happens.
+    retired: Vec<Box<dyn Any + Send + Sync>>,
 }
 
 impl Flow {
     pub fn new(stages: StageList) -> Flow {
-        Flow { stages, choices: Choices::default(), slots: HashMap::new(), versions: HashMap::new(), next_version: 1 }
+        Flow {
+            stages,
+            choices: Choices::default(),
+            slots: HashMap::new(),
+            versions: HashMap::new(),
+            next_version: 1,
+            retired: Vec::new(),
+        }
     }
 
     /// The declared stages in flow order.
@@ -387,10 +398,13 @@ impl Flow {
             return Accepted::default();
         }
         self.bump(run.stage);
-        self.slots.insert(run.stage, Slot { output: run.output, params: run.params });
+        if let Some(old) = self.slots.insert(run.stage, Slot { output: run.output, params: run.params }) {
+            self.retired.push(old.output);
+        }
         let cleared: Vec<StageKey> = self.downstream_of(run.stage);
         for key in &cleared {
-            if self.slots.remove(key).is_some() {
+            if let Some(old) = self.slots.remove(key) {
+                self.retired.push(old.output);
                 self.bump(*key);
             }
         }
@@ -402,6 +416,11 @@ impl Flow {
             .map(|s| s.key())
             .collect();
         Accepted { kept: true, cleared, next }
+    }
+
+    /// The results replaced or cleared since the last call, to be freed by the caller.
+    pub fn take_retired(&mut self) -> Vec<Box<dyn Any + Send + Sync>> {
+        std::mem::take(&mut self.retired)
     }
 
     fn bump(&mut self, key: StageKey) -> u64 {
@@ -528,6 +547,22 @@ mod tests {
             run(&mut f, r)
         };
         assert_eq!(**f.get::<Sum>().unwrap(), 9);
+    }
+
+    #[test]
+    fn replaced_and_cleared_results_are_handed_back_to_be_freed() {
+        let mut f = flow();
+        for x in [3, 4] {
+            let r = f.prepare_with::<Source>(x).unwrap();
+            run(&mut f, r);
+            let r = f.prepare(StageKey::of::<Double>()).unwrap();
+            run(&mut f, r);
+        }
+        // The first source, replaced, and the first double, cleared by the second source.
+        let retired: Vec<u32> = f.take_retired().into_iter().map(|b| **b.downcast::<Arc<u32>>().unwrap()).collect();
+        assert_eq!(retired, vec![3, 6]);
+        assert!(f.take_retired().is_empty(), "handed back once");
+        assert_eq!(**f.get::<Double>().unwrap(), 8);
     }
 
     #[test]

@@ -372,7 +372,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
     let channels: Vec<String> = form.campaign.channels.iter().map(|c| c.name.clone()).collect();
     let arms: Vec<String> = preview.and_then(|p| p.known.arms.clone()).unwrap_or_default();
     let mut changed: Vec<(egui::Response, String)> = Vec::new();
-    let mut tiers_edited = false;
+    let mut clicked = false;
     egui::Grid::new("offer-editor").num_columns(2).spacing([theme::SPACE_LARGE, 6.0]).show(ui, |ui| {
         let offer = &mut form.campaign.offers[i];
         ui.label("Name");
@@ -395,7 +395,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
         if offer.kind != kind {
             // A message carries no value; any other kind starts from the old value or 10.
             offer.value = offer.kind.needs_value().then(|| offer.value.unwrap_or(10.0));
-            tiers_edited = true;
+            clicked = true;
         }
         ui.end_row();
 
@@ -423,7 +423,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
             "order total that unlocks the offer",
             "none",
         );
-        tiers_edited |= toggle.changed();
+        clicked |= toggle.changed();
         changed.extend(value.map(|r| (r, format!("{at}.min_spend"))));
         ui.end_row();
 
@@ -445,12 +445,13 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
                         if ui.button("✖").on_hover_text("Remove this tier").clicked() {
                             remove = Some(t);
                         }
-                        tiers_edited |= a.changed() || b.changed();
+                        changed.push((a, format!("{at}.tiers[{t}].min_spend")));
+                        changed.push((b, format!("{at}.tiers[{t}].value")));
                     });
                 }
                 if let Some(t) = remove {
                     tiers.remove(t);
-                    tiers_edited = true;
+                    clicked = true;
                 }
                 if ui.button("Add tier").on_hover_text("满300减40, 满500减80: spend more, save more").clicked() {
                     let next = tiers.last().map_or(Tier { min_spend: 100.0, value: 10.0 }, |t| Tier {
@@ -458,7 +459,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
                         value: t.value * 2.0,
                     });
                     tiers.push(next);
-                    tiers_edited = true;
+                    clicked = true;
                 }
                 if tiers.is_empty() {
                     offer.tiers = None;
@@ -467,7 +468,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
             ui.end_row();
         } else if offer.kind != kind && offer.tiers.take().is_some() {
             // Tiers belong to an amount off: a change of kind drops them (one undoable step).
-            tiers_edited = true;
+            clicked = true;
         }
 
         ui.label("Channel");
@@ -482,7 +483,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
             .response
             .accessible_name("Offer channel");
         if offer.channel != before {
-            tiers_edited = true;
+            clicked = true;
         }
         ui.end_row();
 
@@ -506,7 +507,7 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
         ui.label("Usage limit");
         let (toggle, value) =
             optional_number(ui, &mut offer.usage_limit, 1, "Usage limit", "uses per customer", "unlimited");
-        tiers_edited |= toggle.changed();
+        clicked |= toggle.changed();
         changed.extend(value.map(|r| (r, format!("{at}.usage_limit"))));
         ui.end_row();
 
@@ -526,21 +527,21 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
             .response
             .accessible_name("Offer response");
         if offer.response != before {
-            tiers_edited = true;
+            clicked = true;
         }
         ui.end_row();
     });
     for (r, field) in &changed {
         form.track(r, field);
     }
-    if tiers_edited {
+    if clicked {
         form.step();
     }
     for field in ["name", "kind", "value", "min_spend", "tiers", "channel", "starts", "ends", "usage_limit", "response"]
     {
         form.problems_at(ui, &format!("{at}.{field}"));
     }
-    if arms.is_empty() && preview.is_some_and(|p| !p.calibrated) {
+    if arms.is_empty() && preview.is_some_and(|p| p.known.arms.is_none()) {
         ui.weak("No past campaign is calibrated for this data: offers use the default assumptions below.");
     }
 }
@@ -830,7 +831,10 @@ fn customer_search(app: &mut PromoStudioApp, preview: Option<&CampaignPreview>, 
         ui.weak("Type a customer id to see which offer they get and why.");
         return;
     }
-    let Some(i) = plan.customers.ids.iter().position(|x| x == id) else {
+    // The plan's customers are the feature table's rows, in its order: the
+    // table's sorted index finds them without a scan each frame.
+    let row = app.dataset().and_then(|d| d.feature_rows.row_of(id));
+    let Some(i) = row.filter(|&i| plan.customers.ids.get(i).is_some_and(|x| x == id)) else {
         ui.colored_label(theme::WARNING, format!("No customer {id} in the loaded data."));
         return;
     };

@@ -131,19 +131,20 @@ impl CampaignDraft {
     }
 
     pub fn undo(&mut self) -> Result<(), DraftError> {
-        self.last_field = None;
-        if let Some(previous) = self.undo.pop() {
-            self.redo.push(std::mem::replace(&mut self.current, previous));
-            self.modified = true;
-            self.autosave()?;
-        }
-        Ok(())
+        self.travel(true)
     }
 
     pub fn redo(&mut self) -> Result<(), DraftError> {
+        self.travel(false)
+    }
+
+    /// One step back (undo) or forward (redo): the campaign taken from one
+    /// history goes current, and the current one goes to the other history.
+    fn travel(&mut self, back: bool) -> Result<(), DraftError> {
         self.last_field = None;
-        if let Some(next) = self.redo.pop() {
-            self.undo.push(std::mem::replace(&mut self.current, next));
+        let (from, to) = if back { (&mut self.undo, &mut self.redo) } else { (&mut self.redo, &mut self.undo) };
+        if let Some(campaign) = from.pop() {
+            to.push(std::mem::replace(&mut self.current, campaign));
             self.modified = true;
             self.autosave()?;
         }

@@ -128,10 +128,9 @@ pub struct CampaignPreview {
     pub customers: usize,
     /// How many customers each offer may go to, in offer order.
     pub eligible: Vec<usize>,
-    /// What the campaign may name here: features, segments, RFM groups, calibrated arms.
+    /// What the campaign may name here: features, segments, RFM groups, and
+    /// the calibrated arms (None: no calibrated response here).
     pub known: Known,
-    /// Whether a calibrated response is there for offers to use.
-    pub calibrated: bool,
     /// Everything wrong with the campaign here, by field; empty when it was planned.
     pub problems: Vec<Problem>,
     pub plan: Option<Plan>,
@@ -193,7 +192,6 @@ impl Stage for Planning {
             campaign: campaign.clone(),
             customers,
             eligible,
-            calibrated: response.is_some(),
             known,
             problems,
             plan,
