@@ -132,7 +132,8 @@ fn a_customer_search_shows_k_products_with_reasons() {
     assert_eq!(view.recommended.len(), 10);
     assert!(h.query_by_label_contains(&format!("Customer {id} bought")).is_some());
     for r in &view.recommended {
-        assert!(h.query_by_label(&r.reason).is_some(), "reason shown: {}", r.reason);
+        // Two products may share a reason ("bought together with X by 72 customers").
+        assert!(h.query_all_by_label(&r.reason).next().is_some(), "reason shown: {}", r.reason);
     }
     assert!(h.query_by_label_contains("products already bought are excluded").is_some());
 
@@ -566,4 +567,52 @@ fn the_plan_exports_with_pseudonymised_ids() {
     assert!(columns[0].iter().all(|id| !originals.contains(id)), "no original id is left");
     assert_eq!(columns[0], columns[1], "the same key gives the same pseudonyms");
     assert!(h.state().notices.iter().any(|n| n.text.contains("customer ids pseudonymised")));
+}
+
+#[test]
+fn bundles_from_baskets_are_shown_and_proposed_to_a_bundle_offer() {
+    use promo_studio::core::stages::bundles::OftenBoughtTogether;
+    let mut h = sample_app();
+    let rules = h.state().flow.get::<OftenBoughtTogether>().cloned().expect("the baskets are mined after a load");
+    let top = rules.bundles.top_bundles(10);
+    assert!(!top.is_empty(), "the sample's orders hold bundles at the default minimums");
+    let (best, _) = top[0];
+
+    // Recommendations: the strongest bundle, by name, under "Often bought together".
+    h.get_by_role_and_label(Role::Button, "Recommendations").click();
+    h.run();
+    let label = rules.label(&best.items);
+    h.get_by_label(&label).scroll_to_me();
+    h.run();
+    assert_eq!(h.query_all_by_label("Often bought together").count(), 2, "its settings and its table");
+
+    // Promotions: a new offer made a bundle gets its products from a proposal, as one undoable edit.
+    promotions(&mut h);
+    h.get_by_label("Add offer").scroll_to_me();
+    h.run();
+    h.get_by_label("Add offer").click();
+    wait_for_jobs(&mut h);
+    h.get_by_label("Offer kind").click();
+    h.run();
+    h.get_by_label("Bundle").click();
+    wait_for_jobs(&mut h);
+    assert!(h.query_by_label("none chosen yet").is_some());
+    h.get_by_label("Propose a bundle").scroll_to_me();
+    h.run();
+    h.get_by_label("Propose a bundle").click();
+    h.run();
+    let proposal = format!(
+        "{}  ({} orders, lift {:.1}×)",
+        label,
+        promo_studio::core::format::count(best.baskets as f64),
+        top[0].1.lift
+    );
+    h.get_by_label(&proposal).click();
+    wait_for_jobs(&mut h);
+    let offer = h.state().draft.campaign().offers.last().unwrap().clone();
+    assert_eq!(offer.products, Some(rules.ids(&best.items)));
+    assert!(h.query_by_label(&label).is_some(), "the chosen products are named in the editor");
+    h.get_by_label("Undo").click();
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().draft.campaign().offers.last().unwrap().products, None);
 }

@@ -190,6 +190,16 @@ fn online_retail_product_names_come_from_description_and_help_content_models() {
     assert!(content > 0.04, "content {content}");
     assert!(hybrid > knn, "hybrid {hybrid} vs item-knn {knn}");
 
-    let o = run(&["recommend", "--events", path.to_str().unwrap(), "--customer", "13437", "--k", "3"]);
+    let o = run(&[
+        "recommend",
+        "--events",
+        path.to_str().unwrap(),
+        "--model",
+        "item-knn",
+        "--customer",
+        "13437",
+        "--k",
+        "3",
+    ]);
     assert!(stdout(&o).contains("bought together with RED HANGING HEART T-LIGHT HOLDER"), "{}", stdout(&o));
 }

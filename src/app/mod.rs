@@ -239,12 +239,16 @@ impl PromoStudioApp {
     }
 
     fn draw(&mut self, ui: &mut egui::Ui) {
-        egui::Panel::bottom("status").show(ui, |ui| status::status_bar(self, ui));
-        egui::Panel::left("navigation").exact_size(theme::NAV_WIDTH).resizable(false).show(ui, |ui| {
-            views::navigation(self, ui);
-        });
+        egui::Panel::bottom("status").frame(theme::side_panel_frame(ui)).show(ui, |ui| status::status_bar(self, ui));
+        egui::Panel::left("navigation")
+            .frame(theme::side_panel_frame(ui))
+            .exact_size(theme::NAV_WIDTH)
+            .resizable(false)
+            .show(ui, |ui| {
+                views::navigation(self, ui);
+            });
         let screen = views::current(self);
-        egui::CentralPanel::default().show(ui, |ui| (screen.show)(self, ui));
+        theme::central_panel(ui).show(ui, |ui| (screen.show)(self, ui));
         status::toasts(self, ui.ctx());
     }
 }
@@ -280,6 +284,11 @@ impl eframe::App for PromoStudioApp {
         if self.persist {
             storage.set_string(STORAGE_KEY, self.saved_settings());
         }
+    }
+
+    /// The panels' colour: they paint no fill of their own (`theme::central_panel`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
     }
 
     fn persist_egui_memory(&self) -> bool {

@@ -89,6 +89,19 @@ pub fn fonts(system: SystemFonts) -> FontDefinitions {
 }
 
 /// Installs fonts (preferring a system CJK font) and text sizes: the app.
+/// The window's background is cleared to the panel colour (see
+/// `PromoStudioApp::clear_color`) and panels paint no fill of their own: a
+/// software renderer (VMs, remote desktops, CI) shades every pixel of every
+/// full-window fill, and the nested panels of a screen were three of them.
+pub fn central_panel(ui: &egui::Ui) -> egui::CentralPanel {
+    egui::CentralPanel::default().frame(egui::Frame::central_panel(ui.style()).fill(Color32::TRANSPARENT))
+}
+
+/// A side, top or bottom panel without a fill of its own (see [`central_panel`]).
+pub fn side_panel_frame(ui: &egui::Ui) -> egui::Frame {
+    egui::Frame::side_top_panel(ui.style()).fill(Color32::TRANSPARENT)
+}
+
 pub fn apply(ctx: &egui::Context) {
     apply_with(ctx, SystemFonts::Prefer);
 }

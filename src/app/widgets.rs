@@ -36,12 +36,16 @@ pub fn empty_state(ui: &mut egui::Ui, message: &str) {
 
 /// A settings column on the left of a screen, scrolled if tall.
 pub fn settings_panel(ui: &mut egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
-    egui::Panel::left(id.to_string()).exact_size(theme::SETTINGS_WIDTH).resizable(false).show(ui, |ui| {
-        egui::ScrollArea::vertical().id_salt(id).show(ui, |ui| {
-            ui.add_space(theme::SPACE);
-            add(ui);
+    egui::Panel::left(id.to_string())
+        .frame(theme::side_panel_frame(ui))
+        .exact_size(theme::SETTINGS_WIDTH)
+        .resizable(false)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt(id).show(ui, |ui| {
+                ui.add_space(theme::SPACE);
+                add(ui);
+            });
         });
-    });
 }
 
 /// A coloured square for legends and tables.

@@ -245,7 +245,7 @@ impl CampaignCustomers {
     ) -> Result<(), Failure> {
         let recommender = match &self.loaded {
             Some(loaded) => {
-                let settings = ModelSettings::new(ModelKind::ItemKnn);
+                let settings = ModelSettings::new(ModelKind::DEFAULT);
                 let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, None)?;
                 Some(Recommender::fit(settings, interactions, attributes, None))
             }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+pub mod bundles;
 pub mod campaigns;
 
 use crate::core::features::{self, customer_features, read_features_csv};
@@ -119,7 +120,8 @@ pub enum Command {
     Recommend {
         #[command(flatten)]
         input: EventsInput,
-        #[arg(long, value_enum, default_value_t = ModelArg::ItemKnn)]
+        /// The model; rp3beta (the default) measured best (README, "Recommendations").
+        #[arg(long, value_enum, default_value_t = ModelArg::Rp3beta)]
         model: ModelArg,
         /// Items per customer.
         #[arg(long, default_value_t = 10)]
@@ -148,6 +150,10 @@ pub enum Command {
         /// With --evaluate: every model side by side on the same split.
         #[arg(long)]
         compare: bool,
+        /// With --evaluate: write the protocol's split as customer_id,item_id,part (train/test),
+        /// so that other tools (benches/recommend_peers.py) score on exactly the same split.
+        #[arg(long, requires = "evaluate")]
+        split_out: Option<PathBuf>,
         /// Write customer_id,rank,item_id,score,reason for every customer.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -165,6 +171,10 @@ pub enum Command {
         #[arg(long, requires = "segments")]
         segment_out: Option<PathBuf>,
     },
+    /// Bundles from baskets: frequent itemsets (FP-growth) and association rules with
+    /// support, confidence, lift, leverage and conviction, from purchase orders or a
+    /// table of (basket, item) rows.
+    Bundles(bundles::BundlesArgs),
     /// A campaign's plan (DATA.md §7, §8, §10): eligibility, each (customer, offer)'s expected
     /// value (default response model, or a calibrated arm with --response), the assignment and
     /// the holdout. No simulation.
@@ -245,6 +255,7 @@ pub enum ModelArg {
     UserKnn,
     Content,
     Hybrid,
+    Rp3beta,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -295,6 +306,51 @@ pub fn run(command: Command) -> ExitCode {
 
 /// Loads for a command that computes per-customer tables itself, warning on stderr
 /// about every row left out.
+/// Customers per chunk of `recommend --out`.
+const RECOMMEND_CHUNK: usize = 50_000;
+
+/// `customer_id,rank,item_id,score,reason` for `customers`.
+fn recommendations_table(
+    rec: &Recommender,
+    customers: &[String],
+    k: usize,
+    include_bought: bool,
+) -> PolarsResult<DataFrame> {
+    let rows: Vec<Vec<(usize, String, f64, String)>> = customers
+        .par_iter()
+        .map(|id| {
+            rec.recommend(id, k, include_bought)
+                .iter()
+                .enumerate()
+                .map(|(rank, r)| (rank + 1, rec.item_id(r.item).to_string(), r.score, rec.reason(r)))
+                .collect()
+        })
+        .collect();
+    let n: usize = rows.iter().map(Vec::len).sum();
+    let mut id_col = Vec::with_capacity(n);
+    let (mut rank_col, mut item_col, mut score_col, mut reason_col) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (id, recs) in customers.iter().zip(&rows) {
+        for (rank, item, score, reason) in recs {
+            id_col.push(id.as_str());
+            rank_col.push(*rank as u32);
+            item_col.push(item.as_str());
+            score_col.push(*score);
+            reason_col.push(reason.as_str());
+        }
+    }
+    DataFrame::new(
+        n,
+        vec![
+            StringChunked::from_slice("customer_id".into(), &id_col).into_column(),
+            UInt32Chunked::from_vec("rank".into(), rank_col).into_column(),
+            StringChunked::from_slice("item_id".into(), &item_col).into_column(),
+            Float64Chunked::from_vec("score".into(), score_col).into_column(),
+            StringChunked::from_slice("reason".into(), &reason_col).into_column(),
+        ],
+    )
+}
+
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
     let loaded = load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?;
     for w in loaded.report.warnings() {
@@ -480,6 +536,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             evaluate,
             json,
             compare,
+            split_out,
             out,
             customer,
             include_bought,
@@ -495,12 +552,13 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 ModelArg::UserKnn => ModelKind::UserKnn,
                 ModelArg::Content => ModelKind::Content,
                 ModelArg::Hybrid => ModelKind::Hybrid,
+                ModelArg::Rp3beta => ModelKind::Rp3beta,
             };
             if !(view_weight >= 0.0 && cart_weight >= 0.0 && view_weight.is_finite() && cart_weight.is_finite()) {
                 return Err(Failure("--view-weight and --cart-weight must be numbers ≥ 0".into()));
             }
             let weights = EventWeights { purchase: 1.0, cart: cart_weight, view: view_weight };
-            let settings = ModelSettings { kind, weights, neighbours, hybrid_item_knn_weight };
+            let settings = ModelSettings { kind, weights, neighbours, hybrid_item_knn_weight, rp3beta: None };
             let loaded = load(&input)?;
             // The same names the app shows: the catalogue given, else a
             // Description-like column of the events file.
@@ -512,7 +570,13 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                     .get("item_id")
                     .and_then(|column| product_names_in(&input.events, column, input.encoding)),
             };
-            let (interactions, attributes) = recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?;
+            let (interactions, attributes) = {
+                let _t = crate::core::trace::phase("interactions");
+                recommender_inputs(&loaded.events, &settings, catalogue.as_ref())?
+            };
+            if let Some(path) = &split_out {
+                output::write_csv(path, &mut recommend::split_table(&interactions)?)?;
+            }
             if evaluate {
                 let kinds: Vec<ModelKind> = if compare { ModelKind::ALL.to_vec() } else { vec![kind] };
                 for kind in kinds {
@@ -542,7 +606,28 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 Some(path) => Some(read_segments_csv(path)?),
                 None => None,
             };
-            let rec = Recommender::fit(settings, interactions, attributes, segment_table.as_deref());
+            // Every customer with an event gets a list (new ones: popular items);
+            // then the events are freed before the model is fitted.
+            let customers = match &out {
+                Some(_) => Some(text_column(
+                    &loaded
+                        .events
+                        .df
+                        .clone()
+                        .lazy()
+                        .select([loaded.events.customer_id_expr()])
+                        .unique(None, UniqueKeepStrategy::Any)
+                        .sort(["customer_id"], Default::default())
+                        .collect()?,
+                    "customer_id",
+                )?),
+                None => None,
+            };
+            drop(loaded);
+            let rec = {
+                let _t = crate::core::trace::phase("fit");
+                Recommender::fit(settings, interactions, attributes, segment_table.as_deref())
+            };
             if let Some(id) = customer {
                 let bought = rec.bought(&id);
                 println!(
@@ -571,52 +656,17 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 }
             }
             if let Some(path) = out {
-                let customers = text_column(
-                    &loaded
-                        .events
-                        .df
-                        .clone()
-                        .lazy()
-                        .select([loaded.events.customer_id_expr()])
-                        .unique(None, UniqueKeepStrategy::Any)
-                        .sort(["customer_id"], Default::default())
-                        .collect()?,
-                    "customer_id",
-                )?;
-                let rows: Vec<Vec<(usize, String, f64, String)>> = customers
-                    .par_iter()
-                    .map(|id| {
-                        rec.recommend(id, k, include_bought)
-                            .iter()
-                            .enumerate()
-                            .map(|(rank, r)| (rank + 1, rec.item_id(r.item).to_string(), r.score, rec.reason(r)))
-                            .collect()
-                    })
-                    .collect();
-                let n: usize = rows.iter().map(Vec::len).sum();
-                let mut id_col = Vec::with_capacity(n);
-                let (mut rank_col, mut item_col, mut score_col, mut reason_col) =
-                    (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-                for (id, recs) in customers.iter().zip(&rows) {
-                    for (rank, item, score, reason) in recs {
-                        id_col.push(id.as_str());
-                        rank_col.push(*rank as u32);
-                        item_col.push(item.as_str());
-                        score_col.push(*score);
-                        reason_col.push(reason.as_str());
+                let customers = customers.unwrap_or_default();
+                // In chunks, so that memory holds one chunk's rows, not every customer's.
+                let _t = crate::core::trace::phase("recommend + write");
+                output::write_atomically(&path, |w| {
+                    for (n, chunk) in customers.chunks(RECOMMEND_CHUNK).enumerate() {
+                        let mut df =
+                            recommendations_table(&rec, chunk, k, include_bought).map_err(|e| e.to_string())?;
+                        CsvWriter::new(&mut *w).include_header(n == 0).finish(&mut df).map_err(|e| e.to_string())?;
                     }
-                }
-                let mut df = DataFrame::new(
-                    n,
-                    vec![
-                        StringChunked::from_slice("customer_id".into(), &id_col).into_column(),
-                        UInt32Chunked::from_vec("rank".into(), rank_col).into_column(),
-                        StringChunked::from_slice("item_id".into(), &item_col).into_column(),
-                        Float64Chunked::from_vec("score".into(), score_col).into_column(),
-                        StringChunked::from_slice("reason".into(), &reason_col).into_column(),
-                    ],
-                )?;
-                output::write_csv(&path, &mut df)?;
+                    Ok(())
+                })?;
                 println!(
                     "recommend: top {k} by {} for {} customers → {}",
                     kind.name(),
@@ -657,6 +707,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Bundles(args) => bundles::bundles_command(args),
         Command::Plan(args) => campaigns::plan_command(args),
         Command::Calibrate(args) => campaigns::calibrate_command(args),
         Command::Simulate(args) => campaigns::simulate_command(args),

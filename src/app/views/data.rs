@@ -72,7 +72,7 @@ pub enum DataTab {
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "data-settings", |ui| file_settings(app, ui));
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Data",

@@ -28,7 +28,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
 };
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Past campaign",

@@ -14,10 +14,13 @@ use super::super::widgets::{empty_state, screen_title, section, settings_panel, 
 use super::super::{Command, PromoStudioApp, theme};
 use super::ScreenDecl;
 use crate::core::campaign::assign;
-use crate::core::campaign::file::{Assignment, Campaign, Comparison, Eligibility, OfferKind, Problem, Rule, Tier};
+use crate::core::campaign::file::{
+    Assignment, Campaign, Comparison, Eligibility, Offer, OfferKind, Problem, Rule, Tier,
+};
 use crate::core::campaign::plan::Group;
 use crate::core::format;
 use crate::core::pipeline::{Stage, StageKey};
+use crate::core::stages::bundles::{BasketRules, OftenBoughtTogether};
 use crate::core::stages::campaigns::{Calibration, CampaignPreview, Planning, campaign_problems};
 use crate::core::stages::recommendations::{CustomerLookup, Recommendations};
 
@@ -103,7 +106,7 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     let mut form = Form { campaign: current.clone(), changed: false, typed_in: None, problems: &problems };
     shortcuts(app, ui);
     settings_panel(ui, "promotion-settings", |ui| campaign_settings(app, &mut form, ui));
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Promotions",
@@ -114,7 +117,8 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             if !form.campaign.offers.is_empty() {
                 let i = app.view.selected_offer.min(form.campaign.offers.len() - 1);
                 app.view.selected_offer = i;
-                offer_editor(&mut form, i, preview.as_deref(), ui);
+                let bundles = app.flow.get::<OftenBoughtTogether>();
+                offer_editor(&mut form, i, preview.as_deref(), bundles.as_ref().map(|b| b.as_ref()), ui);
                 eligibility_editor(&mut form, i, preview.as_deref(), &current, ui);
             }
             assumptions_editor(&mut form, ui);
@@ -366,7 +370,63 @@ fn offer_list(app: &mut PromoStudioApp, form: &mut Form, preview: Option<&Campai
     });
 }
 
-fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui: &mut egui::Ui) {
+/// The bundle's products, and bundles proposed from the shop's baskets
+/// (strongest first); true when the user picked one.
+fn bundle_products(offer: &mut Offer, bundles: Option<&BasketRules>, ui: &mut egui::Ui) -> bool {
+    let mut picked = false;
+    ui.vertical(|ui| {
+        let name = |id: &String| {
+            bundles
+                .and_then(|b| b.items.binary_search(id).ok().map(|n| b.names[n].clone()))
+                .unwrap_or_else(|| id.clone())
+        };
+        match offer.products.as_deref() {
+            Some(ids) if !ids.is_empty() => {
+                ui.label(ids.iter().map(name).collect::<Vec<_>>().join(" + "));
+            }
+            _ => {
+                ui.weak("none chosen yet");
+            }
+        }
+        let Some(rules) = bundles else {
+            ui.weak("Proposals appear once the baskets are mined (Recommendations screen).");
+            return;
+        };
+        let proposals = rules.bundles.top_bundles(10);
+        if proposals.is_empty() {
+            ui.weak("No bundle in the baskets reaches the minimums set on the Recommendations screen.");
+            return;
+        }
+        egui::ComboBox::from_id_salt("bundle-proposal")
+            .selected_text("Propose from baskets…")
+            .width(360.0)
+            .show_ui(ui, |ui| {
+                for (set, rule) in proposals {
+                    let text = format!(
+                        "{}  ({} orders, lift {:.1}×)",
+                        rules.label(&set.items),
+                        format::count(set.baskets as f64),
+                        rule.lift
+                    );
+                    if ui.selectable_label(false, text).clicked() {
+                        offer.products = Some(rules.ids(&set.items));
+                        picked = true;
+                    }
+                }
+            })
+            .response
+            .accessible_name("Propose a bundle");
+    });
+    picked
+}
+
+fn offer_editor(
+    form: &mut Form,
+    i: usize,
+    preview: Option<&CampaignPreview>,
+    bundles: Option<&BasketRules>,
+    ui: &mut egui::Ui,
+) {
     let at = format!("offers[{i}]");
     section(ui, &format!("Offer: {}", form.campaign.offers[i].name));
     let channels: Vec<String> = form.campaign.channels.iter().map(|c| c.name.clone()).collect();
@@ -469,6 +529,12 @@ fn offer_editor(form: &mut Form, i: usize, preview: Option<&CampaignPreview>, ui
         } else if offer.kind != kind && offer.tiers.take().is_some() {
             // Tiers belong to an amount off: a change of kind drops them (one undoable step).
             clicked = true;
+        }
+
+        if offer.kind == OfferKind::Bundle {
+            ui.label("Products");
+            clicked |= bundle_products(offer, bundles, ui);
+            ui.end_row();
         }
 
         ui.label("Channel");

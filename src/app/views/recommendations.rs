@@ -1,6 +1,6 @@
 //! The Recommendations screen: choose a model, compare every model by the
 //! DATA.md §4 protocol, look up a customer's history and top-N with reasons,
-//! and see what each segment would be offered.
+//! see what each segment would be offered, and what is often bought together.
 
 use egui_extras::{Column, TableBuilder};
 
@@ -10,6 +10,7 @@ use super::ScreenDecl;
 use crate::core::format;
 use crate::core::pipeline::{Stage, StageKey};
 use crate::core::recommend::ModelKind;
+use crate::core::stages::bundles::OftenBoughtTogether;
 use crate::core::stages::recommendations::{
     CustomerLookup, CustomerView, ModelComparison, PROTOCOL, RecommendationLab, Recommendations,
 };
@@ -22,12 +23,13 @@ fn model_title(kind: ModelKind) -> &'static str {
         ModelKind::UserKnn => "User-kNN (similar customers)",
         ModelKind::Content => "Content (similar products)",
         ModelKind::Hybrid => "Hybrid (item-kNN + content)",
+        ModelKind::Rp3beta => "RP3beta (bought together, recent first)",
     }
 }
 
 pub const SCREEN: ScreenDecl = ScreenDecl {
     title: "Recommendations",
-    busy_with: &[Recommendations::NAME, ModelComparison::NAME, CustomerLookup::NAME],
+    busy_with: &[Recommendations::NAME, ModelComparison::NAME, CustomerLookup::NAME, OftenBoughtTogether::NAME],
     summary: |app| app.flow.get::<Recommendations>().map(|l| l.recommender.settings.kind.name().to_string()),
     show,
     on_result,
@@ -50,7 +52,7 @@ fn on_result(app: &mut PromoStudioApp, stage: StageKey, _: f64) {
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "recommend-settings", |ui| model_settings(app, ui));
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Recommendations",
@@ -71,6 +73,7 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             evaluation_table(app, ui);
             customer_lookup(app, ui, &lab);
             segment_products(ui, &lab);
+            often_bought_together(app, ui);
         });
     });
 }
@@ -123,6 +126,78 @@ fn model_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     if has_segments {
         ui.weak("With segments: Popularity recommends each segment's own top sellers.");
     }
+    section(ui, "Often bought together");
+    ui.weak("Bundles mined from purchase orders (FP-growth): the minimums a rule must reach.");
+    let b = app.flow.choices.of_mut::<OftenBoughtTogether>();
+    egui::Grid::new("bundle-settings").num_columns(2).show(ui, |ui| {
+        ui.label("Support");
+        ui.add(egui::DragValue::new(&mut b.min_support).speed(0.0005).range(0.0001..=1.0).max_decimals(4))
+            .on_hover_text("Share of orders holding the whole bundle")
+            .accessible_name("Minimum support");
+        ui.end_row();
+        ui.label("Confidence");
+        ui.add(egui::DragValue::new(&mut b.min_confidence).speed(0.01).range(0.0..=1.0).max_decimals(2))
+            .on_hover_text("Share of orders with the first products that also hold the rest")
+            .accessible_name("Minimum confidence");
+        ui.end_row();
+        ui.label("Lift");
+        ui.add(egui::DragValue::new(&mut b.min_lift).speed(0.05).range(0.0..=100.0).max_decimals(2))
+            .on_hover_text("How many times likelier together than by chance")
+            .accessible_name("Minimum lift");
+        ui.end_row();
+        ui.label("Largest bundle");
+        ui.add(egui::DragValue::new(&mut b.max_len).range(2..=6).suffix(" products")).accessible_name("Largest bundle");
+        ui.end_row();
+    });
+    if ui.add_enabled(has_data, egui::Button::new("Mine baskets")).clicked() {
+        app.push(Command::run::<OftenBoughtTogether>());
+    }
+}
+
+/// The strongest bundles, each with its best rule.
+fn often_bought_together(app: &PromoStudioApp, ui: &mut egui::Ui) {
+    section(ui, "Often bought together");
+    let Some(rules) = app.flow.get::<OftenBoughtTogether>() else {
+        ui.weak(if app.is_running::<OftenBoughtTogether>() {
+            "Mining baskets…"
+        } else {
+            "Press Mine baskets on the left."
+        });
+        return;
+    };
+    let mined = &rules.bundles;
+    ui.weak(format!(
+        "{} orders: {} rules with support ≥ {}, confidence ≥ {} and lift ≥ {}. Support: share of orders with the \
+         whole bundle; confidence: share of orders with the first products that also hold the last; lift: how many \
+         times likelier than by chance.",
+        format::count(mined.baskets as f64),
+        format::count(mined.rules.len() as f64),
+        format::percent(mined.settings.min_support),
+        format::percent(mined.settings.min_confidence),
+        mined.settings.min_lift
+    ));
+    let top = mined.top_bundles(12);
+    if top.is_empty() {
+        ui.weak("No bundle reaches these minimums: lower the support or confidence on the left.");
+        return;
+    }
+    egui::Grid::new("bundles").striped(true).num_columns(5).spacing([theme::SPACE_LARGE, 4.0]).show(ui, |ui| {
+        for h in ["Bundle", "Orders", "Rule", "Confidence", "Lift"] {
+            ui.strong(h);
+        }
+        ui.end_row();
+        for (set, rule) in top {
+            ui.add(egui::Label::new(rules.label(&set.items)).truncate());
+            ui.label(format!("{} ({})", format::count(set.baskets as f64), format::percent(set.support)));
+            ui.add(
+                egui::Label::new(format!("{} → {}", rules.label(&rule.antecedent), rules.label(&rule.consequent)))
+                    .truncate(),
+            );
+            ui.label(format::percent(rule.confidence));
+            ui.label(format!("{:.1}×", rule.lift));
+            ui.end_row();
+        }
+    });
 }
 
 fn evaluation_table(app: &PromoStudioApp, ui: &mut egui::Ui) {

@@ -42,7 +42,7 @@ fn on_result(app: &mut PromoStudioApp, stage: StageKey, _: f64) {
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "segment-settings", |ui| segment_settings(app, ui));
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Segments",

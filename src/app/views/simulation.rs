@@ -33,7 +33,7 @@ pub const SCREEN: ScreenDecl = ScreenDecl {
 
 fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     settings_panel(ui, "simulation-settings", |ui| settings(app, ui));
-    egui::CentralPanel::default().show(ui, |ui| {
+    theme::central_panel(ui).show(ui, |ui| {
         screen_title(
             ui,
             "Simulation",

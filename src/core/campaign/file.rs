@@ -281,6 +281,10 @@ pub struct Offer {
     /// The calibrated arm that predicts this offer's effect; absent: the default model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// A `bundle`'s products (item ids), as proposed from the shop's baskets
+    /// ("often bought together") or chosen by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub products: Option<Vec<String>>,
 }
 
 impl Offer {
@@ -298,6 +302,7 @@ impl Offer {
             ends: None,
             usage_limit: None,
             response: None,
+            products: None,
         }
     }
 

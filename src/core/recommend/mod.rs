@@ -1,10 +1,12 @@
 //! Recommendations (DATA.md §4): interactions, models, the offline
 //! evaluation protocol and its metrics.
 
+pub mod bundles;
 pub mod content;
 pub mod interactions;
 pub mod models;
 pub mod recommender;
+pub mod rp3beta;
 pub mod split;
 
 use rayon::prelude::*;
@@ -12,9 +14,10 @@ use serde::Serialize;
 
 pub use content::{ContentModel, ItemAttributes};
 pub use interactions::{Interactions, InteractionsError};
-pub use models::{ItemKnn, Popularity, Reason, Recommendation, SegmentPopularity, UserKnn};
+pub use models::{ItemKnn, Linkage, Popularity, Reason, Recommendation, SegmentPopularity, UserKnn};
 pub use recommender::{Recommender, SegmentRow};
-pub use split::{Holdout, temporal_holdout};
+pub use rp3beta::{Rp3beta, Rp3betaParams, Tuning};
+pub use split::{Holdout, holdout_by_time, split_table, temporal_holdout};
 
 /// The models the command line and the app offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -25,11 +28,22 @@ pub enum ModelKind {
     UserKnn,
     Content,
     Hybrid,
+    Rp3beta,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 5] =
-        [ModelKind::Popularity, ModelKind::ItemKnn, ModelKind::UserKnn, ModelKind::Content, ModelKind::Hybrid];
+    /// What the app and the command line use unless told otherwise: the best
+    /// by DATA.md §4's protocol on Online Retail and the sample (README).
+    pub const DEFAULT: ModelKind = ModelKind::Rp3beta;
+
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Popularity,
+        ModelKind::ItemKnn,
+        ModelKind::UserKnn,
+        ModelKind::Content,
+        ModelKind::Hybrid,
+        ModelKind::Rp3beta,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -38,6 +52,7 @@ impl ModelKind {
             ModelKind::UserKnn => "user-knn",
             ModelKind::Content => "content",
             ModelKind::Hybrid => "hybrid",
+            ModelKind::Rp3beta => "rp3beta",
         }
     }
 }
@@ -49,6 +64,7 @@ pub enum Model {
     UserKnn(UserKnn),
     Content(ContentModel),
     Hybrid(Hybrid),
+    Rp3beta(Rp3beta),
 }
 
 /// How much each kind of event counts in item-kNN's similarities and scores
@@ -77,6 +93,8 @@ impl EventWeights {
 pub struct Basket {
     /// Items bought (sorted): never recommended back unless asked.
     pub bought: Vec<u32>,
+    /// When each item of `bought` was first bought (ms), aligned with it.
+    pub bought_at: Vec<i64>,
     /// (item, weight), sorted by item: purchases, and views/carts by their weights.
     pub signals: Vec<(u32, f64)>,
 }
@@ -90,6 +108,13 @@ pub fn baskets(interactions: &Interactions, holdout: Option<&Holdout>, weights: 
             let bought: Vec<u32> = match holdout {
                 Some(h) => h.train[c].clone(),
                 None => interactions.bought[c].iter().map(|b| b.0).collect(),
+            };
+            let all = &interactions.bought[c];
+            let bought_at: Vec<i64> = match holdout {
+                Some(_) => {
+                    bought.iter().map(|i| all.binary_search_by_key(i, |b| b.0).map_or(0, |n| all[n].1)).collect()
+                }
+                None => all.iter().map(|b| b.1).collect(),
             };
             let cutoff = holdout
                 .map(|h| &h.test[c])
@@ -109,7 +134,7 @@ pub fn baskets(interactions: &Interactions, holdout: Option<&Holdout>, weights: 
                 } else {
                     Vec::new()
                 };
-                return Basket { bought, signals };
+                return Basket { bought, bought_at, signals };
             }
             let mut weight: std::collections::BTreeMap<u32, f64> = std::collections::BTreeMap::new();
             if weights.purchase > 0.0 {
@@ -124,10 +149,13 @@ pub fn baskets(interactions: &Interactions, holdout: Option<&Holdout>, weights: 
                     *entry = entry.max(w);
                 }
             }
-            Basket { bought, signals: weight.into_iter().collect() }
+            Basket { bought, bought_at, signals: weight.into_iter().collect() }
         })
         .collect()
 }
+
+/// Tuning optimises precision at this many items (DATA.md §4's default k).
+pub const TUNING_K: usize = 10;
 
 /// How a model is built.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -139,11 +167,20 @@ pub struct ModelSettings {
     pub neighbours: usize,
     /// hybrid: the share of item-knn in the blend (the rest is content).
     pub hybrid_item_knn_weight: f64,
+    /// rp3beta: its settings; None: chosen on a validation split of the
+    /// training data (defaults where the data is too large to tune on).
+    pub rp3beta: Option<Rp3betaParams>,
 }
 
 impl ModelSettings {
     pub fn new(kind: ModelKind) -> ModelSettings {
-        ModelSettings { kind, weights: EventWeights::default(), neighbours: 50, hybrid_item_knn_weight: 0.7 }
+        ModelSettings {
+            kind,
+            weights: EventWeights::default(),
+            neighbours: 50,
+            hybrid_item_knn_weight: 0.7,
+            rp3beta: None,
+        }
     }
 }
 
@@ -160,36 +197,48 @@ impl Hybrid {
         let bought = &basket.bought[..];
         let exclude: &[u32] = if exclude_bought { bought } else { &[] };
         let pool = k * 5;
-        let scaled = |recs: Vec<Recommendation>| -> Vec<Recommendation> {
-            let recs: Vec<Recommendation> =
-                recs.into_iter().filter(|r| !matches!(r.reason, Reason::Popular { .. })).collect();
-            let best = recs.iter().map(|r| r.score).fold(0.0, f64::max);
-            recs.into_iter()
-                .map(|r| Recommendation { score: if best > 0.0 { r.score / best } else { 0.0 }, ..r })
-                .collect()
-        };
-        let knn = scaled(self.item_knn.recommend_signals(&basket.signals, bought, pool, exclude_bought));
-        let content = scaled(self.content.recommend(bought, exclude, pool));
-        let mut blend: std::collections::BTreeMap<u32, (f64, f64, Reason)> = std::collections::BTreeMap::new();
-        for r in knn {
-            blend.insert(r.item, (self.weight * r.score, self.weight * r.score, r.reason));
-        }
-        for r in content {
-            let part = (1.0 - self.weight) * r.score;
-            let entry = blend.entry(r.item).or_insert((0.0, 0.0, r.reason.clone()));
-            entry.0 += part;
-            if part > entry.1 {
-                (entry.1, entry.2) = (part, r.reason);
-            }
-        }
-        let mut ranked: Vec<(u32, (f64, f64, Reason))> = blend.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
-        ranked.truncate(k);
-        let mut out: Vec<Recommendation> =
-            ranked.into_iter().map(|(item, (score, _, reason))| Recommendation { item, score, reason }).collect();
-        self.item_knn.popularity().fill(&mut out, exclude, k);
-        out
+        let knn = self.item_knn.recommend_signals(&basket.signals, bought, pool, exclude_bought);
+        let content = self.content.recommend(bought, exclude, pool);
+        blend(knn, content, self.weight, k, self.item_knn.popularity(), exclude)
     }
+}
+
+/// `weight` × the collaborative scores + (1 − `weight`) × the content scores,
+/// each scaled to its best candidate (popularity fill-ins left out); the
+/// reason is the larger part's. The top `k`, popular items filling in.
+pub fn blend(
+    collaborative: Vec<Recommendation>,
+    content: Vec<Recommendation>,
+    weight: f64,
+    k: usize,
+    popularity: &Popularity,
+    exclude: &[u32],
+) -> Vec<Recommendation> {
+    let scaled = |recs: Vec<Recommendation>| -> Vec<Recommendation> {
+        let recs: Vec<Recommendation> =
+            recs.into_iter().filter(|r| !matches!(r.reason, Reason::Popular { .. })).collect();
+        let best = recs.iter().map(|r| r.score).fold(0.0, f64::max);
+        recs.into_iter().map(|r| Recommendation { score: if best > 0.0 { r.score / best } else { 0.0 }, ..r }).collect()
+    };
+    let mut blend: std::collections::BTreeMap<u32, (f64, f64, Reason)> = std::collections::BTreeMap::new();
+    for r in scaled(collaborative) {
+        blend.insert(r.item, (weight * r.score, weight * r.score, r.reason));
+    }
+    for r in scaled(content) {
+        let part = (1.0 - weight) * r.score;
+        let entry = blend.entry(r.item).or_insert((0.0, 0.0, r.reason.clone()));
+        entry.0 += part;
+        if part > entry.1 {
+            (entry.1, entry.2) = (part, r.reason);
+        }
+    }
+    let mut ranked: Vec<(u32, (f64, f64, Reason))> = blend.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    ranked.truncate(k);
+    let mut out: Vec<Recommendation> =
+        ranked.into_iter().map(|(item, (score, _, reason))| Recommendation { item, score, reason }).collect();
+    popularity.fill(&mut out, exclude, k);
+    out
 }
 
 impl Model {
@@ -212,6 +261,18 @@ impl Model {
                 content: ContentModel::fit(attributes, train, n_items),
                 weight: settings.hybrid_item_knn_weight.clamp(0.0, 1.0),
             }),
+            ModelKind::Rp3beta => Model::Rp3beta(match settings.rp3beta {
+                Some(params) => Rp3beta::fit(baskets, attributes, params),
+                None => Rp3beta::fit_tuned(baskets, attributes, TUNING_K),
+            }),
+        }
+    }
+
+    /// How the model's settings were chosen, where it tuned them.
+    pub fn tuning(&self) -> Option<Tuning> {
+        match self {
+            Model::Rp3beta(m) => m.tuning,
+            _ => None,
         }
     }
 
@@ -237,6 +298,7 @@ impl Model {
             Model::UserKnn(m) => m.recommend(customer, exclude, k),
             Model::Content(m) => m.recommend(bought, exclude, k),
             Model::Hybrid(m) => m.recommend(basket, k, exclude_bought),
+            Model::Rp3beta(m) => m.recommend(basket, k, exclude_bought),
         }
     }
 }
@@ -252,6 +314,9 @@ pub struct Evaluation {
     pub hit_rate: f64,
     pub coverage: f64,
     pub evaluated_customers: usize,
+    /// rp3beta: the settings tuning chose on its validation split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<Tuning>,
 }
 
 /// One customer's metrics: (hits / k, hits / |held out|, NDCG, 1 if any hit).
@@ -316,6 +381,7 @@ pub fn evaluate(
         hit_rate: sums.3 / n,
         coverage: recommended.iter().filter(|&&b| b).count() as f64 / training_items.max(1) as f64,
         evaluated_customers: per_customer.len(),
+        tuning: model.tuning(),
     }
 }
 
@@ -354,17 +420,20 @@ mod tests {
             name_zh: vec![None; interactions.items.len()],
             price: vec![None; interactions.items.len()],
         };
-        let settings = ModelSettings::new(ModelKind::ItemKnn);
-        let a = evaluate(&settings, &interactions, &attributes, 5);
-        let b = evaluate(&settings, &interactions, &attributes, 5);
-        assert_eq!(a, b);
-        assert_eq!(a.evaluated_customers, 40);
-        let holdout = temporal_holdout(&interactions);
-        let baskets = baskets(&interactions, Some(&holdout), &settings.weights);
-        let model = Model::fit(&settings, &baskets, &attributes);
-        for (c, basket) in baskets.iter().enumerate() {
-            for r in model.recommend(Some(c), basket, 5) {
-                assert!(holdout.train[c].binary_search(&r.item).is_err());
+        for kind in [ModelKind::ItemKnn, ModelKind::Rp3beta] {
+            let settings = ModelSettings::new(kind);
+            let a = evaluate(&settings, &interactions, &attributes, 5);
+            let b = evaluate(&settings, &interactions, &attributes, 5);
+            assert_eq!(a, b);
+            assert_eq!(a.evaluated_customers, 40);
+            assert_eq!(a.tuning.is_some(), kind == ModelKind::Rp3beta, "rp3beta says what it chose");
+            let holdout = temporal_holdout(&interactions);
+            let baskets = baskets(&interactions, Some(&holdout), &settings.weights);
+            let model = Model::fit(&settings, &baskets, &attributes);
+            for (c, basket) in baskets.iter().enumerate() {
+                for r in model.recommend(Some(c), basket, 5) {
+                    assert!(holdout.train[c].binary_search(&r.item).is_err(), "{kind:?}");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Recommendation models: popularity (the cold-start fallback) and item-kNN
-//! (item–item cosine on the customer × item purchase matrix).
+//! (item–item links on the customer × item purchase matrix: cosine, or the
+//! RP3beta random walk).
 
 use rayon::prelude::*;
 
@@ -195,13 +196,36 @@ thread_local! {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Neighbour {
     pub item: u32,
-    /// Cosine similarity of the two items' buyer sets.
+    /// The link's weight: cosine similarity, or RP3beta's walk probability.
     pub similarity: f64,
     /// Customers who bought both.
     pub together: u32,
 }
 
-/// Item–item cosine neighbours, at most `k` per item.
+/// How two items' shared customers become the weight of the link between them.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub enum Linkage {
+    /// Σ w_ci w_cj / √(Σ w_ci² · Σ w_cj²) over customers c.
+    Cosine,
+    /// RP3beta (Paudel et al. 2017; Dacrema et al. 2019): the chance that a
+    /// walk item i → a buyer c of i → an item j of c ends at j, each step's
+    /// probability raised to `alpha`, divided by j's buyer count to the power
+    /// `beta` so that best-sellers do not crowd out everything else:
+    /// W_ij = deg_i^−α · Σ_{c buys i and j} deg_c^−α · deg_j^−β (binary purchases).
+    Rp3beta { alpha: f64, beta: f64 },
+}
+
+/// When each customer first bought each item, for links with a direction:
+/// a customer who bought j before i adds only `backward` (0..1) of their
+/// share to the link i → j, so that a link points to what people buy next.
+#[derive(Clone, Copy, Debug)]
+pub struct Direction<'a> {
+    /// Per customer, aligned with their signals.
+    pub times: &'a [Vec<i64>],
+    pub backward: f64,
+}
+
+/// Item–item neighbours, at most `k` per item, strongest first.
 #[derive(Clone, Debug)]
 pub struct ItemKnn {
     pub neighbours: Vec<Vec<Neighbour>>,
@@ -216,9 +240,58 @@ impl ItemKnn {
         ItemKnn::fit_weighted(&signals, train, n_items, k, true)
     }
 
+    /// RP3beta links on the binary purchase matrix (see [`Linkage::Rp3beta`]).
+    pub fn fit_rp3beta(train: &[Vec<u32>], n_items: usize, k: usize, alpha: f64, beta: f64) -> ItemKnn {
+        ItemKnn::fit_rp3beta_directed(train, None, n_items, k, alpha, beta)
+    }
+
+    /// RP3beta links, directed by first purchase times when `direction` is given.
+    pub fn fit_rp3beta_directed(
+        train: &[Vec<u32>],
+        direction: Option<Direction>,
+        n_items: usize,
+        k: usize,
+        alpha: f64,
+        beta: f64,
+    ) -> ItemKnn {
+        let signals: Vec<Vec<(u32, f64)>> = train.iter().map(|t| t.iter().map(|&i| (i, 1.0)).collect()).collect();
+        let linkage = Linkage::Rp3beta { alpha, beta };
+        let neighbours = link_tables(&signals, direction, n_items, k, &[linkage]).pop().unwrap_or_default();
+        ItemKnn { neighbours, popularity: Popularity::fit(train, n_items), purchases_only: true }
+    }
+
+    /// RP3beta links for each of `betas` from one pass over the customers
+    /// (β only rescales the sums), optionally directed.
+    pub fn fit_rp3beta_betas(
+        train: &[Vec<u32>],
+        direction: Option<Direction>,
+        n_items: usize,
+        k: usize,
+        alpha: f64,
+        betas: &[f64],
+    ) -> Vec<ItemKnn> {
+        let signals: Vec<Vec<(u32, f64)>> = train.iter().map(|t| t.iter().map(|&i| (i, 1.0)).collect()).collect();
+        let linkages: Vec<Linkage> = betas.iter().map(|&beta| Linkage::Rp3beta { alpha, beta }).collect();
+        let popularity = Popularity::fit(train, n_items);
+        link_tables(&signals, direction, n_items, k, &linkages)
+            .into_iter()
+            .map(|neighbours| ItemKnn { neighbours, popularity: popularity.clone(), purchases_only: true })
+            .collect()
+    }
+
     /// The popularity ranking the model falls back on.
     pub fn popularity(&self) -> &Popularity {
         &self.popularity
+    }
+
+    /// The same links, at most `k` per item (the strongest): what fitting
+    /// with `k` neighbours would give, without fitting again.
+    pub fn truncated(&self, k: usize) -> ItemKnn {
+        ItemKnn {
+            neighbours: self.neighbours.iter().map(|n| n[..n.len().min(k)].to_vec()).collect(),
+            popularity: self.popularity.clone(),
+            purchases_only: self.purchases_only,
+        }
     }
 
     /// Cosine on a weighted customer × item matrix (`signals`: per customer,
@@ -232,44 +305,19 @@ impl ItemKnn {
         k: usize,
         purchases_only: bool,
     ) -> ItemKnn {
-        let mut users: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_items];
-        for (c, items) in signals.iter().enumerate() {
-            for &(i, w) in items {
-                users[i as usize].push((c as u32, w));
-            }
-        }
-        let norm2: Vec<f64> = users.iter().map(|u| u.iter().map(|(_, w)| w * w).sum()).collect();
-        let neighbours: Vec<Vec<Neighbour>> = (0..n_items)
-            .into_par_iter()
-            .map_init(
-                || (vec![0.0f64; n_items], vec![0u32; n_items], Vec::<u32>::new()),
-                |(dot, together, touched), i| {
-                    for &(c, wi) in &users[i] {
-                        for &(j, wj) in &signals[c as usize] {
-                            if j as usize != i {
-                                if together[j as usize] == 0 {
-                                    touched.push(j);
-                                }
-                                together[j as usize] += 1;
-                                dot[j as usize] += wi * wj;
-                            }
-                        }
-                    }
-                    let scored: Vec<(u32, f64)> =
-                        touched.iter().map(|&j| (j, dot[j as usize] / (norm2[i] * norm2[j as usize]).sqrt())).collect();
-                    let best = top_k(scored, k)
-                        .into_iter()
-                        .map(|(j, similarity)| Neighbour { item: j, similarity, together: together[j as usize] })
-                        .collect();
-                    for &j in touched.iter() {
-                        together[j as usize] = 0;
-                        dot[j as usize] = 0.0;
-                    }
-                    touched.clear();
-                    best
-                },
-            )
-            .collect();
+        ItemKnn::fit_linked(signals, bought, n_items, k, purchases_only, Linkage::Cosine)
+    }
+
+    /// Links by `linkage` from each customer's (item, weight) signals.
+    pub fn fit_linked(
+        signals: &[Vec<(u32, f64)>],
+        bought: &[Vec<u32>],
+        n_items: usize,
+        k: usize,
+        purchases_only: bool,
+        linkage: Linkage,
+    ) -> ItemKnn {
+        let neighbours = link_tables(signals, None, n_items, k, &[linkage]).pop().unwrap_or_default();
         ItemKnn { neighbours, popularity: Popularity::fit(bought, n_items), purchases_only }
     }
 
@@ -333,6 +381,105 @@ impl ItemKnn {
         self.popularity.fill(&mut out, if exclude_bought { bought } else { &[] }, k);
         out
     }
+}
+
+/// One neighbour table per linkage, from one pass over the customers of
+/// each item (in parallel over items). The linkages must share their
+/// per-customer share: all cosine, or all RP3beta with one α.
+fn link_tables(
+    signals: &[Vec<(u32, f64)>],
+    direction: Option<Direction>,
+    n_items: usize,
+    k: usize,
+    linkages: &[Linkage],
+) -> Vec<Vec<Vec<Neighbour>>> {
+    // Per item: its customers, with the customer's position in their own signals.
+    let mut users: Vec<Vec<(u32, u32, f64)>> = vec![Vec::new(); n_items];
+    for (c, items) in signals.iter().enumerate() {
+        for (n, &(i, w)) in items.iter().enumerate() {
+            users[i as usize].push((c as u32, n as u32, w));
+        }
+    }
+    let power = |degree: usize, p: f64| if degree > 0 { (degree as f64).powf(-p) } else { 0.0 };
+    // What one shared customer adds to a link: 1 (cosine) or deg_c^−α (RP3beta).
+    let customer_share: Vec<f64> = match linkages.first() {
+        Some(Linkage::Rp3beta { alpha, .. }) => signals.iter().map(|s| power(s.len(), *alpha)).collect(),
+        _ => vec![1.0; signals.len()],
+    };
+    let norm2: Vec<f64> = users.iter().map(|u| u.iter().map(|(_, _, w)| w * w).sum()).collect();
+    let degree_power: Vec<(Vec<f64>, Vec<f64>)> = linkages
+        .iter()
+        .map(|l| match l {
+            Linkage::Cosine => (Vec::new(), Vec::new()),
+            Linkage::Rp3beta { alpha, beta } => (
+                users.iter().map(|u| power(u.len(), *alpha)).collect(),
+                users.iter().map(|u| power(u.len(), *beta)).collect(),
+            ),
+        })
+        .collect();
+    let per_item: Vec<Vec<Vec<Neighbour>>> = (0..n_items)
+        .into_par_iter()
+        .map_init(
+            || (vec![0.0f64; n_items], vec![0u32; n_items], Vec::<u32>::new()),
+            |(dot, together, touched), i| {
+                for &(c, at, wi) in &users[i] {
+                    let share = customer_share[c as usize] * wi;
+                    let (times, backward) = match direction {
+                        Some(d) => (Some(&d.times[c as usize]), d.backward),
+                        None => (None, 1.0),
+                    };
+                    for (n, &(j, wj)) in signals[c as usize].iter().enumerate() {
+                        if j as usize != i {
+                            if together[j as usize] == 0 {
+                                touched.push(j);
+                            }
+                            together[j as usize] += 1;
+                            let towards = match times {
+                                Some(t) if t[n] < t[at as usize] => backward,
+                                _ => 1.0,
+                            };
+                            dot[j as usize] += share * wj * towards;
+                        }
+                    }
+                }
+                let tables = linkages
+                    .iter()
+                    .zip(&degree_power)
+                    .map(|(linkage, (from, to))| {
+                        let scored: Vec<(u32, f64)> = touched
+                            .iter()
+                            .map(|&j| {
+                                let (j, d) = (j as usize, dot[j as usize]);
+                                let link = match linkage {
+                                    Linkage::Cosine => d / (norm2[i] * norm2[j]).sqrt(),
+                                    Linkage::Rp3beta { .. } => d * from[i] * to[j],
+                                };
+                                (j as u32, link)
+                            })
+                            .collect();
+                        top_k(scored, k)
+                            .into_iter()
+                            .map(|(j, similarity)| Neighbour { item: j, similarity, together: together[j as usize] })
+                            .collect()
+                    })
+                    .collect();
+                for &j in touched.iter() {
+                    together[j as usize] = 0;
+                    dot[j as usize] = 0.0;
+                }
+                touched.clear();
+                tables
+            },
+        )
+        .collect();
+    // Per item per linkage → per linkage per item.
+    let mut tables: Vec<Vec<Vec<Neighbour>>> = linkages.iter().map(|_| Vec::with_capacity(n_items)).collect();
+    for item in per_item {
+        for (table, neighbours) in tables.iter_mut().zip(item) {
+            table.push(neighbours);
+        }
+    }
+    tables
 }
 
 /// Customer–customer cosine neighbours (for comparison with item-kNN): a

@@ -21,27 +21,53 @@ impl Holdout {
 /// purchase time (ties by item id, ascending text), hold out the last ⌈20%⌉
 /// (at least 1); everything else is training data.
 pub fn temporal_holdout(interactions: &Interactions) -> Holdout {
-    let mut train = Vec::with_capacity(interactions.bought.len());
-    let mut test = Vec::with_capacity(interactions.bought.len());
-    for bought in &interactions.bought {
-        if bought.len() < 2 {
-            train.push(bought.iter().map(|b| b.0).collect());
+    holdout_by_time(&interactions.bought)
+}
+
+/// [`temporal_holdout`] of per-customer (item, first purchase time) lists.
+/// Items are numbered in the order of their ids, so ties by number are ties
+/// by id. Used again on training data alone to carve a validation split.
+pub fn holdout_by_time(bought: &[Vec<(u32, i64)>]) -> Holdout {
+    let mut train = Vec::with_capacity(bought.len());
+    let mut test = Vec::with_capacity(bought.len());
+    for items in bought {
+        if items.len() < 2 {
+            train.push(items.iter().map(|b| b.0).collect());
             test.push(Vec::new());
             continue;
         }
-        let mut ordered: Vec<(i64, &str, u32)> =
-            bought.iter().map(|&(item, t)| (t, interactions.items[item as usize].as_str(), item)).collect();
-        ordered.sort();
-        let held = (bought.len() as f64 * 0.2).ceil().max(1.0) as usize;
+        let mut ordered: Vec<(i64, u32)> = items.iter().map(|&(item, t)| (t, item)).collect();
+        ordered.sort_unstable();
+        let held = (items.len() as f64 * 0.2).ceil().max(1.0) as usize;
         let cut = ordered.len() - held;
-        let mut tr: Vec<u32> = ordered[..cut].iter().map(|o| o.2).collect();
-        let mut te: Vec<u32> = ordered[cut..].iter().map(|o| o.2).collect();
+        let mut tr: Vec<u32> = ordered[..cut].iter().map(|o| o.1).collect();
+        let mut te: Vec<u32> = ordered[cut..].iter().map(|o| o.1).collect();
         tr.sort_unstable();
         te.sort_unstable();
         train.push(tr);
         test.push(te);
     }
     Holdout { train, test }
+}
+
+/// The protocol's split as a table: customer_id, item_id, part (`train` or `test`).
+pub fn split_table(interactions: &Interactions) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let holdout = temporal_holdout(interactions);
+    let mut rows: Vec<(&str, &str, &str)> = Vec::new();
+    for (c, id) in interactions.customers.iter().enumerate() {
+        for (part, items) in [("train", &holdout.train[c]), ("test", &holdout.test[c])] {
+            rows.extend(items.iter().map(|&i| (id.as_str(), interactions.items[i as usize].as_str(), part)));
+        }
+    }
+    DataFrame::new(
+        rows.len(),
+        vec![
+            StringChunked::from_iter_values("customer_id".into(), rows.iter().map(|r| r.0)).into_column(),
+            StringChunked::from_iter_values("item_id".into(), rows.iter().map(|r| r.1)).into_column(),
+            StringChunked::from_iter_values("part".into(), rows.iter().map(|r| r.2)).into_column(),
+        ],
+    )
 }
 
 #[cfg(test)]

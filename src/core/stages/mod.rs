@@ -6,6 +6,7 @@
 //! stale and what runs next; nothing here knows about the GUI.
 
 pub mod browse;
+pub mod bundles;
 pub mod campaigns;
 pub mod dataset;
 pub mod recommendations;
@@ -28,6 +29,7 @@ pub fn flow() -> StageList {
         .with::<recommendations::Recommendations>()
         .with::<recommendations::ModelComparison>()
         .with::<recommendations::CustomerLookup>()
+        .with::<bundles::OftenBoughtTogether>()
         .with::<campaigns::Calibration>()
         .with::<campaigns::Planning>()
         .with::<campaigns::Forecasting>()
@@ -48,6 +50,8 @@ pub enum StageError {
     KMeans(crate::core::segment::kmeans::KMeansError),
     #[error(transparent)]
     Recommend(#[from] crate::core::recommend::InteractionsError),
+    #[error(transparent)]
+    Bundles(#[from] crate::core::recommend::bundles::BundleError),
     #[error(transparent)]
     Output(#[from] crate::core::output::OutputError),
     #[error(transparent)]

@@ -39,7 +39,7 @@ pub struct RecommendChoices {
 
 impl Default for RecommendChoices {
     fn default() -> Self {
-        let d = ModelSettings::new(ModelKind::ItemKnn);
+        let d = ModelSettings::new(ModelKind::DEFAULT);
         RecommendChoices {
             model: d.kind,
             k: 10,
@@ -60,6 +60,7 @@ impl RecommendChoices {
             weights: EventWeights { purchase: 1.0, cart: self.cart_weight, view: self.view_weight },
             neighbours: self.neighbours.max(1),
             hybrid_item_knn_weight: self.hybrid_item_knn_weight,
+            rp3beta: None,
         }
     }
 }
@@ -168,7 +169,7 @@ pub struct RecommendationLab {
 /// the model comparison and the fit. The lock is held while building, so the
 /// stage that asks second waits for the first one's result instead of
 /// building the same tables again.
-fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<RecommenderInputs, StageError> {
+pub(super) fn inputs(dataset: &Dataset, settings: &ModelSettings) -> Result<RecommenderInputs, StageError> {
     let purchases_only = settings.weights.purchases_only();
     let mut cache = dataset.recommender_inputs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, inputs)) = cache.iter().find(|(p, _)| *p == purchases_only) {
