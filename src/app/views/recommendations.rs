@@ -58,21 +58,29 @@ fn show(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
             "Recommendations",
             "Which products to put in front of whom, how well each model predicts real purchases, and why.",
         );
-        let Some(lab) = app.flow.get::<Recommendations>().cloned() else {
-            let msg = if app.dataset().is_none() {
-                "Load data on the Data screen first."
-            } else if app.is_running::<Recommendations>() {
-                "Fitting the model…"
-            } else {
-                "Press Fit on the left."
-            };
-            empty_state(ui, msg);
+        if app.dataset().is_none() {
+            empty_state(ui, "Load data on the Data screen first.");
             return;
-        };
+        }
+        // Each part shows as soon as its own job is done: on a large shop the
+        // comparison and the bundles need not wait for the model's fit.
+        let lab = app.flow.get::<Recommendations>().cloned();
         egui::ScrollArea::vertical().id_salt("recommend-results").show(ui, |ui| {
             evaluation_table(app, ui);
-            customer_lookup(app, ui, &lab);
-            segment_products(ui, &lab);
+            match &lab {
+                Some(lab) => {
+                    customer_lookup(app, ui, lab);
+                    segment_products(ui, lab);
+                }
+                None => {
+                    section(ui, "A customer's recommendations");
+                    ui.weak(if app.is_running::<Recommendations>() {
+                        "Fitting the model…"
+                    } else {
+                        "Press Fit on the left."
+                    });
+                }
+            }
             often_bought_together(app, ui);
         });
     });
@@ -186,13 +194,18 @@ fn often_bought_together(app: &PromoStudioApp, ui: &mut egui::Ui) {
             ui.strong(h);
         }
         ui.end_row();
+        // Names are long ("PINK REGENCY TEACUP AND SAUCER"): fixed widths, cut with
+        // "…" (a cut label shows its whole text on hover).
+        let cell = |ui: &mut egui::Ui, text: String| {
+            ui.allocate_ui(egui::vec2(270.0, theme::ROW_HEIGHT), |ui| {
+                ui.set_min_width(270.0);
+                ui.add(egui::Label::new(text).truncate());
+            });
+        };
         for (set, rule) in top {
-            ui.add(egui::Label::new(rules.label(&set.items)).truncate());
+            cell(ui, rules.label(&set.items));
             ui.label(format!("{} ({})", format::count(set.baskets as f64), format::percent(set.support)));
-            ui.add(
-                egui::Label::new(format!("{} → {}", rules.label(&rule.antecedent), rules.label(&rule.consequent)))
-                    .truncate(),
-            );
+            cell(ui, format!("{} → {}", rules.label(&rule.antecedent), rules.label(&rule.consequent)));
             ui.label(format::percent(rule.confidence));
             ui.label(format!("{:.1}×", rule.lift));
             ui.end_row();
