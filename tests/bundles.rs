@@ -111,7 +111,7 @@ fn bad_thresholds_and_columns_are_explained() {
     let o = run(&["bundles", "--baskets", baskets.to_str().unwrap(), "--min-support", "0"]);
     assert_failed_saying(&o, &["min_support must be above 0"]);
     let o = run(&["bundles", "--baskets", baskets.to_str().unwrap(), "--max-len", "1"]);
-    assert_failed_saying(&o, &["max_len must be at least 2"]);
+    assert_failed_saying(&o, &["max_len must be between 2"]);
     let o = run(&["bundles", "--baskets", baskets.to_str().unwrap()]);
     assert_failed_saying(&o, &["b.csv", "no column \"transaction_id\"", "order, product"]);
     let o = run(&[

@@ -304,8 +304,6 @@ pub fn run(command: Command) -> ExitCode {
     }
 }
 
-/// Loads for a command that computes per-customer tables itself, warning on stderr
-/// about every row left out.
 /// Customers per chunk of `recommend --out`.
 const RECOMMEND_CHUNK: usize = 50_000;
 
@@ -351,6 +349,8 @@ fn recommendations_table(
     )
 }
 
+/// Loads for a command that computes per-customer tables itself, warning on stderr
+/// about every row left out.
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
     let loaded = load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?;
     for w in loaded.report.warnings() {

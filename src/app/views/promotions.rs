@@ -380,9 +380,20 @@ fn bundle_products(offer: &mut Offer, bundles: Option<&BasketRules>, ui: &mut eg
                 .and_then(|b| b.items.binary_search(id).ok().map(|n| b.names[n].clone()))
                 .unwrap_or_else(|| id.clone())
         };
-        match offer.products.as_deref() {
-            Some(ids) if !ids.is_empty() => {
-                ui.label(ids.iter().map(name).collect::<Vec<_>>().join(" + "));
+        let chosen: Option<String> = offer
+            .products
+            .as_deref()
+            .filter(|ids| !ids.is_empty())
+            .map(|ids| ids.iter().map(name).collect::<Vec<_>>().join(" + "));
+        match chosen {
+            Some(names) => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(names);
+                    if ui.small_button("✖").on_hover_text("Clear the bundle's products").clicked() {
+                        offer.products = None;
+                        picked = true;
+                    }
+                });
             }
             _ => {
                 ui.weak("none chosen yet");
@@ -535,6 +546,9 @@ fn offer_editor(
             ui.label("Products");
             clicked |= bundle_products(offer, bundles, ui);
             ui.end_row();
+        } else if offer.kind != kind && offer.products.take().is_some() {
+            // Products belong to a bundle, as tiers to an amount off.
+            clicked = true;
         }
 
         ui.label("Channel");

@@ -16,6 +16,9 @@ use serde::Serialize;
 use crate::core::events::{EventTable, col_name, is_bought_line};
 use crate::core::table::text_column;
 
+/// The largest itemset mined: every itemset of n items makes 2^n − 2 rules.
+pub const MAX_LEN: usize = 16;
+
 /// Thresholds, checked by [`BundleSettings::check`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct BundleSettings {
@@ -45,7 +48,7 @@ pub enum BundleError {
     Confidence(f64),
     #[error("min_lift must be 0 or more, got {0}")]
     Lift(f64),
-    #[error("max_len must be at least 2 (a bundle has two items or more), got {0}")]
+    #[error("max_len must be between 2 (a bundle has two items or more) and {MAX_LEN}, got {0}")]
     Length(usize),
     #[error("there are no baskets with an item")]
     NoBaskets,
@@ -145,7 +148,7 @@ impl BundleSettings {
         if !(self.min_lift >= 0.0 && self.min_lift.is_finite()) {
             return Err(BundleError::Lift(self.min_lift));
         }
-        if self.max_len < 2 {
+        if !(2..=MAX_LEN).contains(&self.max_len) {
             return Err(BundleError::Length(self.max_len));
         }
         Ok(())
@@ -314,7 +317,7 @@ fn rules(itemsets: &[Itemset], settings: &BundleSettings) -> Vec<Rule> {
             let size = s.items.len();
             let mut out = Vec::new();
             // Each proper, non-empty subset as a bit mask over the itemset.
-            for mask in 1..(1u32 << size) - 1 {
+            for mask in 1..(1u64 << size) - 1 {
                 let (antecedent, consequent): (Vec<u32>, Vec<u32>) = {
                     let mut a = Vec::new();
                     let mut c = Vec::new();
@@ -468,6 +471,8 @@ mod tests {
         assert!(matches!(mine(&toy(), &settings(0.1, 1.5)), Err(BundleError::Confidence(1.5))));
         let too_short = BundleSettings { max_len: 1, ..Default::default() };
         assert!(matches!(mine(&toy(), &too_short), Err(BundleError::Length(1))));
+        let too_long = BundleSettings { max_len: MAX_LEN + 1, ..Default::default() };
+        assert!(matches!(mine(&toy(), &too_long), Err(BundleError::Length(_))));
         assert!(matches!(mine(&[vec![]], &settings(0.1, 0.1)), Err(BundleError::NoBaskets)));
     }
 

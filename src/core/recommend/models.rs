@@ -456,6 +456,9 @@ fn link_tables(
                                 };
                                 (j as u32, link)
                             })
+                            // A link only backward-buyers made is worth 0 when they count
+                            // 0: not a neighbour (popular items fill in instead).
+                            .filter(|&(_, link)| link > 0.0)
                             .collect();
                         top_k(scored, k)
                             .into_iter()
