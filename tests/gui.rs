@@ -574,9 +574,13 @@ fn bundles_from_baskets_are_shown_and_proposed_to_a_bundle_offer() {
     use promo_studio::core::stages::bundles::OftenBoughtTogether;
     let mut h = sample_app();
     let rules = h.state().flow.get::<OftenBoughtTogether>().cloned().expect("the baskets are mined after a load");
-    let top = rules.bundles.top_bundles(10);
+    let top = &rules.top;
+    assert_eq!(
+        top[..],
+        rules.bundles.top_bundles(12).into_iter().map(|(s, r)| (s.clone(), r.clone())).collect::<Vec<_>>()[..]
+    );
     assert!(!top.is_empty(), "the sample's orders hold bundles at the default minimums");
-    let (best, _) = top[0];
+    let best = &top[0].0;
 
     // Recommendations: the strongest bundle, by name, under "Often bought together".
     h.get_by_role_and_label(Role::Button, "Recommendations").click();

@@ -403,8 +403,7 @@ fn bundle_products(offer: &mut Offer, bundles: Option<&BasketRules>, ui: &mut eg
             ui.weak("Proposals appear once the baskets are mined (Recommendations screen).");
             return;
         };
-        let proposals = rules.bundles.top_bundles(10);
-        if proposals.is_empty() {
+        if rules.top.is_empty() {
             ui.weak("No bundle in the baskets reaches the minimums set on the Recommendations screen.");
             return;
         }
@@ -412,7 +411,7 @@ fn bundle_products(offer: &mut Offer, bundles: Option<&BasketRules>, ui: &mut eg
             .selected_text("Propose from baskets…")
             .width(360.0)
             .show_ui(ui, |ui| {
-                for (set, rule) in proposals {
+                for (set, rule) in &rules.top {
                     let text = format!(
                         "{}  ({} orders, lift {:.1}×)",
                         rules.label(&set.items),

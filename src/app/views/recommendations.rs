@@ -184,8 +184,7 @@ fn often_bought_together(app: &PromoStudioApp, ui: &mut egui::Ui) {
         format::percent(mined.settings.min_confidence),
         mined.settings.min_lift
     ));
-    let top = mined.top_bundles(12);
-    if top.is_empty() {
+    if rules.top.is_empty() {
         ui.weak("No bundle reaches these minimums: lower the support or confidence on the left.");
         return;
     }
@@ -202,7 +201,7 @@ fn often_bought_together(app: &PromoStudioApp, ui: &mut egui::Ui) {
                 ui.add(egui::Label::new(text).truncate());
             });
         };
-        for (set, rule) in top {
+        for (set, rule) in &rules.top {
             cell(ui, rules.label(&set.items));
             ui.label(format!("{} ({})", format::count(set.baskets as f64), format::percent(set.support)));
             cell(ui, format!("{} → {}", rules.label(&rule.antecedent), rules.label(&rule.consequent)));

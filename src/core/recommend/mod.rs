@@ -194,13 +194,28 @@ pub struct Hybrid {
 
 impl Hybrid {
     pub fn recommend(&self, basket: &Basket, k: usize, exclude_bought: bool) -> Vec<Recommendation> {
-        let bought = &basket.bought[..];
-        let exclude: &[u32] = if exclude_bought { bought } else { &[] };
-        let pool = k * 5;
-        let knn = self.item_knn.recommend_signals(&basket.signals, bought, pool, exclude_bought);
-        let content = self.content.recommend(bought, exclude, pool);
-        blend(knn, content, self.weight, k, self.item_knn.popularity(), exclude)
+        let knn = self.item_knn.recommend_signals(&basket.signals, &basket.bought, k * BLEND_POOL, exclude_bought);
+        blend_with_content(knn, &self.content, basket, exclude_bought, self.weight, k, self.item_knn.popularity())
     }
+}
+
+/// A blend draws on each side's top k × this many.
+pub const BLEND_POOL: usize = 5;
+
+/// A collaborative model's top k × [`BLEND_POOL`] (`links`) blended with
+/// the content model's, `weight` on the links (see [`blend`]).
+pub fn blend_with_content(
+    links: Vec<Recommendation>,
+    content: &ContentModel,
+    basket: &Basket,
+    exclude_bought: bool,
+    weight: f64,
+    k: usize,
+    popularity: &Popularity,
+) -> Vec<Recommendation> {
+    let exclude: &[u32] = if exclude_bought { &basket.bought } else { &[] };
+    let similar = content.recommend(&basket.bought, exclude, k * BLEND_POOL);
+    blend(links, similar, weight, k, popularity, exclude)
 }
 
 /// `weight` × the collaborative scores + (1 − `weight`) × the content scores,

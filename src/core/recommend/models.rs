@@ -254,10 +254,12 @@ impl ItemKnn {
         alpha: f64,
         beta: f64,
     ) -> ItemKnn {
-        let signals: Vec<Vec<(u32, f64)>> = train.iter().map(|t| t.iter().map(|&i| (i, 1.0)).collect()).collect();
-        let linkage = Linkage::Rp3beta { alpha, beta };
-        let neighbours = link_tables(&signals, direction, n_items, k, &[linkage]).pop().unwrap_or_default();
-        ItemKnn { neighbours, popularity: Popularity::fit(train, n_items), purchases_only: true }
+        let fitted = ItemKnn::fit_rp3beta_betas(train, direction, n_items, k, alpha, &[beta]);
+        fitted.into_iter().next().unwrap_or_else(|| ItemKnn {
+            neighbours: vec![Vec::new(); n_items],
+            popularity: Popularity::fit(train, n_items),
+            purchases_only: true,
+        })
     }
 
     /// RP3beta links for each of `betas` from one pass over the customers

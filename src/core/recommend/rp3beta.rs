@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::content::{ContentModel, ItemAttributes};
 use super::models::{Direction, ItemKnn, Recommendation};
 use super::split::holdout_by_time;
-use super::{Basket, blend, customer_metrics};
+use super::{BLEND_POOL, Basket, blend, blend_with_content, customer_metrics};
 use crate::core::trace;
 
 const DAY_MS: f64 = 86_400_000.0;
@@ -136,11 +136,8 @@ fn score(
     match content.filter(|(_, share)| *share > 0.0) {
         None => knn.recommend_signals(&profile, &basket.bought, k, exclude_bought),
         Some((content, share)) => {
-            let pool = k * 5;
-            let exclude: &[u32] = if exclude_bought { &basket.bought } else { &[] };
-            let links = knn.recommend_signals(&profile, &basket.bought, pool, exclude_bought);
-            let similar = content.recommend(&basket.bought, exclude, pool);
-            blend(links, similar, 1.0 - share, k, knn.popularity(), exclude)
+            let links = knn.recommend_signals(&profile, &basket.bought, k * BLEND_POOL, exclude_bought);
+            blend_with_content(links, content, basket, exclude_bought, 1.0 - share, k, knn.popularity())
         }
     }
 }
@@ -268,7 +265,7 @@ pub fn tune(baskets: &[Basket], attributes: &ItemAttributes, k: usize) -> Option
     if names_products(attributes) {
         let _names = trace::phase("tune: content share");
         let content = ContentModel::fit(attributes, &train, n_items);
-        let pool = k * 5;
+        let pool = k * BLEND_POOL;
         let lists: Vec<(Vec<Recommendation>, Vec<Recommendation>)> = scored
             .par_iter()
             .map(|&c| {

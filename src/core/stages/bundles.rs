@@ -9,7 +9,7 @@ use super::dataset::{Dataset, LoadData};
 use super::recommendations::inputs;
 use crate::core::pipeline::{Choices, Stage};
 use crate::core::progress::{Progress, step};
-use crate::core::recommend::bundles::{self, BasketData, BundleSettings, Bundles};
+use crate::core::recommend::bundles::{self, BasketData, BundleSettings, Bundles, Itemset, Rule};
 use crate::core::recommend::{ModelKind, ModelSettings};
 
 /// Rules mined from the orders, with the products' ids and names.
@@ -19,7 +19,13 @@ pub struct BasketRules {
     pub items: Vec<String>,
     /// Product names (the id where there is none), aligned with `items`.
     pub names: Vec<String>,
+    /// The strongest bundles with their best rules, picked once here for the
+    /// screens that list them every frame.
+    pub top: Vec<(Itemset, Rule)>,
 }
+
+/// Bundles the screens list and propose.
+pub const TOP_BUNDLES: usize = 12;
 
 impl BasketRules {
     /// "Name A + Name B".
@@ -76,7 +82,8 @@ impl Stage for OftenBoughtTogether {
                     .unwrap_or_else(|| id.clone())
             })
             .collect();
+        let top = mined.top_bundles(TOP_BUNDLES).into_iter().map(|(s, r)| (s.clone(), r.clone())).collect();
         step(progress, 1.0, "done")?;
-        Ok(BasketRules { bundles: mined, items: data.items, names })
+        Ok(BasketRules { bundles: mined, items: data.items, names, top })
     }
 }
