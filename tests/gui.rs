@@ -7,33 +7,14 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use promo_studio::app::{Level, PromoStudioApp, theme};
+use promo_studio::app::{Level, PromoStudioApp};
+
+mod common;
+
+use common::app::{harness, type_into, wait_for_jobs};
 use promo_studio::core::stages::campaigns::{Calibration, Forecasting, Planning};
 use promo_studio::core::stages::recommendations::{CustomerLookup, Recommendations};
 use promo_studio::core::stages::segments::{KScan, Segments};
-
-fn harness(app: PromoStudioApp) -> Harness<'static, PromoStudioApp> {
-    Harness::builder()
-        .with_size([1360.0, 860.0])
-        // The bundled fonts only: the same glyphs (and missing-glyph panics) on every machine.
-        .with_context_setup(theme::apply_bundled_only)
-        .build_ui_state(|ui, app: &mut PromoStudioApp| app.show(ui), app)
-}
-
-/// Steps frames until every background job has finished (and the flow has
-/// started none), failing after five minutes: a hang, not a slow machine
-/// (twelve tests each run the whole flow, on two cores shared with anything else).
-fn wait_for_jobs(h: &mut Harness<'static, PromoStudioApp>) {
-    let started = Instant::now();
-    h.step();
-    while h.state().is_working() {
-        assert!(started.elapsed() < Duration::from_secs(300), "jobs still running after five minutes");
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
-    h.step();
-    h.step();
-}
 
 fn sample_app() -> Harness<'static, PromoStudioApp> {
     let mut h = harness(PromoStudioApp::restore(None));
@@ -411,14 +392,6 @@ fn the_simulation_runs_from_its_button_and_shows_intervals() {
     assert!(h.query_by_label_contains("beats the pinned one on incremental profit in").is_some());
 }
 
-/// Types `text` into the text field named `label`.
-fn type_into(h: &mut Harness<'static, PromoStudioApp>, label: &str, text: &str) {
-    let field = h.get_by_role_and_label(Role::TextInput, label);
-    field.focus();
-    field.set_text_value_accesskit(text);
-    h.run_steps(2);
-}
-
 fn promotions(h: &mut Harness<'static, PromoStudioApp>) {
     h.get_by_role_and_label(Role::Button, "Promotions").click();
     wait_for_jobs(h);
@@ -619,4 +592,17 @@ fn bundles_from_baskets_are_shown_and_proposed_to_a_bundle_offer() {
     h.get_by_label("Undo").click();
     wait_for_jobs(&mut h);
     assert_eq!(h.state().draft.campaign().offers.last().unwrap().products, None);
+}
+
+/// A build without the cluster engine offers the choice disabled: a click
+/// leaves the app computing here.
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn without_the_cluster_engine_the_cluster_choice_is_disabled() {
+    let mut h = sample_app();
+    assert!(h.query_by_label("This computer").is_some());
+    h.get_by_label("Cluster").click();
+    h.run_steps(2);
+    assert!(!h.state().settings.cluster.on, "a disabled choice does not switch");
+    assert!(h.query_by_label("Scheduler").is_none(), "no scheduler address without a cluster");
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::{Level, PromoStudioApp, views};
 use crate::core::campaign::export;
 use crate::core::campaign::file::Campaign;
+use crate::core::cluster::Engine;
 use crate::core::import::{Canonical, ImportError, TextEncoding};
 use crate::core::pipeline::{Stage, StageKey, StageRun};
 use crate::core::sample::bundled;
@@ -118,7 +119,17 @@ impl PromoStudioApp {
                 let overrides: Vec<(Canonical, String)> =
                     overrides.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
                 let encoding = self.chosen_encoding();
-                if let Some(run) = self.flow.prepare_with::<LoadData>(DataSource { path, overrides, encoding }) {
+                // The bundled sample is a small CSV file: always read here.
+                let engine = if bundled::is_sample(&path) { Ok(Engine::Local) } else { self.chosen_engine() };
+                let engine = match engine {
+                    Ok(engine) => engine,
+                    Err(message) => {
+                        self.notify(Level::Error, message);
+                        return;
+                    }
+                };
+                if let Some(run) = self.flow.prepare_with::<LoadData>(DataSource { path, overrides, encoding, engine })
+                {
                     self.start_stage(run);
                 }
             }
@@ -325,6 +336,15 @@ impl PromoStudioApp {
     }
 
     /// The encoding the user chose on the Data screen; None: detect it.
+    /// Where files are read: here, or on the cluster the Data screen names.
+    fn chosen_engine(&self) -> Result<Engine, String> {
+        let choice = &self.settings.cluster;
+        if !choice.on {
+            return Ok(Engine::Local);
+        }
+        Engine::parse(&format!("ballista://{}", choice.scheduler.trim()))
+    }
+
     fn chosen_encoding(&self) -> Option<TextEncoding> {
         TextEncoding::from_label(&self.settings.encoding).ok()
     }

@@ -20,6 +20,23 @@ pub struct Settings {
     pub encoding: String,
     /// Each stage's choices by stage name (`Flow::save_choices`).
     pub stages: serde_json::Map<String, serde_json::Value>,
+    /// Whether files are read on a cluster, and which.
+    pub cluster: ClusterChoice,
+}
+
+/// "Compute on: this computer / a cluster" on the Data screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterChoice {
+    pub on: bool,
+    /// The scheduler's HOST:PORT.
+    pub scheduler: String,
+}
+
+impl Default for ClusterChoice {
+    fn default() -> Self {
+        ClusterChoice { on: false, scheduler: "127.0.0.1:50050".into() }
+    }
 }
 
 /// The storage key of [`Settings`].

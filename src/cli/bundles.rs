@@ -67,7 +67,12 @@ pub fn bundles_command(args: BundlesArgs) -> Result<(), Failure> {
     settings.check()?;
     let data = match (&args.events, &args.baskets) {
         (Some(events), _) => {
-            let input = EventsInput { events: events.clone(), map: args.map.clone(), encoding: args.encoding };
+            let input = EventsInput {
+                events: events.clone(),
+                map: args.map.clone(),
+                encoding: args.encoding,
+                engine: Default::default(),
+            };
             BasketData::from_orders(&load(&input)?.events)?
         }
         (None, Some(path)) => {

@@ -88,6 +88,10 @@ pub struct CampaignSource {
     /// With --events: a CSV file's text encoding; default: detected.
     #[arg(long, value_parser = TextEncoding::from_label)]
     encoding: Option<TextEncoding>,
+    /// With --events: `local`, or a Ballista cluster `ballista://HOST:PORT` that
+    /// checks the events and sends back the usable rows (DATA.md §11).
+    #[arg(long, value_parser = crate::core::cluster::Engine::parse, default_value = "local")]
+    engine: crate::core::cluster::Engine,
     /// A customer table instead (CSV or Parquet: customer_id plus attribute columns).
     #[arg(long)]
     customers: Option<PathBuf>,
@@ -173,7 +177,12 @@ impl CampaignCustomers {
     fn load(source: &CampaignSource, phases: &mut Phases) -> Result<CampaignCustomers, Failure> {
         let (table, loaded, value) = match (&source.events, &source.customers) {
             (Some(events), _) => {
-                let input = EventsInput { events: events.clone(), map: source.map.clone(), encoding: source.encoding };
+                let input = EventsInput {
+                    events: events.clone(),
+                    map: source.map.clone(),
+                    encoding: source.encoding,
+                    engine: source.engine.clone(),
+                };
                 let loaded = load(&input)?;
                 phases.lap("read_s");
                 let features = customer_features(&loaded.events, None)?;
@@ -343,7 +352,8 @@ pub fn calibrate_command(args: CalibrateArgs) -> Result<(), Failure> {
         None => calibrate::read_results(&args.results, &columns).map_err(|e| Failure(e.to_string()))?,
         Some(events) => {
             let table = crate::core::table::read_table(&args.results).map_err(|e| Failure(format!("{shown}: {e}")))?;
-            let input = EventsInput { events: events.clone(), map: Vec::new(), encoding: None };
+            let input =
+                EventsInput { events: events.clone(), map: Vec::new(), encoding: None, engine: Default::default() };
             let loaded = load(&input)?;
             let features = customer_features(&loaded.events, parse_as_of(args.as_of.clone())?)?;
             let joined = join_features(table, features.df).map_err(|e| Failure(format!("{shown}: {e}")))?;

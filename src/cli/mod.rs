@@ -11,6 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 pub mod bundles;
 pub mod campaigns;
 
+use crate::core::cluster::Engine;
 use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, TextEncoding, load_events_encoded, parse, parse_override,
@@ -60,6 +61,10 @@ pub enum Command {
         /// With --events: a CSV file's text encoding; default: detected.
         #[arg(long, value_parser = TextEncoding::from_label)]
         encoding: Option<TextEncoding>,
+        /// With --events: `local`, or a Ballista cluster `ballista://HOST:PORT` that
+        /// computes the features (DATA.md §11); only the customer table comes back.
+        #[arg(long, value_parser = Engine::parse, default_value = "local")]
+        engine: Engine,
         /// A features.csv written by `promo-studio features`.
         #[arg(long)]
         features: Option<PathBuf>,
@@ -228,6 +233,12 @@ pub enum Command {
         out: PathBuf,
     },
     /// Writes a synthetic clickstream of N rows for benchmarks.
+    /// Cluster nodes (DATA.md §11; built with `--features cluster`): a Ballista
+    /// scheduler, or an executor that joins one. Runs until stopped.
+    Cluster {
+        #[command(subcommand)]
+        node: ClusterNode,
+    },
     GenerateEvents {
         #[arg(long)]
         rows: usize,
@@ -235,9 +246,51 @@ pub enum Command {
         seed: u64,
         #[arg(long, value_enum, default_value_t = LogFormat::Csv)]
         format: LogFormat,
+        /// Parquet only: write a dataset of this many files into the directory --out
+        /// (as a cluster reads a log), generated one file at a time.
+        #[arg(long)]
+        files: Option<usize>,
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterNode {
+    /// A Ballista scheduler: plans the queries and hands their tasks to executors.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050", value_parser = socket_address)]
+        bind: std::net::SocketAddr,
+        /// Seconds without a heartbeat after which an executor is taken for dead
+        /// and its tasks run elsewhere.
+        #[arg(long, default_value_t = 30)]
+        executor_timeout_secs: u64,
+    },
+    /// A Ballista executor: runs tasks, serves their results to others over Arrow Flight.
+    Executor {
+        /// The scheduler's address.
+        #[arg(long, value_parser = socket_address)]
+        scheduler: std::net::SocketAddr,
+        /// Arrow Flight on this address; task control on the next port.
+        #[arg(long, default_value = "127.0.0.1:50051", value_parser = socket_address)]
+        bind: std::net::SocketAddr,
+        /// Tasks at once (default: the machine's cores).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Directory for shuffle files (default: a temporary one).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
+}
+
+/// `HOST:PORT`, the host a name or an address.
+fn socket_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .map_err(|e| format!("'{text}' is not HOST:PORT ({e})"))?
+        .next()
+        .ok_or_else(|| format!("'{text}' names no address"))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -282,6 +335,10 @@ pub struct EventsInput {
     /// A CSV file's text encoding (utf-8, utf-16le, gbk, gb18030, windows-1252, …); default: detected.
     #[arg(long, value_parser = TextEncoding::from_label)]
     pub encoding: Option<TextEncoding>,
+    /// Where the events are read and aggregated: `local`, or a Ballista cluster
+    /// `ballista://HOST:PORT` (DATA.md §11; the events must be Parquet every executor can read).
+    #[arg(long, value_parser = Engine::parse, default_value = "local")]
+    pub engine: Engine,
 }
 
 /// A failure shown to the user: one message, exit code 1.
@@ -352,11 +409,79 @@ fn recommendations_table(
 /// Loads for a command that computes per-customer tables itself, warning on stderr
 /// about every row left out.
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
-    let loaded = load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?;
+    let loaded = match input.engine {
+        Engine::Local => load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?,
+        _ => cluster_events(input)?,
+    };
     for w in loaded.report.warnings() {
         eprintln!("warning: {w}");
     }
     Ok(loaded)
+}
+
+/// The customer features computed on the cluster `input.engine` names, with
+/// a warning on stderr for every kind of row left out.
+#[cfg(feature = "cluster")]
+fn cluster_features(
+    input: &EventsInput,
+    as_of_ms: Option<i64>,
+) -> Result<crate::core::cluster::ClusterFeatures, Failure> {
+    let computed = crate::core::cluster::cluster_features(
+        &input.engine,
+        &input.events,
+        &input.map,
+        as_of_ms,
+        &crate::core::progress::Silent,
+    )?;
+    for w in computed.report.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(computed)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_features(_input: &EventsInput, _as_of_ms: Option<i64>) -> Result<ClusterFeaturesNotBuilt, Failure> {
+    Err(crate::core::cluster::ClusterError::NotBuilt.into())
+}
+
+/// The events checked on the cluster `input.engine` names and pulled back.
+#[cfg(feature = "cluster")]
+fn cluster_events(input: &EventsInput) -> Result<LoadedEvents, Failure> {
+    Ok(crate::core::cluster::cluster_events(&input.engine, &input.events, &input.map, &crate::core::progress::Silent)?)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn cluster_events(_input: &EventsInput) -> Result<LoadedEvents, Failure> {
+    Err(crate::core::cluster::ClusterError::NotBuilt.into())
+}
+
+#[cfg(feature = "cluster")]
+fn run_cluster_node(node: ClusterNode) -> Result<(), Failure> {
+    use crate::core::cluster::{ExecutorSettings, SchedulerSettings, run_executor, run_scheduler};
+    match node {
+        ClusterNode::Scheduler { bind, executor_timeout_secs } => {
+            run_scheduler(&SchedulerSettings { bind, executor_timeout_seconds: executor_timeout_secs.max(1) })?
+        }
+        ClusterNode::Executor { scheduler, bind, concurrency, work_dir } => run_executor(&ExecutorSettings {
+            scheduler,
+            bind,
+            concurrency,
+            work_dir: work_dir.map(|d| d.display().to_string()),
+        })?,
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "cluster"))]
+fn run_cluster_node(_node: ClusterNode) -> Result<(), Failure> {
+    Err(crate::core::cluster::ClusterError::NotBuilt.into())
+}
+
+/// What a build without the cluster engine would have returned.
+#[cfg(not(feature = "cluster"))]
+struct ClusterFeaturesNotBuilt {
+    features: crate::core::features::CustomerFeatures,
+    report: crate::core::import::QualityReport,
 }
 
 pub fn execute(command: Command) -> Result<(), Failure> {
@@ -372,11 +497,20 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         }
         Command::Features { input, as_of, out } => {
             let as_of_ms = parse_as_of(as_of)?;
-            let mut loaded = load(&input)?;
-            loaded.events.retain_columns(&features::COLUMNS_READ);
-            let mut features = {
-                let _t = crate::core::trace::phase("features");
-                customer_features(&loaded.events, as_of_ms)?
+            let (mut features, rows_usable, rows_read) = match input.engine {
+                Engine::Local => {
+                    let mut loaded = load(&input)?;
+                    loaded.events.retain_columns(&features::COLUMNS_READ);
+                    let features = {
+                        let _t = crate::core::trace::phase("features");
+                        customer_features(&loaded.events, as_of_ms)?
+                    };
+                    (features, loaded.report.rows_usable, loaded.report.rows_read)
+                }
+                _ => {
+                    let computed = cluster_features(&input, as_of_ms)?;
+                    (computed.features, computed.report.rows_usable, computed.report.rows_read)
+                }
             };
             {
                 let _t = crate::core::trace::phase("write");
@@ -387,8 +521,8 @@ pub fn execute(command: Command) -> Result<(), Failure> {
                 features.customers(),
                 features.purchasers(),
                 parse::format_ms(features.as_of_ms),
-                loaded.report.rows_usable,
-                loaded.report.rows_read,
+                rows_usable,
+                rows_read,
                 out.display()
             );
             Ok(())
@@ -397,6 +531,7 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             events,
             map,
             encoding,
+            engine,
             features,
             as_of,
             method,
@@ -411,12 +546,19 @@ pub fn execute(command: Command) -> Result<(), Failure> {
         } => {
             let started = std::time::Instant::now();
             let (table, loaded, read_s, features_s) = match (events, features) {
-                (Some(events), _) => {
+                (Some(events), _) if engine == Engine::Local => {
                     let as_of_ms = parse_as_of(as_of)?;
-                    let loaded = load(&EventsInput { events, map, encoding })?;
+                    let loaded = load(&EventsInput { events, map, encoding, engine })?;
                     let read_s = started.elapsed().as_secs_f64();
                     let f = customer_features(&loaded.events, as_of_ms)?;
                     (f.df, Some((loaded, f.as_of_ms)), read_s, started.elapsed().as_secs_f64() - read_s)
+                }
+                (Some(events), _) => {
+                    // The cluster reads and aggregates the events; only the
+                    // customer table comes back (read_s is the whole query).
+                    let as_of_ms = parse_as_of(as_of)?;
+                    let computed = cluster_features(&EventsInput { events, map, encoding, engine }, as_of_ms)?;
+                    (computed.features.df, None, started.elapsed().as_secs_f64(), 0.0)
                 }
                 (None, Some(path)) => (read_features_csv(&path)?, None, started.elapsed().as_secs_f64(), 0.0),
                 (None, None) => return Err(Failure("give --events or --features".into())),
@@ -762,13 +904,23 @@ pub fn execute(command: Command) -> Result<(), Failure> {
             println!("generate-blobs: {rows} × {dims}, {centers} centres (seed {seed}) → {}", out.display());
             Ok(())
         }
-        Command::GenerateEvents { rows, seed, format, out } => {
+        Command::Cluster { node } => run_cluster_node(node),
+        Command::GenerateEvents { rows, seed, format, files, out } => {
             let cfg = event_log::EventLogConfig::with_rows(rows, seed);
-            match format {
-                LogFormat::Csv => {
+            match (format, files) {
+                (LogFormat::Csv, Some(_)) => {
+                    return Err(Failure("--files writes Parquet: add --format parquet".into()));
+                }
+                (LogFormat::Csv, None) => {
                     output::write_atomically(&out, |w| event_log::write_csv(&cfg, w).map_err(|e| e.to_string()))?
                 }
-                LogFormat::Parquet => output::write_parquet(&out, &mut event_log::to_frame(&cfg)?)?,
+                (LogFormat::Parquet, None) => output::write_parquet(&out, &mut event_log::to_frame(&cfg)?)?,
+                (LogFormat::Parquet, Some(n)) => {
+                    std::fs::create_dir_all(&out).map_err(|e| Failure(format!("{}: {e}", out.display())))?;
+                    for (i, part) in event_log::parts(&cfg, n).enumerate() {
+                        output::write_parquet(&out.join(format!("part-{i:05}.parquet")), &mut part?)?;
+                    }
+                }
             }
             println!(
                 "generate-events: {rows} rows, {} users, {} items (seed {seed}) → {}",

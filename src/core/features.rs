@@ -95,14 +95,33 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
     if events.has_category {
         table = table.left_join(top_category(&purchases), col(key), col(key));
     }
-    let null_u32 = || lit(NULL).cast(DataType::UInt32);
+    let _t = crate::core::trace::phase("features: joined");
+    let columns = FeatureColumns { has_item_id: events.has_item_id, has_category: events.has_category };
+    let df = finish(table, events.customer_id_expr(), as_of, columns).collect()?;
+    Ok(CustomerFeatures { df, as_of_ms: as_of })
+}
 
+/// Which optional columns the events had: without them the variety
+/// features are null rather than 0 (DATA.md §2).
+#[derive(Clone, Copy, Debug)]
+pub struct FeatureColumns {
+    pub has_item_id: bool,
+    pub has_category: bool,
+}
+
+/// The feature table from per-customer aggregates, whichever engine made
+/// them: `last_ms`, `first_ms` (purchase orders), `frequency`, `monetary`,
+/// `views`, `carts`, `purchases`, and where the events have them
+/// `distinct_items`, `distinct_categories`, `top_category`. Customers
+/// without purchase orders get their nulls and zeros here, and the result
+/// is sorted by `customer_id`.
+pub fn finish(table: LazyFrame, customer_id: Expr, as_of: i64, columns: FeatureColumns) -> LazyFrame {
+    let null_u32 = || lit(NULL).cast(DataType::UInt32);
     let days_since = |c: &str| (lit(as_of) - col(c)).cast(DataType::Float64) / lit(MS_PER_DAY);
     let frequency = col("frequency").fill_null(lit(0u32));
-    let _t = crate::core::trace::phase("features: joined");
-    let df = table
+    table
         .select([
-            events.customer_id_expr(),
+            customer_id,
             days_since("last_ms").alias("recency_days"),
             days_since("first_ms").alias("tenure_days"),
             frequency.clone().alias("frequency"),
@@ -114,16 +133,14 @@ pub fn customer_features(events: &EventTable, as_of_ms: Option<i64>) -> Result<C
             col("views"),
             col("carts"),
             col("purchases").fill_null(lit(0u32)),
-            if events.has_item_id { col("distinct_items").fill_null(lit(0u32)) } else { null_u32() }
+            if columns.has_item_id { col("distinct_items").fill_null(lit(0u32)) } else { null_u32() }
                 .alias("distinct_items"),
-            if events.has_category { col("distinct_categories").fill_null(lit(0u32)) } else { null_u32() }
+            if columns.has_category { col("distinct_categories").fill_null(lit(0u32)) } else { null_u32() }
                 .alias("distinct_categories"),
-            if events.has_category { col("top_category") } else { lit(NULL).cast(DataType::String) }
+            if columns.has_category { col("top_category") } else { lit(NULL).cast(DataType::String) }
                 .alias("top_category"),
         ])
         .sort([CUSTOMER_ID], SortMultipleOptions::default())
-        .collect()?;
-    Ok(CustomerFeatures { df, as_of_ms: as_of })
 }
 
 fn u32_len() -> Expr {

@@ -2,6 +2,7 @@
 //! shared by the GUI, the command line, the tests and the benchmarks.
 
 pub mod campaign;
+pub mod cluster;
 pub mod events;
 pub mod features;
 pub mod format;

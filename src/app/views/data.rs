@@ -110,7 +110,7 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     section(ui, "Events file");
     ui.add(
         egui::TextEdit::singleline(&mut app.view.path_text)
-            .hint_text("path to a .csv, .parquet or .ndjson")
+            .hint_text("path to a .csv, .parquet or .ndjson, or a folder of .parquet")
             .desired_width(f32::INFINITY),
     )
     .accessible_name("Events file path");
@@ -136,6 +136,7 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         }
     });
     encoding_choice(app, ui);
+    compute_choice(app, ui);
     ui.weak("Or drop a file anywhere on the window.");
     if ui.link("Load the bundled sample shop").clicked() {
         app.view.path_text = bundled::SAMPLE_WORD.to_string();
@@ -182,6 +183,9 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
     if let Some(d) = app.dataset() {
         section(ui, "Loaded");
         ui.label(bundled::shown(&d.path));
+        if d.report.format.contains(" on ") {
+            ui.weak(format!("{}.", d.report.format));
+        }
         ui.weak(format!(
             "Read in {}. Features as of {}.",
             format::seconds(d.seconds),
@@ -192,6 +196,40 @@ fn file_settings(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         }
         if let Some(c) = &d.catalogue {
             ui.weak(format!("Product names from {}", c.source));
+        }
+    }
+}
+
+/// Where a file is read: on this computer, or on a Ballista cluster that
+/// reads a Parquet file or folder every executor can reach (DATA.md §11).
+fn compute_choice(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
+    let available = crate::core::cluster::AVAILABLE;
+    let choice = &mut app.settings.cluster;
+    ui.horizontal(|ui| {
+        ui.label("Compute on");
+        ui.selectable_value(&mut choice.on, false, "This computer");
+        ui.add_enabled_ui(available, |ui| {
+            ui.selectable_value(&mut choice.on, true, "Cluster").on_disabled_hover_text(
+                "This build has no cluster engine: build with `cargo build --release --features cluster`",
+            );
+        });
+    });
+    if !(choice.on && available) {
+        choice.on = false;
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.label("Scheduler");
+        ui.add(egui::TextEdit::singleline(&mut choice.scheduler).hint_text("HOST:PORT").desired_width(150.0))
+            .accessible_name("Cluster scheduler address");
+    });
+    let valid = crate::core::cluster::Engine::parse(&format!("ballista://{}", choice.scheduler.trim()));
+    match valid {
+        Ok(_) => {
+            ui.weak("The path above is a Parquet file or folder that every executor can read. The cluster reads and checks every row; the usable rows come back here.");
+        }
+        Err(e) => {
+            ui.colored_label(theme::ERROR, e);
         }
     }
 }

@@ -248,7 +248,7 @@ fn first_u64(stats: &DataFrame, name: &str) -> Option<u64> {
 }
 
 /// Fills the row counts of the usable table into the report.
-fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
+pub(crate) fn summarise(events: &EventTable, report: &mut QualityReport) -> PolarsResult<()> {
     use col_name::*;
     // A boolean column sums to its count of trues: no 8-byte-per-row copy as numbers.
     let count_if = |e: Expr| e.sum().cast(DataType::UInt64);

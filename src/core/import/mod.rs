@@ -18,11 +18,17 @@ use polars::prelude::*;
 use thiserror::Error;
 
 pub use assemble::count_items;
+/// The report's counts of a finished events table (event kinds, prices, returns, dates).
+#[cfg(feature = "cluster")]
+pub(crate) use assemble::summarise as summarise_into;
 pub use columns::{Canonical, ColumnMapping, MappingProblem, parse_override};
 pub use encoding::{EncodingOrigin, FileEncoding, TextEncoding};
 pub use parse::EventKind;
 pub use quality::{QualityReport, UnusableReason};
-pub use source::{EventsFile, FileFormat};
+/// The reasons a row cannot serve, in the order a row is checked (its first reason counts).
+#[cfg(feature = "cluster")]
+pub(crate) use rows::REASONS;
+pub use source::{EventsFile, FileFormat, parquet_files};
 
 use crate::core::events::EventTable;
 use crate::core::progress::{Progress, Silent};
@@ -33,7 +39,7 @@ use crate::core::progress::{Progress, Silent};
 pub enum ImportError {
     #[error("{path}: no such file")]
     NotFound { path: String },
-    #[error("{path}: is a directory, not an events file")]
+    #[error("{path}: is a directory without Parquet files, not an events file")]
     IsDirectory { path: String },
     #[error("{path}: the file is empty")]
     EmptyFile { path: String },

@@ -119,15 +119,17 @@ impl QualityReport {
     /// Plain-text lines for the warnings a command prints when rows were left out.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        // A cluster does not number the rows of a multi-file dataset: no examples then.
+        let for_example = |text: String| if text.is_empty() { text } else { format!(", e.g. {text}") };
         for u in &self.unusable {
             out.push(format!(
-                "{}: {} row(s) left out, {} in column '{}' ({}), e.g. {}",
+                "{}: {} row(s) left out, {} in column '{}' ({}){}",
                 self.file,
                 u.count,
                 u.reason.describe(),
                 u.file_column,
                 u.column,
-                examples_text(&u.examples)
+                for_example(examples_text(&u.examples))
             ));
         }
         if self.undecodable_bytes {
@@ -138,11 +140,12 @@ impl QualityReport {
             ));
         }
         if self.duplicates_removed > 0 {
+            let rows = join_rows(&self.duplicate_examples);
             out.push(format!(
-                "{}: {} exact duplicate row(s) removed, e.g. rows {}",
+                "{}: {} exact duplicate row(s) removed{}",
                 self.file,
                 self.duplicates_removed,
-                join_rows(&self.duplicate_examples)
+                for_example(if rows.is_empty() { rows } else { format!("rows {rows}") })
             ));
         }
         out

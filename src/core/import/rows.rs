@@ -214,7 +214,7 @@ fn reason_code(reason: UnusableReason) -> u8 {
     reason as u8 + 1
 }
 
-pub(super) const REASONS: [UnusableReason; 6] = [
+pub(crate) const REASONS: [UnusableReason; 6] = [
     UnusableReason::MissingCustomerId,
     UnusableReason::UnparseableTimestamp,
     UnusableReason::UnknownEventType,

@@ -64,7 +64,17 @@ impl EventsFile {
             }
         })?;
         if meta.is_dir() {
-            return Err(ImportError::IsDirectory { path: shown });
+            // A dataset written as many Parquet files (as a cluster keeps
+            // its logs) is read as one table, its files in name order.
+            let files = parquet_files(path).map_err(|e| ImportError::io(path, e))?;
+            if files.is_empty() {
+                return Err(ImportError::IsDirectory { path: shown });
+            }
+            let schema = scan(path, FileFormat::Parquet)
+                .and_then(|mut lf| lf.collect_schema())
+                .map_err(|e| ImportError::polars(&shown, e))?;
+            let headers = schema.iter_names().map(|n| n.to_string()).collect();
+            return Ok(EventsFile { path: path.to_path_buf(), format: FileFormat::Parquet, headers, encoding: None });
         }
         if meta.len() == 0 {
             return Err(ImportError::EmptyFile { path: shown });
@@ -189,8 +199,27 @@ fn pl_path(path: &Path) -> PolarsResult<PlRefPath> {
     PlRefPath::try_from_path(path)
 }
 
+/// The Parquet files (`.parquet`, `.pq`) directly in `dir`, in name order.
+pub fn parquet_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        if path.is_file() && matches!(ext.as_deref(), Some("parquet" | "pq")) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 fn scan(path: &Path, format: FileFormat) -> PolarsResult<LazyFrame> {
     match format {
+        FileFormat::Parquet if path.is_dir() => {
+            let files = parquet_files(path).map_err(|e| polars_err!(ComputeError: "{}: {e}", path.display()))?;
+            let paths = files.iter().map(|f| pl_path(f)).collect::<PolarsResult<Vec<_>>>()?;
+            LazyFrame::scan_parquet_files(polars_buffer::Buffer::from_iter(paths), ScanArgsParquet::default())
+        }
         FileFormat::Parquet => LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default()),
         FileFormat::NdJson => {
             LazyJsonLineReader::new(pl_path(path)?).with_infer_schema_length(std::num::NonZeroUsize::new(1000)).finish()

@@ -90,10 +90,6 @@ fn make_block(cfg: &EventLogConfig, block: usize) -> Block {
     b
 }
 
-fn blocks(cfg: &EventLogConfig) -> impl IndexedParallelIterator<Item = usize> {
-    (0..cfg.rows.div_ceil(BLOCK)).into_par_iter()
-}
-
 /// Writes the log as CSV, generating blocks in parallel and writing them in order.
 pub fn write_csv(cfg: &EventLogConfig, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out, "user_id,item_id,category,price,quantity,timestamp,event_type")?;
@@ -132,8 +128,21 @@ pub fn write_csv(cfg: &EventLogConfig, out: &mut impl Write) -> std::io::Result<
 
 /// The log as a table (for Parquet), with the same rows as [`write_csv`].
 pub fn to_frame(cfg: &EventLogConfig) -> PolarsResult<DataFrame> {
-    let parts: Vec<Block> = blocks(cfg).map(|bi| make_block(cfg, bi)).collect();
-    let n = cfg.rows;
+    frame_of_blocks(cfg, 0..cfg.rows.div_ceil(BLOCK))
+}
+
+/// The log cut into `files` tables of about equal size, whole blocks each,
+/// made one at a time (a 100M-row log never sits in memory at once); the
+/// parts together hold the rows of [`to_frame`], in its order.
+pub fn parts(cfg: &EventLogConfig, files: usize) -> impl Iterator<Item = PolarsResult<DataFrame>> + '_ {
+    let n_blocks = cfg.rows.div_ceil(BLOCK);
+    let files = files.clamp(1, n_blocks.max(1));
+    (0..files).map(move |f| frame_of_blocks(cfg, f * n_blocks / files..(f + 1) * n_blocks / files))
+}
+
+fn frame_of_blocks(cfg: &EventLogConfig, range: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+    let parts: Vec<Block> = range.into_par_iter().map(|bi| make_block(cfg, bi)).collect();
+    let n = parts.iter().map(|b| b.user.len()).sum();
     let flat = |f: &dyn Fn(&Block) -> Column| -> PolarsResult<Column> {
         let mut it = parts.iter().map(f);
         let mut first = it.next().ok_or_else(|| polars_err!(NoData: "no rows"))?;

@@ -9,6 +9,7 @@ use polars::prelude::*;
 
 use super::StageError;
 use super::browse::{EventRows, FeatureRows};
+use crate::core::cluster::Engine;
 use crate::core::features::{CustomerFeatures, customer_features};
 use crate::core::import::parse::normalise_name;
 use crate::core::import::{
@@ -122,6 +123,9 @@ pub struct DataSource {
     pub overrides: Vec<(Canonical, String)>,
     /// A CSV file's text encoding; None: detected.
     pub encoding: Option<TextEncoding>,
+    /// Where the rows are read and checked: here, or on a Ballista cluster
+    /// (a Parquet file or folder every executor can read; DATA.md §11).
+    pub engine: Engine,
 }
 
 /// The loaded events with their features and customer value: the root of the
@@ -140,12 +144,61 @@ impl Stage for LoadData {
     }
 
     fn label(source: &DataSource) -> String {
-        format!("Loading {}", crate::core::format::file_name(&source.path))
+        match &source.engine {
+            Engine::Local => format!("Loading {}", crate::core::format::file_name(&source.path)),
+            engine => format!("Loading {} on {engine}", crate::core::format::file_name(&source.path)),
+        }
     }
 
     fn run(_: (), source: &DataSource, progress: &dyn Progress) -> Result<Dataset, StageError> {
-        load_dataset(&source.path, &source.overrides, source.encoding, progress)
+        load_dataset_on(&source.engine, &source.path, &source.overrides, source.encoding, progress)
     }
+}
+
+/// [`load_dataset`], the rows read and checked by `engine`: on a cluster,
+/// every row is parsed, checked and de-duplicated by the executors, and the
+/// usable rows come back for the app's stages.
+pub fn load_dataset_on(
+    engine: &Engine,
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    encoding: Option<TextEncoding>,
+    progress: &dyn Progress,
+) -> Result<Dataset, StageError> {
+    match engine {
+        Engine::Local => load_dataset(path, overrides, encoding, progress),
+        engine => {
+            let started = std::time::Instant::now();
+            let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
+            let loaded = read_on_cluster(engine, path, overrides, &reading)?;
+            let mapping: BTreeMap<Canonical, String> =
+                loaded.report.mapping.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
+            let file = EventsFile::open(path)?;
+            let mut dataset = finish_loading(path, &file, ColumnMapping { columns: mapping }, loaded, progress)?;
+            dataset.seconds = started.elapsed().as_secs_f64();
+            Ok(dataset)
+        }
+    }
+}
+
+#[cfg(feature = "cluster")]
+fn read_on_cluster(
+    engine: &Engine,
+    path: &Path,
+    overrides: &[(Canonical, String)],
+    progress: &dyn Progress,
+) -> Result<crate::core::import::LoadedEvents, StageError> {
+    crate::core::cluster::cluster_events(engine, path, overrides, progress).map_err(StageError::from)
+}
+
+#[cfg(not(feature = "cluster"))]
+fn read_on_cluster(
+    _engine: &Engine,
+    _path: &Path,
+    _overrides: &[(Canonical, String)],
+    _progress: &dyn Progress,
+) -> Result<crate::core::import::LoadedEvents, StageError> {
+    Err(crate::core::cluster::ClusterError::NotBuilt.into())
 }
 
 /// Loads an events file with `overrides` on top of the proposed mapping.
@@ -160,7 +213,21 @@ pub fn load_dataset(
     let file = EventsFile::open_with_encoding(path, encoding)?;
     let mapping = crate::core::import::map_columns(&file, overrides)?;
     let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
-    let mut loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Rows, &reading)?;
+    let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Rows, &reading)?;
+    let mut dataset = finish_loading(path, &file, mapping, loaded, progress)?;
+    dataset.seconds = started.elapsed().as_secs_f64();
+    Ok(dataset)
+}
+
+/// Features, customer value, the browse tables and the catalogue of loaded events.
+fn finish_loading(
+    path: &Path,
+    file: &EventsFile,
+    mapping: ColumnMapping,
+    mut loaded: crate::core::import::LoadedEvents,
+    progress: &dyn Progress,
+) -> Result<Dataset, StageError> {
+    let started = std::time::Instant::now();
     step(progress, 0.55, "computing customer features")?;
     let features = {
         let _t = crate::core::trace::phase("features");
@@ -186,7 +253,7 @@ pub fn load_dataset(
                 EventRows::from_events(&loaded.events).map_err(StageError::table("preparing the events table"));
             let features =
                 FeatureRows::from_frame(&features.df).map_err(StageError::table("preparing the feature table"));
-            (events, features, read_catalogue(path).or_else(|| names_from_events(&file, &mapping)))
+            (events, features, read_catalogue(path).or_else(|| names_from_events(file, &mapping)))
         },
     );
     let (event_rows, feature_rows, catalogue) = (tables.0?, tables.1?, tables.2);

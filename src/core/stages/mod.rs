@@ -56,6 +56,8 @@ pub enum StageError {
     Output(#[from] crate::core::output::OutputError),
     #[error(transparent)]
     Calibrate(#[from] crate::core::campaign::calibrate::CalibrateError),
+    #[error(transparent)]
+    Cluster(crate::core::cluster::ClusterError),
     /// A campaign that cannot be planned or simulated (its file, its fields).
     #[error("{0}")]
     Campaign(String),
@@ -78,6 +80,15 @@ impl From<ImportError> for StageError {
         match e {
             ImportError::Cancelled => StageError::Cancelled,
             e => StageError::Import(e),
+        }
+    }
+}
+
+impl From<crate::core::cluster::ClusterError> for StageError {
+    fn from(e: crate::core::cluster::ClusterError) -> Self {
+        match e {
+            crate::core::cluster::ClusterError::Cancelled => StageError::Cancelled,
+            e => StageError::Cluster(e),
         }
     }
 }

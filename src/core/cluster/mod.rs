@@ -1,0 +1,129 @@
+//! The feature stage on a distributed engine (DATA.md §11): DATA.md §2 as a
+//! DataFusion SQL query over a Parquet dataset, run by an Apache DataFusion
+//! Ballista scheduler on its executors, and only the customer table pulled
+//! back. A log of billions of rows stays in shared storage; the app holds
+//! one row per customer.
+//!
+//! [`Engine`] (which engine runs) is always built, so that a build without
+//! the `cluster` feature can say what is missing; the engine itself is
+//! behind that feature.
+
+#[cfg(feature = "cluster")]
+mod arrow_frames;
+#[cfg(feature = "cluster")]
+mod cell_functions;
+#[cfg(feature = "cluster")]
+mod features_query;
+#[cfg(feature = "cluster")]
+mod nodes;
+
+#[cfg(feature = "cluster")]
+pub use features_query::{ClusterFeatures, cluster_events, cluster_features, local_datafusion_features};
+#[cfg(feature = "cluster")]
+pub use nodes::{ExecutorSettings, SchedulerSettings, run_executor, run_scheduler};
+
+use thiserror::Error;
+
+/// Where events are turned into customer tables.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// In this process, with polars (the default).
+    #[default]
+    Local,
+    /// The cluster's query run by DataFusion in this process (no scheduler):
+    /// to compare engines, and to test the query without a cluster.
+    DataFusion,
+    /// On a Ballista cluster, through its scheduler at `host:port`.
+    Ballista { scheduler: String },
+}
+
+impl Engine {
+    /// `local`, or `ballista://HOST:PORT`.
+    pub fn parse(text: &str) -> Result<Engine, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("local") {
+            return Ok(Engine::Local);
+        }
+        if text.eq_ignore_ascii_case("datafusion") {
+            return Ok(Engine::DataFusion);
+        }
+        let Some(address) = text.strip_prefix("ballista://") else {
+            return Err(format!("'{text}' is not an engine: give `local` or `ballista://HOST:PORT`"));
+        };
+        let address = address.trim_end_matches('/');
+        match address.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                Ok(Engine::Ballista { scheduler: address.to_string() })
+            }
+            _ => Err(format!("'{text}': the scheduler's address must be HOST:PORT, as in ballista://127.0.0.1:50050")),
+        }
+    }
+
+    /// The URL the Ballista client connects to (`df://HOST:PORT`).
+    pub fn scheduler_url(&self) -> Option<String> {
+        match self {
+            Engine::Local | Engine::DataFusion => None,
+            Engine::Ballista { scheduler } => Some(format!("df://{scheduler}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::Local => f.write_str("local"),
+            Engine::DataFusion => f.write_str("datafusion"),
+            Engine::Ballista { scheduler } => write!(f, "ballista://{scheduler}"),
+        }
+    }
+}
+
+/// Whether this build has the cluster engine (the `cluster` feature).
+pub const AVAILABLE: bool = cfg!(feature = "cluster");
+
+#[derive(Debug, Error)]
+pub enum ClusterError {
+    #[error(
+        "this build has no cluster engine: build it with `cargo build --release --features cluster` (README, \"Running on a cluster\")"
+    )]
+    NotBuilt,
+    #[error("{path}: {message}")]
+    Dataset { path: String, message: String },
+    #[error("{path}: {message}")]
+    Mapping { path: String, message: String },
+    #[error("cannot reach the scheduler at {scheduler}: {message}")]
+    Connect { scheduler: String, message: String },
+    #[error("the cluster could not compute the features of {path}: {message}")]
+    Query { path: String, message: String },
+    #[error("{0}")]
+    Node(String),
+    #[error("{path}: none of the {rows_read} rows is usable")]
+    NoUsableRows { path: String, rows_read: u64 },
+    #[error(transparent)]
+    Features(#[from] crate::core::features::FeatureError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_are_parsed_and_bad_ones_named() {
+        assert_eq!(Engine::parse("local"), Ok(Engine::Local));
+        assert_eq!(Engine::parse("DataFusion"), Ok(Engine::DataFusion));
+        let e = Engine::parse("ballista://127.0.0.1:50050").unwrap();
+        assert_eq!(e, Engine::Ballista { scheduler: "127.0.0.1:50050".into() });
+        assert_eq!(e.scheduler_url().as_deref(), Some("df://127.0.0.1:50050"));
+        assert_eq!(e.to_string(), "ballista://127.0.0.1:50050");
+        assert_eq!(
+            Engine::parse("ballista://sched.internal:50050/").unwrap().to_string(),
+            "ballista://sched.internal:50050"
+        );
+        for bad in ["spark://x:1", "ballista://nohost", "ballista://:50050", "ballista://h:0", "ballista://h:99999"] {
+            let err = Engine::parse(bad).unwrap_err();
+            assert!(err.contains(bad.trim_end_matches('/')) || err.contains("HOST:PORT"), "{bad}: {err}");
+        }
+    }
+}
