@@ -222,6 +222,21 @@ fn features_on_a_loopback_cluster_equal_the_local_ones() {
             |o: &Output| stdout(o).split(" from ").nth(1).map(|s| s.split(" → ").next().unwrap_or("").to_string());
         assert_eq!(counts(&l), counts(&c), "{name}: rows read and usable");
     }
+    // `segment --engine` segments the table the cluster computed: the same
+    // segments as from the local features.
+    let sample = &datasets[0].1;
+    let segments = |engine: Option<&str>, out: &Path| {
+        let mut args = vec!["segment", "--events", sample.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        if let Some(engine) = engine {
+            args.extend(["--engine", engine]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "segment {engine:?}: {}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let local_segments = segments(None, &dir.path().join("segments-local.csv"));
+    assert_eq!(local_segments, segments(Some(&cluster.engine), &dir.path().join("segments-cluster.csv")));
+
     let tasks: Vec<usize> = cluster.executors.iter().map(Node::tasks_run).collect();
     assert!(tasks.iter().all(|&n| n > 0), "every executor ran tasks: {tasks:?}");
     eprintln!("tasks per executor: {tasks:?}");
@@ -279,6 +294,7 @@ fn an_executor_killed_in_the_middle_of_a_run() {
     }
     assert!(cluster.executors[1].tasks_run() > 0, "the second executor never got a task");
     std::thread::sleep(Duration::from_millis(500));
+    assert!(!run.is_finished(), "the run ended before the executor was killed: nothing was tested");
     cluster.executors[1].kill();
     let killed_at = started.elapsed();
     let o = run.join().unwrap();

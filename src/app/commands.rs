@@ -120,7 +120,7 @@ impl PromoStudioApp {
                     overrides.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
                 let encoding = self.chosen_encoding();
                 // The bundled sample is a small CSV file: always read here.
-                let engine = if bundled::is_sample(&path) { Ok(Engine::Local) } else { self.chosen_engine() };
+                let engine = if bundled::is_sample(&path) { Ok(Engine::Local) } else { self.settings.cluster.engine() };
                 let engine = match engine {
                     Ok(engine) => engine,
                     Err(message) => {
@@ -336,15 +336,6 @@ impl PromoStudioApp {
     }
 
     /// The encoding the user chose on the Data screen; None: detect it.
-    /// Where files are read: here, or on the cluster the Data screen names.
-    fn chosen_engine(&self) -> Result<Engine, String> {
-        let choice = &self.settings.cluster;
-        if !choice.on {
-            return Ok(Engine::Local);
-        }
-        Engine::parse(&format!("ballista://{}", choice.scheduler.trim()))
-    }
-
     fn chosen_encoding(&self) -> Option<TextEncoding> {
         TextEncoding::from_label(&self.settings.encoding).ok()
     }

@@ -33,6 +33,17 @@ pub struct ClusterChoice {
     pub scheduler: String,
 }
 
+impl ClusterChoice {
+    /// The engine files are read on, or why the address is not one. A choice
+    /// saved by a build with the cluster engine means nothing to one without.
+    pub fn engine(&self) -> Result<crate::core::cluster::Engine, String> {
+        if !(self.on && crate::core::cluster::AVAILABLE) {
+            return Ok(crate::core::cluster::Engine::Local);
+        }
+        crate::core::cluster::Engine::parse(&format!("ballista://{}", self.scheduler.trim()))
+    }
+}
+
 impl Default for ClusterChoice {
     fn default() -> Self {
         ClusterChoice { on: false, scheduler: "127.0.0.1:50050".into() }

@@ -11,12 +11,13 @@ use clap::{Args, Subcommand, ValueEnum};
 pub mod bundles;
 pub mod campaigns;
 
-use crate::core::cluster::Engine;
+use crate::core::cluster::{self, Engine};
 use crate::core::features::{self, customer_features, read_features_csv};
 use crate::core::import::{
     Canonical, LoadedEvents, ReportDetail, TextEncoding, load_events_encoded, parse, parse_override,
 };
 use crate::core::output;
+use crate::core::progress::Silent;
 use crate::core::recommend::{self, EventWeights, ModelKind, ModelSettings, Recommender};
 use crate::core::sample::{self, ShopConfig, event_log};
 use crate::core::segment::choose_k::{SILHOUETTE_SAMPLE, choose_k};
@@ -232,13 +233,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Writes a synthetic clickstream of N rows for benchmarks.
     /// Cluster nodes (DATA.md §11; built with `--features cluster`): a Ballista
     /// scheduler, or an executor that joins one. Runs until stopped.
     Cluster {
         #[command(subcommand)]
         node: ClusterNode,
     },
+    /// Writes a synthetic clickstream of N rows for benchmarks.
     GenerateEvents {
         #[arg(long)]
         rows: usize,
@@ -411,7 +412,7 @@ fn recommendations_table(
 fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
     let loaded = match input.engine {
         Engine::Local => load_events_encoded(&input.events, &input.map, ReportDetail::Rows, input.encoding)?,
-        _ => cluster_events(input)?,
+        _ => cluster::cluster_events(&input.engine, &input.events, &input.map, &Silent)?,
     };
     for w in loaded.report.warnings() {
         eprintln!("warning: {w}");
@@ -421,67 +422,32 @@ fn load(input: &EventsInput) -> Result<LoadedEvents, Failure> {
 
 /// The customer features computed on the cluster `input.engine` names, with
 /// a warning on stderr for every kind of row left out.
-#[cfg(feature = "cluster")]
-fn cluster_features(
-    input: &EventsInput,
-    as_of_ms: Option<i64>,
-) -> Result<crate::core::cluster::ClusterFeatures, Failure> {
-    let computed = crate::core::cluster::cluster_features(
-        &input.engine,
-        &input.events,
-        &input.map,
-        as_of_ms,
-        &crate::core::progress::Silent,
-    )?;
+fn cluster_features(input: &EventsInput, as_of_ms: Option<i64>) -> Result<cluster::ClusterFeatures, Failure> {
+    let computed = cluster::cluster_features(&input.engine, &input.events, &input.map, as_of_ms, &Silent)?;
     for w in computed.report.warnings() {
         eprintln!("warning: {w}");
     }
     Ok(computed)
 }
 
-#[cfg(not(feature = "cluster"))]
-fn cluster_features(_input: &EventsInput, _as_of_ms: Option<i64>) -> Result<ClusterFeaturesNotBuilt, Failure> {
-    Err(crate::core::cluster::ClusterError::NotBuilt.into())
-}
-
-/// The events checked on the cluster `input.engine` names and pulled back.
-#[cfg(feature = "cluster")]
-fn cluster_events(input: &EventsInput) -> Result<LoadedEvents, Failure> {
-    Ok(crate::core::cluster::cluster_events(&input.engine, &input.events, &input.map, &crate::core::progress::Silent)?)
-}
-
-#[cfg(not(feature = "cluster"))]
-fn cluster_events(_input: &EventsInput) -> Result<LoadedEvents, Failure> {
-    Err(crate::core::cluster::ClusterError::NotBuilt.into())
-}
-
-#[cfg(feature = "cluster")]
 fn run_cluster_node(node: ClusterNode) -> Result<(), Failure> {
-    use crate::core::cluster::{ExecutorSettings, SchedulerSettings, run_executor, run_scheduler};
     match node {
         ClusterNode::Scheduler { bind, executor_timeout_secs } => {
-            run_scheduler(&SchedulerSettings { bind, executor_timeout_seconds: executor_timeout_secs.max(1) })?
+            cluster::run_scheduler(&cluster::SchedulerSettings {
+                bind,
+                executor_timeout_seconds: executor_timeout_secs.max(1),
+            })?
         }
-        ClusterNode::Executor { scheduler, bind, concurrency, work_dir } => run_executor(&ExecutorSettings {
-            scheduler,
-            bind,
-            concurrency,
-            work_dir: work_dir.map(|d| d.display().to_string()),
-        })?,
+        ClusterNode::Executor { scheduler, bind, concurrency, work_dir } => {
+            cluster::run_executor(&cluster::ExecutorSettings {
+                scheduler,
+                bind,
+                concurrency,
+                work_dir: work_dir.map(|d| d.display().to_string()),
+            })?
+        }
     }
     Ok(())
-}
-
-#[cfg(not(feature = "cluster"))]
-fn run_cluster_node(_node: ClusterNode) -> Result<(), Failure> {
-    Err(crate::core::cluster::ClusterError::NotBuilt.into())
-}
-
-/// What a build without the cluster engine would have returned.
-#[cfg(not(feature = "cluster"))]
-struct ClusterFeaturesNotBuilt {
-    features: crate::core::features::CustomerFeatures,
-    report: crate::core::import::QualityReport,
 }
 
 pub fn execute(command: Command) -> Result<(), Failure> {

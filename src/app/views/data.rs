@@ -223,8 +223,7 @@ fn compute_choice(app: &mut PromoStudioApp, ui: &mut egui::Ui) {
         ui.add(egui::TextEdit::singleline(&mut choice.scheduler).hint_text("HOST:PORT").desired_width(150.0))
             .accessible_name("Cluster scheduler address");
     });
-    let valid = crate::core::cluster::Engine::parse(&format!("ballista://{}", choice.scheduler.trim()));
-    match valid {
+    match choice.engine() {
         Ok(_) => {
             ui.weak("The path above is a Parquet file or folder that every executor can read. The cluster reads and checks every row; the usable rows come back here.");
         }

@@ -2,7 +2,7 @@
 //! different Arrow crates, so values are copied across, one column at a
 //! time, in the type the customer table wants.
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Float64Type, Int8Type, Int64Type};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -74,18 +74,4 @@ pub fn frame(batches: &[RecordBatch], columns: &[(&str, Want)]) -> PolarsResult<
     let height = batches.iter().map(RecordBatch::num_rows).sum();
     let columns = columns.iter().map(|&(name, want)| column(batches, name, want)).collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(height, columns)
-}
-
-/// A number in a one-row result (`None` if null or absent).
-pub fn scalar_i64(batches: &[RecordBatch], name: &str, row: usize) -> Option<i64> {
-    let mut row = row;
-    for b in batches {
-        if row < b.num_rows() {
-            let a = cast(b.column_by_name(name)?, &ArrowType::Int64).ok()?;
-            let a = a.as_primitive::<Int64Type>();
-            return (!a.is_null(row)).then(|| a.value(row));
-        }
-        row -= b.num_rows();
-    }
-    None
 }

@@ -16,25 +16,15 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use polars::prelude::*;
 
-use super::arrow_frames::{Want, frame, scalar_i64};
+use super::arrow_frames::{Want, frame};
 use super::cell_functions::{Cell, cell_functions};
-use super::{ClusterError, Engine};
+use super::{ClusterError, ClusterFeatures, Engine, runtime};
 use crate::core::events::{EventTable, col_name};
 use crate::core::features::{CustomerFeatures, FeatureColumns, FeatureError, finish};
 use crate::core::import::parse::format_ms;
 use crate::core::import::quality::{EventCounts, QualityReport, UnusableRows};
 use crate::core::import::{Canonical, ColumnMapping, LoadedEvents, REASONS, describe_mapping_problem, parquet_files};
 use crate::core::progress::Progress;
-
-/// The customer table computed on an engine, and what the engine found in the rows.
-#[derive(Clone, Debug)]
-pub struct ClusterFeatures {
-    pub features: CustomerFeatures,
-    /// Row counts per reason, duplicates, prices, returns, event counts,
-    /// dates, customers and purchase orders. The engine does not number the
-    /// rows of a multi-file dataset, so no example rows are named.
-    pub report: QualityReport,
-}
 
 /// Partitions a query is cut into: enough for every executor core to have
 /// work, not so many that scheduling dominates.
@@ -65,7 +55,7 @@ impl Dataset {
             let ext = absolute.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
             if !matches!(ext.as_deref(), Some("parquet" | "pq")) {
                 return Err(bad(
-                    "a cluster reads Parquet (a file, or a directory of files every executor can read); convert the file first, e.g. with `promo-studio convert`".into(),
+                    "a cluster reads Parquet (a file, or a directory of files every executor can read); save the events as Parquet first".into(),
                 ));
             }
             (absolute.display().to_string(), 1)
@@ -276,7 +266,7 @@ SELECT customer_id, timestamp_ms, event_code, order_id, item_id, category, quant
 /// A session that knows the cell functions: on the cluster through
 /// `engine`'s scheduler, or DataFusion in this process.
 async fn session(engine: &Engine, partitions: usize) -> Result<SessionContext, ClusterError> {
-    let config = SessionConfig::new().with_target_partitions(partitions.max(1));
+    let config = SessionConfig::new().with_target_partitions(partitions);
     let ctx = match engine.scheduler_url() {
         None => SessionContext::new_with_config(config),
         Some(url) => {
@@ -341,13 +331,6 @@ async fn collect(
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ClusterError::Node(format!("cannot start the query runtime: {e}")))
-}
-
 /// The customer features of the Parquet dataset at `path` (a file or a
 /// directory of files every executor can read), computed by `engine`.
 pub fn cluster_features(
@@ -358,33 +341,35 @@ pub fn cluster_features(
     progress: &dyn Progress,
 ) -> Result<ClusterFeatures, ClusterError> {
     let data = Dataset::open(path, overrides)?;
-    let partitions = DEFAULT_PARTITIONS.max(data.files);
-    runtime()?.block_on(async {
+    let step = ("aggregating customers", "cluster: customers");
+    let (reasons, batches) = run_checked(engine, &data, &features_sql(&data, as_of_ms), step, progress)?;
+    progress.update(Some(0.95), "building the customer table");
+    assemble(engine, &data, &reasons, &batches, as_of_ms)
+}
+
+/// Runs the rows-per-reason query, then `sql`, on `engine`: what both entry
+/// points do. `step` is the second query's phrase for the progress bar and
+/// its name in the trace.
+fn run_checked(
+    engine: &Engine,
+    data: &Dataset,
+    sql: &str,
+    step: (&str, &'static str),
+    progress: &dyn Progress,
+) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>), ClusterError> {
+    runtime("query")?.block_on(async {
         progress.update(None, &format!("connecting to {engine}"));
-        let ctx = session(engine, partitions).await?;
-        register(&ctx, &data).await?;
+        let ctx = session(engine, DEFAULT_PARTITIONS.max(data.files)).await?;
+        register(&ctx, data).await?;
         progress.update(Some(0.1), &format!("checking {} rows' cells on {engine}", data.shown));
         let reasons = {
             let _t = crate::core::trace::phase("cluster: rows per reason");
-            collect(&ctx, &reasons_sql(&data), &data, progress).await?
+            collect(&ctx, &reasons_sql(data), data, progress).await?
         };
-        progress.update(Some(0.4), &format!("aggregating customers on {engine}"));
-        let batches = {
-            let _t = crate::core::trace::phase("cluster: customers");
-            collect(&ctx, &features_sql(&data, as_of_ms), &data, progress).await?
-        };
-        progress.update(Some(0.95), "building the customer table");
-        assemble(engine, &data, &reasons, &batches, as_of_ms)
+        progress.update(Some(0.4), &format!("{} on {engine}", step.0));
+        let _t = crate::core::trace::phase(step.1);
+        Ok((reasons, collect(&ctx, sql, data, progress).await?))
     })
-}
-
-/// [`cluster_features`] by DataFusion in this process: the same query, no cluster.
-pub fn local_datafusion_features(
-    path: &Path,
-    overrides: &[(Canonical, String)],
-    as_of_ms: Option<i64>,
-) -> Result<ClusterFeatures, ClusterError> {
-    cluster_features(&Engine::DataFusion, path, overrides, as_of_ms, &crate::core::progress::Silent)
 }
 
 async fn register(ctx: &SessionContext, data: &Dataset) -> Result<(), ClusterError> {
@@ -403,7 +388,7 @@ fn assemble(
     as_of_ms: Option<i64>,
 ) -> Result<ClusterFeatures, ClusterError> {
     let query_error = |e: PolarsError| ClusterError::Query { path: data.shown.clone(), message: e.to_string() };
-    let mut report = quality_counts(engine, data, reasons);
+    let (mut report, usable_before) = quality_counts(engine, data, reasons).map_err(query_error)?;
     let columns = FeatureColumns {
         has_item_id: data.mapping.has(Canonical::ItemId),
         has_category: data.mapping.has(Canonical::Category),
@@ -451,7 +436,7 @@ fn assemble(
     let as_of = as_of_ms.or(last_event).unwrap_or_default();
     report.events = EventCounts { view: total("views"), cart: total("carts"), purchase: total("purchases") };
     report.rows_usable = report.events.view + report.events.cart + report.events.purchase;
-    report.duplicates_removed = report.duplicates_removed.saturating_sub(report.rows_usable);
+    report.duplicates_removed = usable_before.saturating_sub(report.rows_usable);
     report.negative_prices = total("negative_prices");
     report.zero_prices = total("zero_prices");
     report.returns = total("returns");
@@ -463,10 +448,9 @@ fn assemble(
     Ok(ClusterFeatures { features: CustomerFeatures { df, as_of_ms: as_of }, report })
 }
 
-/// The report's row counts from the rows-per-reason query. Until the
-/// customer query is in, `duplicates_removed` holds the usable rows before
-/// de-duplication ([`assemble`] subtracts the rows kept).
-fn quality_counts(engine: &Engine, data: &Dataset, reasons: &[RecordBatch]) -> QualityReport {
+/// The report's row counts from the rows-per-reason query, and how many
+/// rows were usable before exact duplicates were removed.
+fn quality_counts(engine: &Engine, data: &Dataset, reasons: &[RecordBatch]) -> PolarsResult<(QualityReport, u64)> {
     let files = if data.files > 1 { format!("Parquet, {} files", data.files) } else { "Parquet".into() };
     let mut report = QualityReport {
         file: data.shown.clone(),
@@ -478,13 +462,10 @@ fn quality_counts(engine: &Engine, data: &Dataset, reasons: &[RecordBatch]) -> Q
         mapping: data.mapping.columns.iter().map(|(c, f)| (c.name().to_string(), f.clone())).collect(),
         ..Default::default()
     };
-    let rows: usize = reasons.iter().map(RecordBatch::num_rows).sum();
+    let per_reason = frame(reasons, &[("reason", Want::I64), ("row_count", Want::I64)])?;
     let mut counts = vec![0u64; REASONS.len() + 1];
-    for i in 0..rows {
-        let (Some(code), Some(n)) = (scalar_i64(reasons, "reason", i), scalar_i64(reasons, "row_count", i)) else {
-            continue;
-        };
-        if let Some(slot) = usize::try_from(code).ok().and_then(|c| counts.get_mut(c)) {
+    for (code, n) in per_reason.column("reason")?.i64()?.iter().zip(per_reason.column("row_count")?.i64()?.iter()) {
+        if let (Some(slot), Some(n)) = (code.and_then(|c| counts.get_mut(usize::try_from(c).ok()?)), n) {
             *slot += n.max(0) as u64;
         }
     }
@@ -502,8 +483,7 @@ fn quality_counts(engine: &Engine, data: &Dataset, reasons: &[RecordBatch]) -> Q
         }
     }
     report.rows_unusable = report.unusable.iter().map(|u| u.count).sum();
-    report.duplicates_removed = counts[0];
-    report
+    Ok((report, counts[0]))
 }
 
 /// The usable, de-duplicated events of the dataset, checked on the cluster
@@ -518,19 +498,10 @@ pub fn cluster_events(
     progress: &dyn Progress,
 ) -> Result<LoadedEvents, ClusterError> {
     let data = Dataset::open(path, overrides)?;
-    let partitions = DEFAULT_PARTITIONS.max(data.files);
-    let (reasons, batches) = runtime()?.block_on(async {
-        progress.update(None, &format!("connecting to {engine}"));
-        let ctx = session(engine, partitions).await?;
-        register(&ctx, &data).await?;
-        progress.update(Some(0.1), &format!("checking {} rows' cells on {engine}", data.shown));
-        let reasons = collect(&ctx, &reasons_sql(&data), &data, progress).await?;
-        progress.update(Some(0.4), &format!("reading the usable rows from {engine}"));
-        let batches = collect(&ctx, &events_sql(&data), &data, progress).await?;
-        Ok::<_, ClusterError>((reasons, batches))
-    })?;
+    let step = ("reading the usable rows", "cluster: usable rows");
+    let (reasons, batches) = run_checked(engine, &data, &events_sql(&data), step, progress)?;
     let query_error = |e: PolarsError| ClusterError::Query { path: data.shown.clone(), message: e.to_string() };
-    let mut report = quality_counts(engine, &data, &reasons);
+    let (mut report, usable_before) = quality_counts(engine, &data, &reasons).map_err(query_error)?;
     let has = |c: Canonical| data.mapping.has(c);
     let mut wanted = vec![
         (col_name::CUSTOMER_ID, Want::Text),
@@ -570,7 +541,7 @@ pub fn cluster_events(
         return Err(ClusterError::NoUsableRows { path: data.shown.clone(), rows_read: report.rows_read });
     }
     report.rows_usable = n as u64;
-    report.duplicates_removed = report.duplicates_removed.saturating_sub(report.rows_usable);
+    report.duplicates_removed = usable_before.saturating_sub(report.rows_usable);
     crate::core::import::summarise_into(&events, &mut report).map_err(query_error)?;
     Ok(LoadedEvents { events, report })
 }

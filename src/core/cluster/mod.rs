@@ -4,9 +4,10 @@
 //! back. A log of billions of rows stays in shared storage; the app holds
 //! one row per customer.
 //!
-//! [`Engine`] (which engine runs) is always built, so that a build without
-//! the `cluster` feature can say what is missing; the engine itself is
-//! behind that feature.
+//! The interface (the engines, the nodes' settings, the entry points) is the
+//! same in every build; the engine itself is behind the `cluster` feature,
+//! and without it every entry point answers [`ClusterError::NotBuilt`]. So
+//! callers (the command line, the app) never test the feature themselves.
 
 #[cfg(feature = "cluster")]
 mod arrow_frames;
@@ -16,13 +17,68 @@ mod cell_functions;
 mod features_query;
 #[cfg(feature = "cluster")]
 mod nodes;
+#[cfg(not(feature = "cluster"))]
+mod not_built;
 
 #[cfg(feature = "cluster")]
-pub use features_query::{ClusterFeatures, cluster_events, cluster_features, local_datafusion_features};
+pub use features_query::{cluster_events, cluster_features};
 #[cfg(feature = "cluster")]
-pub use nodes::{ExecutorSettings, SchedulerSettings, run_executor, run_scheduler};
+pub use nodes::{run_executor, run_scheduler};
+#[cfg(not(feature = "cluster"))]
+pub use not_built::{cluster_events, cluster_features, run_executor, run_scheduler};
+
+use std::net::SocketAddr;
 
 use thiserror::Error;
+
+use crate::core::features::CustomerFeatures;
+use crate::core::import::QualityReport;
+
+/// The customer table computed on an engine, and what the engine found in the rows.
+#[derive(Clone, Debug)]
+pub struct ClusterFeatures {
+    pub features: CustomerFeatures,
+    /// Row counts per reason, duplicates, prices, returns, event counts,
+    /// dates, customers and purchase orders. The engine does not number the
+    /// rows of a multi-file dataset, so no example rows are named.
+    pub report: QualityReport,
+}
+
+/// How a scheduler listens and when it gives up on a silent executor.
+#[derive(Clone, Debug)]
+pub struct SchedulerSettings {
+    pub bind: SocketAddr,
+    /// An executor that has not sent a heartbeat for this long is dead, and
+    /// its tasks run again elsewhere. Ballista's default is 180 s; executors
+    /// here send one every [`HEARTBEAT_SECONDS`].
+    pub executor_timeout_seconds: u64,
+}
+
+/// How an executor joins a scheduler.
+#[derive(Clone, Debug)]
+pub struct ExecutorSettings {
+    pub scheduler: SocketAddr,
+    /// Arrow Flight (shuffle data) on this port; task control on the next one.
+    pub bind: SocketAddr,
+    /// Tasks run at once (default: the machine's cores).
+    pub concurrency: Option<usize>,
+    /// Where shuffle files go (default: a temporary directory).
+    pub work_dir: Option<String>,
+}
+
+/// Seconds between an executor's heartbeats.
+pub const HEARTBEAT_SECONDS: u64 = 5;
+
+/// The async runtime a query or a node runs on (`what` names it in an error).
+/// Ballista's own binaries give its threads 32 MB stacks: deep plans recurse.
+#[cfg(feature = "cluster")]
+fn runtime(what: &str) -> Result<tokio::runtime::Runtime, ClusterError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(32 * 1024 * 1024)
+        .build()
+        .map_err(|e| ClusterError::Node(format!("cannot start the {what}'s runtime: {e}")))
+}
 
 /// Where events are turned into customer tables.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

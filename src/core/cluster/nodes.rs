@@ -2,7 +2,6 @@
 //! team stands a cluster up without another install: Ballista's scheduler
 //! and executor, each told about the cell functions the features query uses.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ballista_core::registry::BallistaFunctionRegistry;
@@ -13,41 +12,8 @@ use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 use datafusion::execution::FunctionRegistry;
 
-use super::ClusterError;
 use super::cell_functions::cell_functions;
-
-/// How a scheduler listens and when it gives up on a silent executor.
-#[derive(Clone, Debug)]
-pub struct SchedulerSettings {
-    pub bind: SocketAddr,
-    /// An executor that has not sent a heartbeat for this long is dead, and
-    /// its tasks run again elsewhere. Ballista's default is 180 s; executors
-    /// here send one every [`HEARTBEAT_SECONDS`].
-    pub executor_timeout_seconds: u64,
-}
-
-/// How an executor joins a scheduler.
-#[derive(Clone, Debug)]
-pub struct ExecutorSettings {
-    pub scheduler: SocketAddr,
-    /// Arrow Flight (shuffle data) on this port; task control on the next one.
-    pub bind: SocketAddr,
-    /// Tasks run at once (default: the machine's cores).
-    pub concurrency: Option<usize>,
-    /// Where shuffle files go (default: a temporary directory).
-    pub work_dir: Option<String>,
-}
-
-/// Seconds between an executor's heartbeats.
-pub const HEARTBEAT_SECONDS: u64 = 5;
-
-fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(32 * 1024 * 1024)
-        .build()
-        .map_err(|e| ClusterError::Node(format!("cannot start the node's runtime: {e}")))
-}
+use super::{ClusterError, ExecutorSettings, HEARTBEAT_SECONDS, SchedulerSettings, runtime};
 
 /// Ballista's log lines on stdout: its scheduling and task lines (info),
 /// warnings and errors from everything else. An operator reads these.
@@ -98,7 +64,7 @@ pub fn run_scheduler(settings: &SchedulerSettings) -> Result<(), ClusterError> {
         }
         Ok(state)
     }));
-    runtime()?.block_on(async move {
+    runtime("scheduler")?.block_on(async move {
         let cluster = BallistaCluster::new_from_config(&config)
             .await
             .map_err(|e| ClusterError::Node(format!("scheduler: {e}")))?;
@@ -139,7 +105,7 @@ pub fn run_executor(settings: &ExecutorSettings) -> Result<(), ClusterError> {
         config.vcores = n.max(1);
     }
     let (bind, scheduler, vcores) = (settings.bind, settings.scheduler, config.vcores);
-    runtime()?.block_on(async move {
+    runtime("executor")?.block_on(async move {
         println!("executor on {bind} ({vcores} task slots) joining the scheduler at {scheduler}");
         start_executor_process(Arc::new(config))
             .await

@@ -170,35 +170,13 @@ pub fn load_dataset_on(
         engine => {
             let started = std::time::Instant::now();
             let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
-            let loaded = read_on_cluster(engine, path, overrides, &reading)?;
+            let loaded = crate::core::cluster::cluster_events(engine, path, overrides, &reading)?;
             let mapping: BTreeMap<Canonical, String> =
                 loaded.report.mapping.iter().filter_map(|(c, f)| Some((Canonical::from_name(c)?, f.clone()))).collect();
             let file = EventsFile::open(path)?;
-            let mut dataset = finish_loading(path, &file, ColumnMapping { columns: mapping }, loaded, progress)?;
-            dataset.seconds = started.elapsed().as_secs_f64();
-            Ok(dataset)
+            finish_loading(started, path, &file, ColumnMapping { columns: mapping }, loaded, progress)
         }
     }
-}
-
-#[cfg(feature = "cluster")]
-fn read_on_cluster(
-    engine: &Engine,
-    path: &Path,
-    overrides: &[(Canonical, String)],
-    progress: &dyn Progress,
-) -> Result<crate::core::import::LoadedEvents, StageError> {
-    crate::core::cluster::cluster_events(engine, path, overrides, progress).map_err(StageError::from)
-}
-
-#[cfg(not(feature = "cluster"))]
-fn read_on_cluster(
-    _engine: &Engine,
-    _path: &Path,
-    _overrides: &[(Canonical, String)],
-    _progress: &dyn Progress,
-) -> Result<crate::core::import::LoadedEvents, StageError> {
-    Err(crate::core::cluster::ClusterError::NotBuilt.into())
 }
 
 /// Loads an events file with `overrides` on top of the proposed mapping.
@@ -214,20 +192,19 @@ pub fn load_dataset(
     let mapping = crate::core::import::map_columns(&file, overrides)?;
     let reading = crate::core::progress::Part { whole: progress, from: 0.0, to: 0.5 };
     let loaded = crate::core::import::load_mapped_with_progress(&file, &mapping, ReportDetail::Rows, &reading)?;
-    let mut dataset = finish_loading(path, &file, mapping, loaded, progress)?;
-    dataset.seconds = started.elapsed().as_secs_f64();
-    Ok(dataset)
+    finish_loading(started, path, &file, mapping, loaded, progress)
 }
 
-/// Features, customer value, the browse tables and the catalogue of loaded events.
+/// Features, customer value, the browse tables and the catalogue of loaded
+/// events; `started` is when the load began (for the time it took).
 fn finish_loading(
+    started: std::time::Instant,
     path: &Path,
     file: &EventsFile,
     mapping: ColumnMapping,
     mut loaded: crate::core::import::LoadedEvents,
     progress: &dyn Progress,
 ) -> Result<Dataset, StageError> {
-    let started = std::time::Instant::now();
     step(progress, 0.55, "computing customer features")?;
     let features = {
         let _t = crate::core::trace::phase("features");
