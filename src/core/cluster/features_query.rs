@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use ballista::prelude::SessionContextExt;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
@@ -271,6 +271,11 @@ async fn session(engine: &Engine, partitions: usize) -> Result<SessionContext, C
         None => SessionContext::new_with_config(config),
         Some(url) => {
             reachable(engine)?;
+            // The static planner, not Ballista 55's adaptive one (AQE, its
+            // default): under AQE, a stage re-run after an executor is lost
+            // can leave the job running forever (apache/datafusion-ballista
+            // #2150, #1601); the static planner re-runs lost tasks and ends.
+            let config = config.upgrade_for_ballista().with_ballista_adaptive_query_planner(false);
             let state = SessionStateBuilder::new().with_default_features().with_config(config).build();
             SessionContext::remote_with_state(&url, state).await.map_err(|e| ClusterError::Connect {
                 scheduler: engine.to_string(),
@@ -313,9 +318,15 @@ async fn collect(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<Vec<RecordBatch>, ClusterError> {
-    let failed = |e: datafusion::error::DataFusionError| ClusterError::Query {
-        path: data.shown.clone(),
-        message: e.to_string(),
+    let failed = |e: datafusion::error::DataFusionError| {
+        let message = e.to_string();
+        // The scheduler stops a job an executor's loss touched (nodes.rs):
+        // the job ends "Cancelled" though nobody here asked for it.
+        if message.ends_with("failed: Cancelled") && !progress.is_cancelled() {
+            ClusterError::ExecutorLost { path: data.shown.clone() }
+        } else {
+            ClusterError::Query { path: data.shown.clone(), message }
+        }
     };
     let run = async { ctx.sql(sql).await.map_err(failed)?.collect().await.map_err(failed) };
     tokio::pin!(run);
@@ -357,19 +368,31 @@ fn run_checked(
     step: (&str, &'static str),
     progress: &dyn Progress,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>), ClusterError> {
-    runtime("query")?.block_on(async {
-        progress.update(None, &format!("connecting to {engine}"));
-        let ctx = session(engine, DEFAULT_PARTITIONS.max(data.files)).await?;
-        register(&ctx, data).await?;
-        progress.update(Some(0.1), &format!("checking {} rows' cells on {engine}", data.shown));
-        let reasons = {
-            let _t = crate::core::trace::phase("cluster: rows per reason");
-            collect(&ctx, &reasons_sql(data), data, progress).await?
-        };
-        progress.update(Some(0.4), &format!("{} on {engine}", step.0));
-        let _t = crate::core::trace::phase(step.1);
-        Ok((reasons, collect(&ctx, sql, data, progress).await?))
-    })
+    let runtime = runtime("query")?;
+    let attempt = || {
+        runtime.block_on(async {
+            progress.update(None, &format!("connecting to {engine}"));
+            let ctx = session(engine, DEFAULT_PARTITIONS.max(data.files)).await?;
+            register(&ctx, data).await?;
+            progress.update(Some(0.1), &format!("checking {} rows' cells on {engine}", data.shown));
+            let reasons = {
+                let _t = crate::core::trace::phase("cluster: rows per reason");
+                collect(&ctx, &reasons_sql(data), data, progress).await?
+            };
+            progress.update(Some(0.4), &format!("{} on {engine}", step.0));
+            let _t = crate::core::trace::phase(step.1);
+            Ok((reasons, collect(&ctx, sql, data, progress).await?))
+        })
+    };
+    // A job an executor's loss touched was stopped by the scheduler: the
+    // executors left run the whole query again, once.
+    match attempt() {
+        Err(ClusterError::ExecutorLost { .. }) => {
+            progress.update(None, &format!("an executor was lost; running the query again on {engine}"));
+            attempt()
+        }
+        result => result,
+    }
 }
 
 async fn register(ctx: &SessionContext, data: &Dataset) -> Result<(), ClusterError> {

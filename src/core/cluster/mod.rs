@@ -157,6 +157,10 @@ pub enum ClusterError {
     NoUsableRows { path: String, rows_read: u64 },
     #[error(transparent)]
     Features(#[from] crate::core::features::FeatureError),
+    #[error(
+        "the cluster lost an executor while computing {path}, and again when it ran the query a second time: nothing was written; run it again once the executors are back (their logs say why they stopped)"
+    )]
+    ExecutorLost { path: String },
     #[error("cancelled")]
     Cancelled,
 }
