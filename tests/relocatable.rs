@@ -4,7 +4,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::io::ErrorKind;
+use std::process::{Command, Output};
 
 #[test]
 fn a_copied_binary_finds_the_bundled_sample_without_the_checkout() {
@@ -12,12 +13,12 @@ fn a_copied_binary_finds_the_bundled_sample_without_the_checkout() {
     let binary = installed.path().join("promo-studio");
     std::fs::copy(env!("CARGO_BIN_EXE_promo-studio"), &binary).unwrap();
     let (elsewhere, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let o = Command::new(&binary)
-        .args(["inspect", "--events", "sample", "--json"])
-        .current_dir(elsewhere.path())
-        .env("XDG_CACHE_HOME", cache.path())
-        .output()
-        .unwrap();
+    let o = output_of_a_fresh_copy(
+        Command::new(&binary)
+            .args(["inspect", "--events", "sample", "--json"])
+            .current_dir(elsewhere.path())
+            .env("XDG_CACHE_HOME", cache.path()),
+    );
     assert!(o.status.success(), "{}", common::stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["rows_read"], 470_461, "the whole demo shop: {report}");
@@ -40,15 +41,30 @@ fn a_sample_folder_beside_the_binary_is_preferred() {
     let o = common::run(&["generate-events", "--rows", "25", "--format", "parquet", "--out", events.to_str().unwrap()]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let cache = tempfile::tempdir().unwrap();
-    let o = Command::new(&binary)
-        .args(["inspect", "--events", "sample", "--json"])
-        .env("XDG_CACHE_HOME", cache.path())
-        .output()
-        .unwrap();
+    let o = output_of_a_fresh_copy(
+        Command::new(&binary).args(["inspect", "--events", "sample", "--json"]).env("XDG_CACHE_HOME", cache.path()),
+    );
     assert!(o.status.success(), "{}", common::stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["rows_read"], 25, "the folder beside the binary: {report}");
     assert!(walk(cache.path()).is_empty(), "nothing unpacked");
+}
+
+/// Runs a binary this test binary has just copied. Another test's thread may
+/// fork while the copy is still open for writing; until that child execs,
+/// it holds the file open, and running the copy fails with "Text file busy"
+/// (ETXTBSY). That passes within moments, so it is retried.
+fn output_of_a_fresh_copy(command: &mut Command) -> Output {
+    let mut tries = 0;
+    loop {
+        match command.output() {
+            Err(e) if e.kind() == ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.unwrap(),
+        }
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
