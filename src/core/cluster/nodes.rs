@@ -64,8 +64,9 @@ static JOBS_TO_STOP: OnceLock<UnboundedSender<String>> = OnceLock::new();
 /// stage resubmitted because its input could not be fetched. Ballista 55's
 /// re-run of such work was measured to give wrong answers here (a 4M-event
 /// log, one of two executors killed 6 to 9 s into the run: purchase counts
-/// and sums too high, customers missing), so the scheduler stops the job
-/// instead and the client runs the query again on the executors left.
+/// and sums too high, a different number of customers), so the scheduler
+/// stops the job instead and the client runs the query again on the
+/// executors left.
 fn job_touched_by_a_lost_executor(line: &str) -> Option<&str> {
     let after = |marker: &str| line.split_once(marker).and_then(|(_, rest)| rest.split('/').next());
     if line.contains("on lost Executor") || line.starts_with("Roll back running job/stage") {
