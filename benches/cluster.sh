@@ -60,21 +60,7 @@ executors_peak_mb() { # the executors' peak resident memory, MB, summed
   echo $((total / 1024))
 }
 
-same() { # two features.csv → "equal" or what differs
-  python3 - "$1" "$2" <<'EOF'
-import sys
-a, b = (open(p).read().splitlines() for p in sys.argv[1:3])
-if len(a) != len(b) or a[0] != b[0]:
-    print("DIFFERENT SHAPE"); sys.exit()
-head = a[0].split(",")
-for x, y in zip(a[1:], b[1:]):
-    if x == y: continue
-    for c, u, v in zip(head, x.split(","), y.split(",")):
-        if u != v and not (c in ("monetary", "avg_order_value") and abs(float(u) - float(v)) <= 1e-9 * max(abs(float(u)), abs(float(v)), 1.0)):
-            print(f"DIFFERENT {c}: {u} vs {v}"); sys.exit()
-print("equal")
-EOF
-}
+same() { python3 benches/same_features.py "$1" "$2"; }  # two features.csv → "equal" or what differs
 
 printf "%-11s %-6s %-22s %9s %9s %12s %s\n" rows files engine wall_s app_MB executors_MB result
 for rows in "${sizes[@]}"; do

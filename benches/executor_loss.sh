@@ -22,21 +22,7 @@ log="$work/log-4000000"
 [ -d "$log" ] || "$bin" generate-events --rows 4000000 --format parquet --files 8 --out "$log" >/dev/null
 [ -f "$work/local.csv" ] || "$bin" features --events "$log" --out "$work/local.csv" >/dev/null
 
-same() { # two features.csv → "equal" or what differs
-  python3 - "$1" "$2" <<'PY'
-import sys
-a, b = (open(p).read().splitlines() for p in sys.argv[1:3])
-if len(a) != len(b) or a[0] != b[0]:
-    print(f"DIFFERENT: {len(a) - 1} vs {len(b) - 1} customers"); sys.exit()
-head = a[0].split(",")
-for x, y in zip(a[1:], b[1:]):
-    if x == y: continue
-    for c, u, v in zip(head, x.split(","), y.split(",")):
-        if u != v and not (c in ("monetary", "avg_order_value") and abs(float(u) - float(v)) <= 1e-9 * max(abs(float(u)), abs(float(v)), 1.0)):
-            print(f"DIFFERENT {c}: {u} vs {v}"); sys.exit()
-print("equal")
-PY
-}
+same() { python3 benches/same_features.py "$1" "$2"; }  # two features.csv → "equal" or what differs
 
 printf "%-8s %-5s %8s  %s\n" delay_s exit wall_s result
 for delay in "${delays[@]}"; do

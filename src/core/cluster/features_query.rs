@@ -274,7 +274,9 @@ async fn session(engine: &Engine, partitions: usize) -> Result<SessionContext, C
             // The static planner, not Ballista 55's adaptive one (AQE, its
             // default): under AQE, a stage re-run after an executor is lost
             // can leave the job running forever (apache/datafusion-ballista
-            // #2150, #1601); the static planner re-runs lost tasks and ends.
+            // #2150, #1601). The static planner's re-runs end, but were seen
+            // to miscount, so the scheduler stops such jobs (nodes.rs) and
+            // run_checked runs the query again.
             let config = config.upgrade_for_ballista().with_ballista_adaptive_query_planner(false);
             let state = SessionStateBuilder::new().with_default_features().with_config(config).build();
             SessionContext::remote_with_state(&url, state).await.map_err(|e| ClusterError::Connect {

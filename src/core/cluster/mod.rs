@@ -48,9 +48,10 @@ pub struct ClusterFeatures {
 #[derive(Clone, Debug)]
 pub struct SchedulerSettings {
     pub bind: SocketAddr,
-    /// An executor that has not sent a heartbeat for this long is dead, and
-    /// its tasks run again elsewhere. Ballista's default is 180 s; executors
-    /// here send one every [`HEARTBEAT_SECONDS`].
+    /// An executor that has not sent a heartbeat for this long is dead: the
+    /// jobs its loss touched are stopped and run again by their clients.
+    /// Ballista's default is 180 s; executors here send one every
+    /// [`HEARTBEAT_SECONDS`].
     pub executor_timeout_seconds: u64,
 }
 

@@ -34,9 +34,10 @@ impl log::Log for NodeLog {
     }
 
     fn log(&self, record: &log::Record) {
-        if record.level() <= log::Level::Warn
+        // Only a scheduler has jobs to stop; executors skip the formatting.
+        if let Some(jobs) = JOBS_TO_STOP.get()
+            && record.level() <= log::Level::Warn
             && let Some(job) = job_touched_by_a_lost_executor(&record.args().to_string())
-            && let Some(jobs) = JOBS_TO_STOP.get()
         {
             let _ = jobs.send(job.to_string());
         }
